@@ -1,0 +1,225 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+A kubeadm control-plane node as it lies on disk: where its files are, what its static pod
+manifests say (command-line flags, probes, hostPath volumes) and who the node is (node
+name, advertise addresses), read from the manifests kubeadm wrote.
+
+Every absolute path kubeadm writes starts with /etc/kubernetes. `kubernetes_dir` re-roots
+those paths, so that the same code serves a real node and the lab, where each node lives in
+its own directory.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._yaml_subset import (
+    YamlSubsetError,
+    load_yaml,
+)
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported, kept for the import sanity test
+    from urlparse import urlsplit
+
+DEFAULT_KUBERNETES_DIR = '/etc/kubernetes'
+COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+# etcd first: each kube-apiserver reads only from its local etcd.
+START_ORDER = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+# The apiserver first, so clients and load balancers move to other apiservers before etcd goes.
+STOP_ORDER = ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd')
+DEFAULT_GRACE_PERIOD = 30
+STASH_DIR_NAME = 'manifests-stash'
+
+
+class ManifestError(Exception):
+    """A static pod manifest is missing, unreadable, not YAML or not a Pod. The message names the file."""
+
+
+def reroot(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
+    """Map a path kubeadm wrote (under /etc/kubernetes) into `kubernetes_dir`."""
+    if not path or not kubernetes_dir:
+        return path
+    default = DEFAULT_KUBERNETES_DIR
+    normalized_dir = os.path.normpath(kubernetes_dir)
+    if normalized_dir == default:
+        return path
+    if path == default:
+        return normalized_dir
+    if path.startswith(default + '/'):
+        return os.path.join(normalized_dir, path[len(default) + 1:])
+    return path
+
+
+def split_urls(value):
+    """'https://a:2379,https://b:2379' -> list of URLs, empty items dropped."""
+    if not value:
+        return []
+    return [item.strip() for item in value.split(',') if item.strip()]
+
+
+def url_host(url):
+    """Host of a URL without brackets ('https://[::1]:2379' -> '::1'); None when it has none."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
+
+
+def parse_flags(command):
+    """`--name=value` and `--switch` arguments as a dict; a repeated flag keeps its last value."""
+    flags = {}
+    for argument in command or []:
+        if not isinstance(argument, str) or not argument.startswith('--'):
+            continue
+        name, sep, value = argument[2:].partition('=')
+        flags[name] = value if sep else 'true'
+    return flags
+
+
+class StaticPod:
+    """One static pod manifest, parsed; the first container is the component."""
+
+    def __init__(self, data, path):
+        self.path = path
+        if not isinstance(data, dict):
+            raise ManifestError('%s is not a Kubernetes object (expected a mapping at the top level)' % path)
+        if data.get('kind') != 'Pod':
+            raise ManifestError('%s is not a Pod manifest (kind: %r)' % (path, data.get('kind')))
+        spec = data.get('spec')
+        containers = spec.get('containers') if isinstance(spec, dict) else None
+        if not isinstance(containers, list) or not containers or not isinstance(containers[0], dict):
+            raise ManifestError('%s has no spec.containers' % path)
+        self.data = data
+        self.spec = spec
+        self.container = containers[0]
+        command = list(self.container.get('command') or []) + list(self.container.get('args') or [])
+        if not command or not all(isinstance(item, str) for item in command):
+            raise ManifestError('%s: the first container has no command (list of strings)' % path)
+        self.command = command
+        self.flags = parse_flags(command[1:])
+
+    @classmethod
+    def from_file(cls, path):
+        try:
+            with open(path, 'rb') as handle:
+                raw = handle.read()
+        except (IOError, OSError) as exc:
+            raise ManifestError('cannot read %s: %s' % (path, exc.strerror or exc))
+        return cls.from_text(raw, path)
+
+    @classmethod
+    def from_text(cls, raw, path):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode('utf-8')
+            except UnicodeDecodeError:
+                raise ManifestError('%s is not UTF-8 text' % path)
+        try:
+            data = load_yaml(raw)
+        except YamlSubsetError as exc:
+            raise ManifestError('%s is not valid YAML: %s' % (path, exc))
+        return cls(data, path)
+
+    @property
+    def metadata(self):
+        metadata = self.data.get('metadata')
+        return metadata if isinstance(metadata, dict) else {}
+
+    @property
+    def name(self):
+        return self.metadata.get('name')
+
+    @property
+    def component(self):
+        """The `component` label kubeadm sets (etcd, kube-apiserver, ...), else the pod name."""
+        labels = self.metadata.get('labels')
+        if isinstance(labels, dict) and labels.get('component'):
+            return labels['component']
+        return self.name
+
+    @property
+    def grace_period(self):
+        value = self.spec.get('terminationGracePeriodSeconds')
+        return value if isinstance(value, int) and value >= 0 else DEFAULT_GRACE_PERIOD
+
+    def flag(self, name, default=None):
+        return self.flags.get(name, default)
+
+    def probe(self, kind='startupProbe'):
+        """The container's probe of that kind ('livenessProbe', 'readinessProbe', 'startupProbe'), or {}."""
+        probe = self.container.get(kind)
+        return probe if isinstance(probe, dict) else {}
+
+    def host_path_mounts(self):
+        """{mountPath: hostPath} for every volumeMount backed by a hostPath volume."""
+        volumes = {}
+        for volume in self.spec.get('volumes') or []:
+            if isinstance(volume, dict) and isinstance(volume.get('hostPath'), dict):
+                volumes[volume.get('name')] = volume['hostPath'].get('path')
+        mounts = {}
+        for mount in self.container.get('volumeMounts') or []:
+            if isinstance(mount, dict) and mount.get('name') in volumes:
+                mounts[mount.get('mountPath')] = volumes[mount['name']]
+        return mounts
+
+
+class KubeadmNode:
+    """The files of one kubeadm control-plane node under `kubernetes_dir`."""
+
+    def __init__(self, kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None):
+        self.kubernetes_dir = os.path.normpath(kubernetes_dir or DEFAULT_KUBERNETES_DIR)
+        self.manifests_dir = manifests_dir or os.path.join(self.kubernetes_dir, 'manifests')
+        self.pki_dir = os.path.join(self.kubernetes_dir, 'pki')
+        self.etcd_pki_dir = os.path.join(self.pki_dir, 'etcd')
+        self.default_stash_dir = os.path.join(self.kubernetes_dir, STASH_DIR_NAME)
+
+    def path(self, kubeadm_path):
+        """A path as kubeadm writes it (/etc/kubernetes/...) mapped onto this node."""
+        return reroot(kubeadm_path, self.kubernetes_dir)
+
+    def manifest_path(self, component):
+        return os.path.join(self.manifests_dir, component + '.yaml')
+
+    def read_manifest(self, component, path=None):
+        path = path or self.manifest_path(component)
+        if not os.path.exists(path):
+            raise ManifestError('%s not found: no %s static pod manifest on this node' % (path, component))
+        return StaticPod.from_file(path)
+
+    def etcd_client_urls(self, pod=None):
+        """The client URLs this node's etcd advertises (--advertise-client-urls)."""
+        pod = pod or self.read_manifest('etcd')
+        urls = split_urls(pod.flag('advertise-client-urls'))
+        if not urls:
+            raise ManifestError('%s has no --advertise-client-urls' % pod.path)
+        return urls
+
+    def identity(self):
+        """Who this node is, from its own manifests: node name and advertise addresses.
+
+        Returns a dict with `node_name` (etcd's --name, which kubeadm sets to the node name),
+        `advertise_address` (kube-apiserver's --advertise-address), and `etcd_addresses`
+        (hosts of etcd's advertised client and peer URLs). Missing manifests leave keys None/empty.
+        """
+        identity = {'node_name': None, 'advertise_address': None, 'etcd_addresses': []}
+        if os.path.exists(self.manifest_path('etcd')):
+            etcd = self.read_manifest('etcd')
+            identity['node_name'] = etcd.flag('name')
+            hosts = []
+            for flag in ('advertise-client-urls', 'initial-advertise-peer-urls'):
+                for url in split_urls(etcd.flag(flag)):
+                    host = url_host(url)
+                    if host and host not in hosts:
+                        hosts.append(host)
+            identity['etcd_addresses'] = hosts
+        if os.path.exists(self.manifest_path('kube-apiserver')):
+            identity['advertise_address'] = self.read_manifest('kube-apiserver').flag('advertise-address')
+        return identity

@@ -1,0 +1,107 @@
+import glob
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+    KubeadmNode,
+    ManifestError,
+    StaticPod,
+    parse_flags,
+    reroot,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._yaml_subset import (
+    YamlSubsetError,
+    load_yaml,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+REFERENCE_MANIFESTS = sorted(glob.glob(os.path.join(REFERENCE, '*.yaml')))
+
+
+def test_reference_manifests_are_present():
+    assert len(REFERENCE_MANIFESTS) == 4
+
+
+@pytest.mark.parametrize('path', REFERENCE_MANIFESTS, ids=os.path.basename)
+def test_subset_parser_agrees_with_pyyaml_on_kubeadm_output(path):
+    with open(path) as handle:
+        text = handle.read()
+    assert load_yaml(text, prefer_pyyaml=False) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize('text', [
+    'a: 1\nb:\n- x\n- y: 2\n  z: 3\nc: {}\n',
+    'k: "a#b" # comment\nq: \'it\'\'s\'\n',
+    'x:\n  - 1\n  -\n    q: 2\n',
+    'on: true\noff: false\ny: Yes\nn: null\nf: 1.5\ns: 10.96.0.0/12\n',
+    '---\nkey: value\n...\n',
+])
+def test_subset_parser_agrees_with_pyyaml(text):
+    assert load_yaml(text, prefer_pyyaml=False) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize('text', [
+    'a: [1, 2]\n',
+    'a: &anchor 1\n',
+    'a: 1\n  b: 2\n',
+    'a: 1\na: 2\n',
+    'a: "unterminated\n',
+])
+def test_subset_parser_refuses_what_it_does_not_understand(text):
+    with pytest.raises(YamlSubsetError, match='line'):
+        load_yaml(text, prefer_pyyaml=False)
+
+
+def test_static_pod_reads_kubeadm_etcd_manifest():
+    pod = StaticPod.from_file(os.path.join(REFERENCE, 'etcd.yaml'))
+    assert pod.component == 'etcd'
+    assert pod.command[0] == 'etcd'
+    assert pod.flag('name') == 'k-kube-lab-01'
+    assert pod.flag('advertise-client-urls') == 'https://10.101.11.240:2379'
+    assert pod.grace_period == 30
+    assert pod.host_path_mounts() == {'/var/lib/etcd': '/var/lib/etcd',
+                                      '/etc/kubernetes/pki/etcd': '/etc/kubernetes/pki/etcd'}
+    assert pod.probe('startupProbe')['httpGet']['port'] == 2381
+
+
+@pytest.mark.parametrize('text,message', [
+    ('- a\n- b\n', 'not a Kubernetes object'),
+    ('kind: Deployment\n', 'not a Pod'),
+    ('kind: Pod\nspec: {}\n', 'no spec.containers'),
+    ('kind: Pod\nspec:\n  containers:\n  - name: x\n', 'no command'),
+    ('kind: Pod\n  bad: indentation\n', 'not valid YAML'),
+])
+def test_static_pod_rejects_what_is_not_a_pod(text, message):
+    with pytest.raises(ManifestError, match=message):
+        StaticPod.from_text(text, '/x/etcd.yaml')
+
+
+def test_parse_flags_last_wins_and_switches():
+    assert parse_flags(['--a=1', '--b', 'positional', '--a=2', '--c=x=y']) == {'a': '2', 'b': 'true', 'c': 'x=y'}
+
+
+@pytest.mark.parametrize('path,root,expected', [
+    ('/etc/kubernetes/pki/ca.crt', '/lab/n1/etc/kubernetes', '/lab/n1/etc/kubernetes/pki/ca.crt'),
+    ('/etc/kubernetes', '/lab/n1/etc/kubernetes/', '/lab/n1/etc/kubernetes'),
+    ('/etc/kubernetes/pki/ca.crt', '/etc/kubernetes', '/etc/kubernetes/pki/ca.crt'),
+    ('/etc/kubernetesX/ca.crt', '/lab', '/etc/kubernetesX/ca.crt'),
+    ('/var/lib/etcd', '/lab', '/var/lib/etcd'),
+])
+def test_reroot(path, root, expected):
+    assert reroot(path, root) == expected
+
+
+def test_node_identity_from_manifests(tmp_path):
+    manifests = tmp_path / 'manifests'
+    manifests.mkdir()
+    for name in ('etcd.yaml', 'kube-apiserver.yaml'):
+        (manifests / name).write_text(open(os.path.join(REFERENCE, name)).read())
+    node = KubeadmNode(str(tmp_path))
+    assert node.identity() == {'node_name': 'k-kube-lab-01', 'advertise_address': '10.101.11.240',
+                               'etcd_addresses': ['10.101.11.240']}
+    assert node.etcd_client_urls() == ['https://10.101.11.240:2379']
+    with pytest.raises(ManifestError, match='kube-scheduler.yaml not found'):
+        node.read_manifest('kube-scheduler')
