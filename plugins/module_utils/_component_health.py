@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+Has a control-plane component really stopped or really started? Everything is read from the
+component's own static pod manifest (its flags), the way the kubelet's probes would.
+
+- Stopped: none of the component's ports accept a TCP connection any more.
+- Started:
+  * etcd: `GET /health` on its first advertised client URL answers `{"health": "true"}`
+    (etcd serves that only when it has a leader, i.e. is part of a cluster with quorum), and
+    the member list, read through that same member, lists it under its `--name`. Client cert,
+    key and CA are the ones in etcd's flags (`--cert-file`, `--key-file`, `--trusted-ca-file`),
+    as the runbook's etcdctl calls use them.
+  * kube-apiserver: `GET /readyz` on `--advertise-address`:`--secure-port` answers 200,
+    verified against the cluster CA (`pki/ca.crt`).
+  * kube-controller-manager / kube-scheduler: `GET /healthz` on `--bind-address`:`--secure-port`
+    (defaults 10257 / 10259) answers 200. TLS choice: with `--tls-cert-file` the certificate
+    in that file is the only trust anchor (the component must present it, or a certificate
+    chaining to a CA in that file, valid for the address). Without it (kubeadm's default) the
+    component serves a self-signed certificate it generated in memory at start-up: there is
+    nothing on disk to verify it against, so a completed TLS handshake plus HTTP 200 is the
+    signal, exactly what the kubelet's own HTTPS probe accepts. No credential or secret is
+    sent on that unverified connection and nothing it returns is trusted beyond "alive".
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import socket
+import time
+
+from ansible.module_utils.urls import open_url
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+    split_urls,
+    url_host,
+)
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported, kept for the import sanity test
+    from urlparse import urlsplit
+
+DEFAULT_SECURE_PORTS = {
+    'kube-apiserver': 6443,
+    'kube-controller-manager': 10257,
+    'kube-scheduler': 10259,
+}
+WILDCARD_HOSTS = ('', '0.0.0.0', '::', '[::]')
+POLL_INTERVAL = 0.5
+PROBE_TIMEOUT = 5
+
+
+class WaitTimeout(Exception):
+    """The component did not reach the state in time; the message says what was last seen."""
+
+
+def _local_host(host, fallback='127.0.0.1'):
+    if host in WILDCARD_HOSTS or host is None:
+        return fallback
+    if host == 'localhost':
+        return '127.0.0.1'
+    return host
+
+
+def _url_port(url, default):
+    try:
+        return urlsplit(url).port or default
+    except ValueError:
+        return default
+
+
+def _host_for_url(host):
+    return '[%s]' % host if ':' in host else host
+
+
+def _secure_port(component, pod):
+    value = pod.flag('secure-port')
+    try:
+        return int(value) if value is not None else DEFAULT_SECURE_PORTS[component]
+    except ValueError:
+        return DEFAULT_SECURE_PORTS[component]
+
+
+def listening_addresses(component, pod):
+    """[(host, port)] the component listens on, from its manifest flags (wildcards -> loopback)."""
+    addresses = []
+    if component == 'etcd':
+        groups = (
+            ('listen-client-urls', pod.flag('advertise-client-urls') or 'http://127.0.0.1:2379', 2379),
+            ('listen-peer-urls', pod.flag('initial-advertise-peer-urls') or 'http://127.0.0.1:2380', 2380),
+            ('listen-metrics-urls', '', None),
+        )
+        for flag, fallback, default_port in groups:
+            for url in split_urls(pod.flag(flag) or fallback):
+                port = _url_port(url, default_port)
+                if port:
+                    addresses.append((_local_host(url_host(url)), port))
+    else:
+        port = _secure_port(component, pod)
+        if port:
+            fallback = pod.flag('advertise-address') if component == 'kube-apiserver' else None
+            addresses.append((_local_host(pod.flag('bind-address'), fallback or '127.0.0.1'), port))
+    unique = []
+    for address in addresses:
+        if address not in unique:
+            unique.append(address)
+    return unique
+
+
+def accepts_connections(host, port, timeout=1.0):
+    try:
+        connection = socket.create_connection((host, port), timeout=timeout)
+    except (OSError, socket.error):
+        return False
+    connection.close()
+    return True
+
+
+class HealthProbe:
+    """How to ask one component whether it is up: URL, TLS material and what counts as healthy."""
+
+    def __init__(self, component, pod, node):
+        self.component = component
+        self.pod = pod
+        self.node = node
+        self.client_cert = self.client_key = self.ca_path = None
+        self.validate_certs = True
+        if component == 'etcd':
+            urls = split_urls(pod.flag('advertise-client-urls'))
+            self.base_url = (urls[0] if urls else 'http://127.0.0.1:2379').rstrip('/')
+            self.url = self.base_url + '/health'
+            if self.base_url.startswith('https://'):
+                self.ca_path = node.path(pod.flag('trusted-ca-file') or '/etc/kubernetes/pki/etcd/ca.crt')
+                self.client_cert = node.path(pod.flag('cert-file') or '/etc/kubernetes/pki/etcd/server.crt')
+                self.client_key = node.path(pod.flag('key-file') or '/etc/kubernetes/pki/etcd/server.key')
+        elif component == 'kube-apiserver':
+            host = _local_host(pod.flag('advertise-address'),
+                               _local_host(pod.flag('bind-address')))
+            self.url = 'https://%s:%d/readyz' % (_host_for_url(host), _secure_port(component, pod))
+            self.ca_path = os.path.join(node.pki_dir, 'ca.crt')
+        else:
+            host = _local_host(pod.flag('bind-address'))
+            self.url = 'https://%s:%d/healthz' % (_host_for_url(host), _secure_port(component, pod))
+            tls_cert = pod.flag('tls-cert-file')
+            if tls_cert:
+                self.ca_path = node.path(tls_cert)
+            else:
+                # kubeadm default: an in-memory self-signed certificate; see the module docstring.
+                self.validate_certs = False
+
+    def _get(self, url, data=None, timeout=PROBE_TIMEOUT):
+        response = open_url(url, data=data, method='POST' if data is not None else 'GET',
+                            headers={'Content-Type': 'application/json'} if data is not None else None,
+                            validate_certs=self.validate_certs, ca_path=self.ca_path,
+                            client_cert=self.client_cert, client_key=self.client_key,
+                            use_proxy=False, timeout=timeout, follow_redirects='none')
+        return response.getcode(), response.read()
+
+    def check(self, timeout=PROBE_TIMEOUT):
+        """(healthy, detail) — never raises for network errors."""
+        try:
+            status, body = self._get(self.url, timeout=timeout)
+        except HTTPError as exc:
+            return False, '%s answered HTTP %s' % (self.url, exc.code)
+        except (URLError, socket.error, OSError, ValueError) as exc:
+            return False, '%s: %s' % (self.url, getattr(exc, 'reason', None) or exc)
+        if status != 200:
+            return False, '%s answered HTTP %s' % (self.url, status)
+        if self.component != 'etcd':
+            return True, '%s answered 200' % self.url
+        return self._check_etcd(body, timeout)
+
+    def _check_etcd(self, body, timeout):
+        try:
+            health = json.loads(body.decode('utf-8'))
+        except (ValueError, UnicodeDecodeError):
+            return False, '%s answered something that is not JSON' % self.url
+        if str(health.get('health')).lower() != 'true':
+            return False, '%s: not healthy (%s)' % (self.url, health.get('reason') or health)
+        member_url = self.base_url + '/v3/cluster/member/list'
+        try:
+            status, body = self._get(member_url, data='{}', timeout=timeout)
+            members = json.loads(body.decode('utf-8')).get('members') or []
+        except HTTPError as exc:
+            return False, '%s answered HTTP %s' % (member_url, exc.code)
+        except (URLError, socket.error, OSError, ValueError, UnicodeDecodeError) as exc:
+            return False, '%s: %s' % (member_url, getattr(exc, 'reason', None) or exc)
+        name = self.pod.flag('name')
+        for member in members:
+            if member.get('name') == name and not member.get('isLearner'):
+                return True, 'healthy, voting member %s of the cluster' % name
+        return False, 'healthy but %s is not (yet) a voting member in the member list' % name
+
+
+def wait_stopped(component, pod, timeout, interval=POLL_INTERVAL):
+    """Wait until none of the component's ports accepts connections. Returns seconds waited."""
+    started = time.monotonic()
+    addresses = listening_addresses(component, pod)
+    while True:
+        open_ports = [address for address in addresses if accepts_connections(*address)]
+        waited = time.monotonic() - started
+        if not open_ports:
+            return waited
+        if waited >= timeout:
+            raise WaitTimeout('%s still accepts connections on %s after %d s' % (
+                component, ', '.join('%s:%d' % address for address in open_ports), timeout))
+        time.sleep(interval)
+
+
+def wait_started(component, pod, node, timeout, interval=POLL_INTERVAL):
+    """Wait until the component's health endpoint answers healthy. Returns seconds waited."""
+    probe = HealthProbe(component, pod, node)
+    started = time.monotonic()
+    while True:
+        remaining = timeout - (time.monotonic() - started)
+        healthy, detail = probe.check(timeout=max(1, min(PROBE_TIMEOUT, remaining)))
+        waited = time.monotonic() - started
+        if healthy:
+            return waited
+        if waited >= timeout:
+            raise WaitTimeout('%s not healthy after %d s: %s' % (component, timeout, detail))
+        time.sleep(interval)

@@ -1,0 +1,362 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+Stopping and starting static pods by moving their manifests between the manifests directory
+(which the kubelet runs) and a stash directory outside it, without ever losing a manifest.
+
+Where a manifest is IS the state: in the manifests directory = started, in the stash =
+stopped. Every step is a single atomic rename followed by an fsync of both directories, so a
+process killed at any point leaves each manifest in exactly one of the two places. The only
+other state a crash can leave is "the same content in both places" (a cross-filesystem move
+interrupted after the copy), which the next run resolves by removing the stray copy.
+
+A plan is computed first for every requested component (reading, never writing), then
+applied; check mode and diff mode report the same plan without applying it. Any problem
+found while planning fails the whole run before anything is touched.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import errno
+import hashlib
+import json
+import os
+import stat
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+    COMPONENTS,
+    START_ORDER,
+    STOP_ORDER,
+    KubeadmNode,
+    ManifestError,
+    StaticPod,
+)
+
+STARTED = 'started'
+STOPPED = 'stopped'
+STATES = (STARTED, STOPPED)
+RECORD_NAME = 'stash-record.json'
+STASH_DIR_MODE = 0o700
+RECORD_MODE = 0o600
+# Temporary files are dotfiles: the kubelet ignores them in the manifests directory.
+TMP_PREFIX = '.kubemaint-tmp-'
+
+# What a component needs, per (where it is, wanted state).
+ACTION_NONE = 'none'
+ACTION_STASH = 'stash'                  # manifests/ -> stash/
+ACTION_RESTORE = 'restore'              # stash/ -> manifests/
+ACTION_REMOVE_STRAY_MANIFEST = 'remove-stray-manifest'
+ACTION_REMOVE_STRAY_STASH = 'remove-stray-stash'
+
+
+class StashError(Exception):
+    """Planning or applying a move failed; the message says what, where and what to do."""
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(65536), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def resolve_components(names):
+    """['all'] or a list of component names -> the components, unique, in COMPONENTS order."""
+    names = list(names or [])
+    if not names:
+        raise StashError('name is empty: give one or more of %s, or all' % ', '.join(COMPONENTS))
+    unknown = [name for name in names if name != 'all' and name not in COMPONENTS]
+    if unknown:
+        raise StashError('unknown component(s) %s: choose from %s, or all'
+                         % (', '.join(map(str, unknown)), ', '.join(COMPONENTS)))
+    if 'all' in names:
+        return list(COMPONENTS)
+    return [component for component in COMPONENTS if component in names]
+
+
+def ordered(components, state):
+    order = STOP_ORDER if state == STOPPED else START_ORDER
+    return [component for component in order if component in components]
+
+
+def _is_within(path, directory):
+    path = os.path.realpath(path)
+    directory = os.path.realpath(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+class ComponentPlan:
+    """Where one component's manifest is, where it must go, and what that takes."""
+
+    def __init__(self, component, manifest_path, stash_path, wanted):
+        self.component = component
+        self.manifest_path = manifest_path
+        self.stash_path = stash_path
+        self.wanted = wanted
+        self.state_before = None        # started | stopped | both
+        self.sha256 = None
+        self.pod = None                 # StaticPod parsed from the copy that will stay
+        self.action = ACTION_NONE
+
+    @property
+    def changed(self):
+        return self.action != ACTION_NONE
+
+    @property
+    def kept_path(self):
+        return self.manifest_path if self.wanted == STARTED else self.stash_path
+
+    def as_dict(self):
+        return {
+            'name': self.component,
+            'state_before': self.state_before,
+            'state_after': self.wanted,
+            'action': self.action,
+            'changed': self.changed,
+            'manifest_path': self.manifest_path,
+            'stash_path': self.stash_path,
+            'path': self.kept_path,
+            'sha256': self.sha256,
+        }
+
+
+class ManifestStash:
+    """The manifests directory and the stash directory of one node."""
+
+    def __init__(self, kubernetes_dir=None, manifests_dir=None, stash_dir=None):
+        self.node = KubeadmNode(kubernetes_dir or None, manifests_dir=manifests_dir or None)
+        self.manifests_dir = self.node.manifests_dir
+        self.stash_dir = stash_dir or self.node.default_stash_dir
+        self.record_path = os.path.join(self.stash_dir, RECORD_NAME)
+
+    def stash_path(self, component):
+        return os.path.join(self.stash_dir, component + '.yaml')
+
+    # ------------------------------------------------------------------ planning (read-only)
+
+    def check_directories(self, wanted):
+        if not os.path.isdir(self.manifests_dir):
+            raise StashError('manifests directory %s does not exist or is not a directory: is this a kubeadm '
+                             'control-plane node? Set kubernetes_dir or manifests_dir.' % self.manifests_dir)
+        if _is_within(self.stash_dir, self.manifests_dir):
+            raise StashError('stash directory %s is inside the manifests directory %s: the kubelet would run the '
+                             'stashed manifests. Choose a stash_dir outside it.' % (self.stash_dir, self.manifests_dir))
+        if os.path.lexists(self.stash_dir) and not os.path.isdir(self.stash_dir):
+            raise StashError('stash path %s exists and is not a directory: move it away or choose another stash_dir'
+                             % self.stash_dir)
+        if not os.path.isdir(self.stash_dir) and wanted == STOPPED:
+            parent = os.path.dirname(os.path.abspath(self.stash_dir))
+            if not os.path.isdir(parent):
+                raise StashError('cannot create stash directory %s: its parent %s does not exist'
+                                 % (self.stash_dir, parent))
+
+    def plan_component(self, component, wanted):
+        plan = ComponentPlan(component, self.node.manifest_path(component), self.stash_path(component), wanted)
+        in_manifests = os.path.lexists(plan.manifest_path)
+        in_stash = os.path.lexists(plan.stash_path)
+        if not in_manifests and not in_stash:
+            raise StashError('no %s manifest: neither %s nor %s exists. Nothing to %s; restore the manifest '
+                             'from a backup or leave %s out of name.'
+                             % (component, plan.manifest_path, plan.stash_path,
+                                'stop' if wanted == STOPPED else 'start', component))
+        checksums = {}
+        for path in (plan.manifest_path, plan.stash_path):
+            if os.path.lexists(path):
+                if not os.path.isfile(path):
+                    raise StashError('cannot read %s manifest %s: not a regular file. Nothing was changed.'
+                                     % (component, path))
+                try:
+                    checksums[path] = sha256_file(path)
+                except (IOError, OSError) as exc:
+                    raise StashError('cannot read %s manifest %s: %s. Nothing was changed.'
+                                     % (component, path, exc.strerror or exc))
+        if in_manifests and in_stash:
+            if checksums[plan.manifest_path] != checksums[plan.stash_path]:
+                raise StashError(
+                    '%s manifest exists in both places with different content: %s (sha256 %s) and %s (sha256 %s). '
+                    'Nothing was changed; keep the right one, move the other out of both directories, and rerun.'
+                    % (component, plan.manifest_path, checksums[plan.manifest_path],
+                       plan.stash_path, checksums[plan.stash_path]))
+            plan.state_before = 'both'
+            plan.action = ACTION_REMOVE_STRAY_MANIFEST if wanted == STOPPED else ACTION_REMOVE_STRAY_STASH
+        elif in_manifests:
+            plan.state_before = STARTED
+            plan.action = ACTION_STASH if wanted == STOPPED else ACTION_NONE
+        else:
+            plan.state_before = STOPPED
+            plan.action = ACTION_RESTORE if wanted == STARTED else ACTION_NONE
+        plan.sha256 = checksums[plan.manifest_path if in_manifests else plan.stash_path]
+        plan.pod = self._read(component, plan.manifest_path if in_manifests else plan.stash_path)
+        return plan
+
+    def _read(self, component, path):
+        try:
+            pod = StaticPod.from_file(path)
+        except ManifestError as exc:
+            raise StashError('%s manifest unusable: %s. Nothing was changed; fix or restore the file.'
+                             % (component, exc))
+        return pod
+
+    def plan(self, names, wanted):
+        """Plans for the components in `names` (or all), in the order they are to be applied."""
+        if wanted not in STATES:
+            raise StashError('state must be one of %s, not %r' % (', '.join(STATES), wanted))
+        components = resolve_components(names)
+        self.check_directories(wanted)
+        return [self.plan_component(component, wanted) for component in ordered(components, wanted)]
+
+    def stash_dir_needs_fix(self, plans):
+        """True when applying these plans has to create the stash directory or tighten its mode."""
+        if not any(plan.action == ACTION_STASH for plan in plans):
+            return False
+        try:
+            return stat.S_IMODE(os.stat(self.stash_dir).st_mode) != STASH_DIR_MODE
+        except OSError:
+            return True
+
+    # ------------------------------------------------------------------ applying
+
+    def ensure_stash_dir(self):
+        try:
+            os.mkdir(self.stash_dir, STASH_DIR_MODE)
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise StashError('cannot create stash directory %s: %s' % (self.stash_dir, exc.strerror))
+        else:
+            fsync_dir(os.path.dirname(os.path.abspath(self.stash_dir)))
+        if stat.S_IMODE(os.stat(self.stash_dir).st_mode) != STASH_DIR_MODE:
+            os.chmod(self.stash_dir, STASH_DIR_MODE)
+
+    def apply_component(self, plan, reason=None):
+        """Carry out one component's plan. Each step leaves the manifest in at least one place."""
+        if plan.action == ACTION_STASH:
+            self.ensure_stash_dir()
+            # The record first: a crash after it but before the move leaves a stale entry,
+            # which is harmless (the file's place is the truth) and rewritten on the rerun.
+            self.update_record(plan.component, stashed=True, plan=plan, reason=reason)
+            self._move(plan.manifest_path, plan.stash_path)
+        elif plan.action == ACTION_RESTORE:
+            self._move(plan.stash_path, plan.manifest_path)
+            self.update_record(plan.component, stashed=False)
+        elif plan.action == ACTION_REMOVE_STRAY_MANIFEST:
+            self._remove_stray(plan.manifest_path, plan.stash_path)
+            self.update_record(plan.component, stashed=True, plan=plan, reason=reason)
+        elif plan.action == ACTION_REMOVE_STRAY_STASH:
+            self._remove_stray(plan.stash_path, plan.manifest_path)
+            self.update_record(plan.component, stashed=False)
+
+    def _remove_stray(self, stray, kept):
+        # Content is compared again right before removing: never delete what might be the only good copy.
+        if sha256_file(stray) != sha256_file(kept):
+            raise StashError('%s and %s changed while running and now differ; nothing removed' % (stray, kept))
+        os.unlink(stray)
+        fsync_dir(os.path.dirname(stray))
+
+    def _move(self, source, destination):
+        if os.path.lexists(destination):
+            raise StashError('%s appeared while running; not overwriting it with %s' % (destination, source))
+        try:
+            os.rename(source, destination)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise StashError('cannot move %s to %s: %s' % (source, destination, exc.strerror))
+            self._copy_then_remove(source, destination)
+            return
+        fsync_dir(os.path.dirname(destination))
+        fsync_dir(os.path.dirname(source))
+
+    def _copy_then_remove(self, source, destination):
+        """Across filesystems: copy to a dotfile, fsync, rename into place, only then remove the source.
+
+        A crash in between leaves identical copies in both places, which the next run cleans.
+        """
+        directory = os.path.dirname(destination)
+        tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(destination))
+        info = os.stat(source)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        with open(source, 'rb') as reader:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IMODE(info.st_mode))
+            with os.fdopen(fd, 'wb') as writer:
+                for block in iter(lambda: reader.read(65536), b''):
+                    writer.write(block)
+                writer.flush()
+                try:
+                    os.fchown(writer.fileno(), info.st_uid, info.st_gid)
+                except OSError:
+                    pass  # not root: the file stays ours, which is who owned the source
+                os.fchmod(writer.fileno(), stat.S_IMODE(info.st_mode))
+                os.fsync(writer.fileno())
+        os.utime(tmp, (info.st_atime, info.st_mtime))
+        os.rename(tmp, destination)
+        fsync_dir(directory)
+        os.unlink(source)
+        fsync_dir(os.path.dirname(source))
+
+    # ------------------------------------------------------------------ the record
+
+    def read_record(self):
+        """{component: {stashed_at, reason, sha256, manifest_path}}; {} when missing or unreadable."""
+        try:
+            with open(self.record_path) as handle:
+                data = json.load(handle)
+        except (IOError, OSError, ValueError):
+            return {}
+        components = data.get('components') if isinstance(data, dict) else None
+        return components if isinstance(components, dict) else {}
+
+    def update_record(self, component, stashed, plan=None, reason=None):
+        if not os.path.isdir(self.stash_dir):
+            return
+        record = self.read_record()
+        # Entries whose manifest is not stashed any more are dropped on every write.
+        record = dict((name, entry) for name, entry in record.items()
+                      if name != component and os.path.lexists(self.stash_path(name)))
+        if stashed:
+            record[component] = {
+                'stashed_at': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+                'reason': reason or 'stopped by kubemaint.control_plane.static_pod_toggle',
+                'sha256': plan.sha256,
+                'manifest_path': plan.manifest_path,
+            }
+        text = json.dumps({'components': record}, indent=2, sort_keys=True) + '\n'
+        tmp = os.path.join(self.stash_dir, TMP_PREFIX + RECORD_NAME)
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, RECORD_MODE)
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.rename(tmp, self.record_path)
+        fsync_dir(self.stash_dir)
+
+
+def describe_locations(plans, after):
+    """Diff text: one line per component naming the file(s) holding its manifest."""
+    lines = []
+    for plan in plans:
+        if after:
+            paths = [plan.kept_path]
+        elif plan.state_before == 'both':
+            paths = [plan.manifest_path, plan.stash_path]
+        else:
+            paths = [plan.manifest_path if plan.state_before == STARTED else plan.stash_path]
+        state = plan.wanted if after else plan.state_before
+        lines.append('%s: %s (%s) sha256 %s' % (plan.component, state, ', '.join(paths), plan.sha256))
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,256 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: static_pod_toggle
+short_description: Stop and start kubeadm control-plane static pods without losing a manifest
+description:
+  - Stops control-plane static pods by moving their manifests from the kubelet's manifests
+    directory to a stash directory outside it, and starts them by moving them back; the
+    per-component, crash-safe version of the runbook's C(mv manifests manifests-DATE) and
+    C(rsync -av manifests-DATE/ manifests/).
+  - Where a manifest is, is the state. Each move is one atomic rename followed by an fsync of
+    both directories, so the module can be killed at any point and a rerun converges.
+    Ownership and mode of the manifests are kept; the stash directory is created with mode
+    C(0700) (and tightened to C(0700) when something is stashed into it).
+  - Never deletes the only copy of a manifest. If a manifest is in both places with the same
+    content, the stray copy is removed (the one in the manifests directory for
+    O(state=stopped), the stashed one for O(state=started)). If the contents differ the module
+    fails naming both paths and their SHA-256 and changes nothing.
+  - Every requested manifest is checked (exists in one place, readable, YAML, a Pod) before
+    anything is moved; any problem fails the run with nothing changed.
+  - A small record in the stash directory (C(stash-record.json)) says when and why each
+    manifest was stashed.
+  - Stopping several components follows the order kube-apiserver, kube-controller-manager,
+    kube-scheduler, etcd; starting follows etcd, kube-apiserver, kube-controller-manager,
+    kube-scheduler. With O(wait=true) each component must have stopped or started before the
+    next one is moved.
+author:
+  - kubemaint.control_plane contributors (@kubemaint)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff lists, per component, which file holds its manifest before and after.
+  idempotent:
+    description: Whether a second run with the same arguments reports no change and changes nothing.
+    support: full
+  platform:
+    platforms: posix
+options:
+  name:
+    description:
+      - Components to stop or start, or V(all) for all four.
+    type: list
+    elements: str
+    required: true
+    choices: [etcd, kube-apiserver, kube-controller-manager, kube-scheduler, all]
+  state:
+    description:
+      - V(stopped) moves the manifests to the stash directory, V(started) moves them back.
+    type: str
+    required: true
+    choices: [stopped, started]
+  kubernetes_dir:
+    description:
+      - The node's kubeadm directory. Paths in the manifests (C(/etc/kubernetes/...)) are
+        re-rooted into it, as are the defaults of O(manifests_dir) and O(stash_dir).
+    type: path
+    default: /etc/kubernetes
+  manifests_dir:
+    description:
+      - The directory the kubelet runs static pods from (its C(staticPodPath)).
+      - Defaults to C(manifests) under O(kubernetes_dir).
+    type: path
+  stash_dir:
+    description:
+      - Where stopped manifests are kept. Must be outside O(manifests_dir), because the kubelet runs
+        every non-hidden file it finds there, backups included. Best on the same filesystem,
+        so that moves are single atomic renames (across filesystems the module copies,
+        fsyncs, renames into place and only then removes the source).
+      - Defaults to C(manifests-stash) under O(kubernetes_dir).
+    type: path
+  wait:
+    description:
+      - Wait until each component really stopped (none of its ports, read from its manifest's
+        flags, accepts connections) or really started (its health endpoint answers healthy)
+        before moving the next one.
+      - "Started means: etcd answers C(/health) on its first advertised client URL with its
+        own certificates (C(--cert-file), C(--key-file), C(--trusted-ca-file)) and lists itself as
+        a voting member; kube-apiserver answers C(/readyz) on C(--advertise-address):C(--secure-port),
+        verified against C(pki/ca.crt); kube-controller-manager and kube-scheduler answer
+        C(/healthz) on C(--bind-address):C(--secure-port) (default 10257 and 10259)."
+      - "For kube-controller-manager and kube-scheduler: with C(--tls-cert-file) set, that
+        certificate is the only trust anchor. Without it (kubeadm's default) they serve a
+        self-signed certificate generated in memory, which nothing on disk can verify; then a
+        completed TLS handshake and HTTP 200 count as started, as for the kubelet's own probe.
+        No credentials are sent on that connection."
+      - Starting etcd on a node waits for a healthy cluster, so starting one member while a
+        majority is still down times out; start enough members, one module call per node.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for each component.
+    type: int
+    default: 300
+  reason:
+    description:
+      - Why the manifests are stashed; written to the stash record with the time.
+    type: str
+notes:
+  - Run it on the control-plane node (C(become) when the manifests belong to root).
+  - The kubelet stops a pod within seconds of its manifest leaving the manifests directory,
+    sending SIGTERM and waiting the pod's grace period.
+seealso:
+  - module: kubemaint.control_plane.etcd_member_info
+'''
+
+EXAMPLES = r'''
+- name: Stop the whole control plane of this node (apiserver first, etcd last)
+  kubemaint.control_plane.static_pod_toggle:
+    name: all
+    state: stopped
+    reason: kernel patching, CHG-1234
+  become: true
+
+- name: Bring it back (etcd first, each one healthy before the next)
+  kubemaint.control_plane.static_pod_toggle:
+    name: all
+    state: started
+    wait_timeout: 600
+  become: true
+
+- name: Restart only the scheduler, without waiting
+  kubemaint.control_plane.static_pod_toggle:
+    name: kube-scheduler
+    state: "{{ item }}"
+    wait: false
+  loop: [stopped, started]
+'''
+
+RETURN = r'''
+state:
+  description: The state requested.
+  returned: always
+  type: str
+  sample: stopped
+manifests_dir:
+  description: The manifests directory used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/manifests
+stash_dir:
+  description: The stash directory used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/manifests-stash
+record_path:
+  description: The stash record file (when and why each manifest was stashed).
+  returned: always
+  type: str
+  sample: /etc/kubernetes/manifests-stash/stash-record.json
+components:
+  description: One entry per component, in the order they were handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The component.
+      returned: always
+      type: str
+      sample: etcd
+    state_before:
+      description: V(started) (manifest in the manifests directory), V(stopped) (stashed) or
+        V(both) (identical copies in both places).
+      returned: always
+      type: str
+      sample: started
+    state_after:
+      description: The state after the run (in check mode, the state a real run would reach).
+      returned: always
+      type: str
+      sample: stopped
+    action:
+      description: V(none), V(stash), V(restore), V(remove-stray-manifest) or V(remove-stray-stash).
+      returned: always
+      type: str
+      sample: stash
+    changed:
+      description: Whether this component was (or in check mode would be) changed.
+      returned: always
+      type: bool
+      sample: true
+    manifest_path:
+      description: Where the manifest is when the component is started.
+      returned: always
+      type: str
+      sample: /etc/kubernetes/manifests/etcd.yaml
+    stash_path:
+      description: Where the manifest is when the component is stopped.
+      returned: always
+      type: str
+      sample: /etc/kubernetes/manifests-stash/etcd.yaml
+    path:
+      description: Where the manifest is after the run.
+      returned: always
+      type: str
+      sample: /etc/kubernetes/manifests-stash/etcd.yaml
+    sha256:
+      description: SHA-256 of the manifest (unchanged by the move).
+      returned: always
+      type: str
+      sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    waited:
+      description: Seconds spent waiting for the component; null without waiting or in check mode.
+      returned: always
+      type: float
+      sample: 2.514
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pod_toggle import (
+    ToggleError,
+    toggle_static_pods,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='list', elements='str', required=True,
+                      choices=['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'all']),
+            state=dict(type='str', required=True, choices=['stopped', 'started']),
+            kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
+            manifests_dir=dict(type='path'),
+            stash_dir=dict(type='path'),
+            wait=dict(type='bool', default=True),
+            wait_timeout=dict(type='int', default=300),
+            reason=dict(type='str'),
+        ),
+        supports_check_mode=True,
+    )
+    params = dict((key, module.params[key]) for key in (
+        'state', 'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
+    try:
+        result = toggle_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
+    except ToggleError as exc:
+        changed = not module.check_mode and any(entry['changed'] for entry in exc.results)
+        module.fail_json(msg=str(exc), changed=changed, components=exc.results)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

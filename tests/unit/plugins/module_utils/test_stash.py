@@ -1,0 +1,260 @@
+import hashlib
+import json
+import os
+import shutil
+import stat
+
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils import _stash
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._stash import (
+    ManifestStash,
+    StashError,
+    resolve_components,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pod_toggle import (
+    ToggleError,
+    toggle_static_pods,
+)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+
+
+def sha(path):
+    with open(path, 'rb') as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def snapshot(root):
+    """Every file and directory under root with mode, owner and content hash."""
+    result = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            content = sha(path) if stat.S_ISREG(info.st_mode) else None
+            result[os.path.relpath(path, root)] = (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, content)
+    return result
+
+
+@pytest.fixture
+def node(tmp_path):
+    kubernetes_dir = tmp_path / 'etc' / 'kubernetes'
+    manifests = kubernetes_dir / 'manifests'
+    manifests.mkdir(parents=True)
+    for component in COMPONENTS:
+        shutil.copy(os.path.join(REFERENCE, component + '.yaml'), str(manifests / (component + '.yaml')))
+        os.chmod(str(manifests / (component + '.yaml')), 0o600)
+    return str(kubernetes_dir)
+
+
+def toggle(node, names, state, **kwargs):
+    kwargs.setdefault('wait', False)
+    return toggle_static_pods(names, state, kubernetes_dir=node, **kwargs)
+
+
+def test_resolve_components_all_and_subset():
+    assert resolve_components(['all']) == list(COMPONENTS)
+    assert resolve_components(['kube-scheduler', 'etcd', 'etcd']) == ['etcd', 'kube-scheduler']
+    with pytest.raises(StashError, match='unknown component.*kube-proxy'):
+        resolve_components(['kube-proxy'])
+
+
+@pytest.mark.parametrize('names', [['etcd'], ['all']])
+def test_four_way_stop_then_start(node, names):
+    expected = COMPONENTS if names == ['all'] else ('etcd',)
+    originals = dict((c, sha(os.path.join(node, 'manifests', c + '.yaml'))) for c in COMPONENTS)
+    before = snapshot(node)
+    check = toggle(node, names, 'stopped', check_mode=True, diff=True)
+    assert check['changed'] is True
+    assert snapshot(node) == before
+    assert 'manifests-stash' in check['diff']['after']
+    applied = toggle(node, names, 'stopped')
+    assert applied['changed'] is True
+    assert [c['name'] for c in applied['components']] == [c for c in _stash.STOP_ORDER if c in expected]
+    for component in COMPONENTS:
+        in_stash = os.path.exists(os.path.join(node, 'manifests-stash', component + '.yaml'))
+        in_manifests = os.path.exists(os.path.join(node, 'manifests', component + '.yaml'))
+        assert in_stash == (component in expected)
+        assert in_manifests != in_stash
+    assert toggle(node, names, 'stopped')['changed'] is False
+    assert toggle(node, names, 'stopped', check_mode=True)['changed'] is False
+
+    before = snapshot(node)
+    check = toggle(node, names, 'started', check_mode=True)
+    assert check['changed'] is True
+    assert snapshot(node) == before
+    started = toggle(node, names, 'started')
+    assert started['changed'] is True
+    assert [c['name'] for c in started['components']] == [c for c in _stash.START_ORDER if c in expected]
+    assert toggle(node, names, 'started')['changed'] is False
+    assert toggle(node, names, 'started', check_mode=True)['changed'] is False
+    for component in COMPONENTS:
+        assert sha(os.path.join(node, 'manifests', component + '.yaml')) == originals[component]
+
+
+def test_modes_owners_and_stash_dir_mode_kept(node):
+    path = os.path.join(node, 'manifests', 'kube-scheduler.yaml')
+    os.chmod(path, 0o640)
+    os.chown(path, 1234, 5678)
+    toggle(node, ['kube-scheduler'], 'stopped')
+    stash_dir = os.path.join(node, 'manifests-stash')
+    assert stat.S_IMODE(os.stat(stash_dir).st_mode) == 0o700
+    stashed = os.stat(os.path.join(stash_dir, 'kube-scheduler.yaml'))
+    assert (stat.S_IMODE(stashed.st_mode), stashed.st_uid, stashed.st_gid) == (0o640, 1234, 5678)
+    toggle(node, ['kube-scheduler'], 'started')
+    back = os.stat(path)
+    assert (stat.S_IMODE(back.st_mode), back.st_uid, back.st_gid) == (0o640, 1234, 5678)
+    assert stat.S_IMODE(os.stat(stash_dir).st_mode) == 0o700
+
+
+def test_loose_stash_dir_is_tightened_when_stashing(node):
+    stash_dir = os.path.join(node, 'manifests-stash')
+    os.mkdir(stash_dir)
+    os.chmod(stash_dir, 0o755)
+    toggle(node, ['etcd'], 'stopped')
+    assert stat.S_IMODE(os.stat(stash_dir).st_mode) == 0o700
+
+
+def test_record_says_when_and_why(node):
+    toggle(node, ['etcd', 'kube-apiserver'], 'stopped', reason='patching CHG-1')
+    with open(os.path.join(node, 'manifests-stash', 'stash-record.json')) as handle:
+        record = json.load(handle)['components']
+    assert sorted(record) == ['etcd', 'kube-apiserver']
+    assert record['etcd']['reason'] == 'patching CHG-1'
+    assert record['etcd']['stashed_at'].endswith('Z')
+    assert record['etcd']['sha256'] == sha(os.path.join(node, 'manifests-stash', 'etcd.yaml'))
+    assert stat.S_IMODE(os.stat(os.path.join(node, 'manifests-stash', 'stash-record.json')).st_mode) == 0o600
+    toggle(node, ['etcd'], 'started')
+    assert sorted(ManifestStash(node).read_record()) == ['kube-apiserver']
+
+
+@pytest.mark.parametrize('state,stray', [('stopped', 'manifests'), ('started', 'manifests-stash')])
+def test_identical_copy_in_both_places_is_cleaned(node, state, stray):
+    os.mkdir(os.path.join(node, 'manifests-stash'), 0o700)
+    source = os.path.join(node, 'manifests', 'etcd.yaml')
+    shutil.copy2(source, os.path.join(node, 'manifests-stash', 'etcd.yaml'))
+    digest = sha(source)
+    check = toggle(node, ['etcd'], state, check_mode=True)
+    assert check['changed'] is True and check['components'][0]['state_before'] == 'both'
+    assert os.path.exists(os.path.join(node, stray, 'etcd.yaml'))
+    result = toggle(node, ['etcd'], state)
+    assert result['changed'] is True
+    assert not os.path.exists(os.path.join(node, stray, 'etcd.yaml'))
+    kept = result['components'][0]['path']
+    assert os.path.exists(kept) and sha(kept) == digest
+    assert toggle(node, ['etcd'], state)['changed'] is False
+
+
+@pytest.mark.parametrize('state', ['stopped', 'started'])
+def test_different_copies_refused_with_nothing_changed(node, state):
+    os.mkdir(os.path.join(node, 'manifests-stash'), 0o700)
+    with open(os.path.join(node, 'manifests', 'kube-scheduler.yaml')) as handle:
+        text = handle.read()
+    other = os.path.join(node, 'manifests-stash', 'kube-scheduler.yaml')
+    with open(other, 'w') as handle:
+        handle.write(text.replace('--leader-elect=true', '--leader-elect=false'))
+    before = snapshot(node)
+    with pytest.raises(ToggleError) as info:
+        toggle(node, ['all'], state)
+    message = str(info.value)
+    assert os.path.join(node, 'manifests', 'kube-scheduler.yaml') in message
+    assert other in message
+    assert sha(other) in message and sha(os.path.join(node, 'manifests', 'kube-scheduler.yaml')) in message
+    assert snapshot(node) == before
+
+
+def _break_missing_manifests_dir(node):
+    shutil.rmtree(os.path.join(node, 'manifests'))
+
+
+def _break_unreadable(node):
+    path = os.path.join(node, 'manifests', 'etcd.yaml')
+    os.unlink(path)
+    os.symlink('etcd.yaml', path)  # a symlink loop: unreadable even for root
+
+
+def _break_directory_as_manifest(node):
+    path = os.path.join(node, 'manifests', 'etcd.yaml')
+    os.unlink(path)
+    os.mkdir(path)
+
+
+def _break_not_yaml(node):
+    with open(os.path.join(node, 'manifests', 'etcd.yaml'), 'w') as handle:
+        handle.write('kind: Pod\n  spec: [unclosed\n\tbad:\n')
+
+
+def _break_not_a_pod(node):
+    with open(os.path.join(node, 'manifests', 'etcd.yaml'), 'w') as handle:
+        handle.write('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: etcd\n')
+
+
+def _break_missing_everywhere(node):
+    os.unlink(os.path.join(node, 'manifests', 'etcd.yaml'))
+
+
+@pytest.mark.parametrize('breaker,kwargs,pattern', [
+    (_break_missing_manifests_dir, {}, 'manifests directory .* does not exist'),
+    (_break_unreadable, {}, 'cannot read etcd manifest'),
+    (_break_directory_as_manifest, {}, 'not a regular file'),
+    (_break_not_yaml, {}, 'not valid YAML'),
+    (_break_not_a_pod, {}, 'not a Pod manifest'),
+    (_break_missing_everywhere, {}, 'no etcd manifest: neither'),
+    (None, {'stash_dir': 'manifests/stash'}, 'inside the manifests directory'),
+    (None, {'stash_dir': 'manifests'}, 'inside the manifests directory'),
+    (None, {'stash_dir': 'admin.conf'}, 'is not a directory'),
+])
+@pytest.mark.parametrize('state', ['stopped', 'started'])
+def test_bad_input_fails_clearly_and_changes_nothing(node, breaker, kwargs, pattern, state):
+    if breaker:
+        breaker(node)
+    with open(os.path.join(node, 'admin.conf'), 'w') as handle:
+        handle.write('not a directory\n')
+    if 'stash_dir' in kwargs:
+        kwargs = {'stash_dir': os.path.join(node, kwargs['stash_dir'])}
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match=pattern):
+        toggle(node, ['all'], state, **kwargs)
+    assert snapshot(node) == before
+
+
+def test_stash_dir_with_missing_parent(node):
+    stash_dir = os.path.join(node, 'nope', 'stash')
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match='parent .* does not exist'):
+        toggle(node, ['etcd'], 'stopped', stash_dir=stash_dir)
+    assert snapshot(node) == before
+    # Starting what is already started needs no stash directory at all.
+    assert toggle(node, ['etcd'], 'started', stash_dir=stash_dir)['changed'] is False
+
+
+def test_unknown_component_changes_nothing(node):
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match='unknown component'):
+        toggle(node, ['etcd', 'kube-proxy'], 'stopped')
+    assert snapshot(node) == before
+
+
+def test_cross_filesystem_move_keeps_mode_and_owner(node, monkeypatch):
+    real_rename = os.rename
+
+    def rename(source, destination):
+        if source.endswith('kube-scheduler.yaml') and TMP_NAME not in source:
+            raise OSError(18, 'Invalid cross-device link')
+        return real_rename(source, destination)
+
+    TMP_NAME = _stash.TMP_PREFIX
+    monkeypatch.setattr(_stash.os, 'rename', rename)
+    path = os.path.join(node, 'manifests', 'kube-scheduler.yaml')
+    os.chmod(path, 0o644)
+    os.chown(path, 4321, 8765)
+    digest = sha(path)
+    result = toggle(node, ['kube-scheduler'], 'stopped')
+    stashed = os.path.join(node, 'manifests-stash', 'kube-scheduler.yaml')
+    assert result['changed'] is True and not os.path.exists(path)
+    info = os.stat(stashed)
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, sha(stashed)) == (0o644, 4321, 8765, digest)
+    assert not [name for name in os.listdir(os.path.dirname(stashed)) if name.startswith(_stash.TMP_PREFIX)]
