@@ -1,0 +1,419 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+What the etcd modules do, on top of the gateway client: collect the state of the whole
+cluster (every member by etcd's member list, queried in parallel), move leadership, save
+snapshots and keep the last N. Plain Python, no AnsibleModule: the modules are thin.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import os
+import time
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_client import (
+    EtcdConnectionError,
+    EtcdError,
+    member_id_hex,
+    run_parallel,
+    validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._quorum import (
+    members_safe_to_stop,
+    quorum_summary,
+    unknown_member_names,
+)
+
+# Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
+THREAD_SLACK = 1.0
+
+
+class EtcdInputError(Exception):
+    """The task asked for something impossible (unknown member, learner as leader, ...)."""
+
+
+def _error_fields(error):
+    if error is None:
+        return {'error': None, 'error_reason': None}
+    return {'error': str(error), 'error_reason': getattr(error, 'reason', 'error')}
+
+
+def _with_endpoint(error, endpoint):
+    if error is not None and not getattr(error, 'endpoint', None):
+        error.endpoint = endpoint
+        error.message = '%s: %s' % (endpoint, error.message)
+        error.args = (error.message,)
+    return error
+
+
+def _member_endpoint(member):
+    for url in member['client_urls']:
+        try:
+            return validate_endpoint(url)
+        except EtcdError:
+            continue
+    return None
+
+
+def _pick_member_list(lists, statuses):
+    """Prefer the view of a member that sees a leader, then the newest raft term."""
+    def rank(endpoint):
+        status = statuses.get(endpoint)
+        has_leader = bool(status and status.get('leader'))
+        term = max(lists[endpoint]['raft_term'], status['raft_term'] if status else 0)
+        return (has_leader, term)
+    best = max(lists, key=rank)
+    return best, lists[best]
+
+
+def _leader_by_votes(statuses, known_ids):
+    """The leader most reachable members report, newest term first; None when nobody sees one."""
+    votes = {}
+    for status in statuses:
+        leader = status.get('leader')
+        if leader and leader in known_ids:
+            term, count = votes.get(leader, (0, 0))
+            votes[leader] = (max(term, status['raft_term']), count + 1)
+    if not votes:
+        return None
+    return max(votes, key=lambda leader: (votes[leader][0], votes[leader][1]))
+
+
+def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
+    """State of the cluster and of every member, as etcd_member_info returns it.
+
+    Round 1 asks every given endpoint for its member list and status in parallel; round 2
+    asks every member (by the member list) that round 1 did not reach for its status and does
+    the linearizable health read, again in parallel, so one dead member costs one timeout.
+    Raises nothing for members that are down: that is reported. `endpoint_errors` lists the
+    failures of the given endpoints; `members` is empty when none of them answered.
+    """
+    timeout = client.timeout if timeout is None else timeout
+    started = time.monotonic()
+
+    round1 = {}
+    for endpoint in endpoints:
+        round1[('members', endpoint)] = (lambda ep=endpoint: client.member_list(ep, timeout))
+        round1[('status', endpoint)] = (lambda ep=endpoint: client.status(ep, timeout))
+    answers = run_parallel(round1, timeout + THREAD_SLACK)
+
+    lists, statuses_by_endpoint, endpoint_errors = {}, {}, {}
+    latency_by_endpoint = {}
+    for endpoint in endpoints:
+        members, members_error, _ = answers[('members', endpoint)]
+        status, status_error, seconds = answers[('status', endpoint)]
+        if members is not None:
+            lists[endpoint] = members
+        if status is not None:
+            statuses_by_endpoint[endpoint] = status
+            latency_by_endpoint[endpoint] = seconds
+        error = members_error or status_error
+        if error is not None:
+            endpoint_errors[endpoint] = _with_endpoint(error, endpoint)
+
+    state = {
+        'endpoints': list(endpoints),
+        'endpoint_errors': dict((ep, str(err)) for ep, err in endpoint_errors.items()),
+        'endpoint_error_objects': endpoint_errors,
+    }
+    if not lists:
+        state.update(_empty_cluster(assume_stopped))
+        state['elapsed'] = round(time.monotonic() - started, 3)
+        return state
+
+    source_endpoint, member_list = _pick_member_list(lists, statuses_by_endpoint)
+    status_by_id = {}
+    for endpoint, status in statuses_by_endpoint.items():
+        status_by_id[status['member_id']] = (endpoint, status, latency_by_endpoint[endpoint])
+
+    members = member_list['members']
+    round2 = {}
+    for member in members:
+        endpoint = _member_endpoint(member)
+        member['endpoint'] = endpoint
+        known = status_by_id.get(member['id'])
+        if known is None and endpoint is not None and endpoint not in endpoint_errors:
+            round2[('status', member['id'])] = (lambda ep=endpoint: client.status(ep, timeout))
+        if endpoint is not None and not member['is_learner'] and endpoint not in endpoint_errors:
+            round2[('health', member['id'])] = (lambda ep=endpoint: client.health_probe(ep, timeout))
+    healthy_source = source_endpoint if statuses_by_endpoint.get(source_endpoint, {}).get('leader') else None
+    if healthy_source:
+        round2[('alarms', None)] = (lambda: client.alarm_list(healthy_source, timeout))
+    answers2 = run_parallel(round2, timeout + THREAD_SLACK) if round2 else {}
+
+    alarms_value, alarms_error, _ = answers2.get(('alarms', None), (None, None, 0))
+    for member in members:
+        endpoint = member['endpoint']
+        known = status_by_id.get(member['id'])
+        status, error, seconds = None, None, None
+        if known is not None:
+            status, seconds = known[1], known[2]
+        elif endpoint is None:
+            error = EtcdConnectionError('member has no client URL (added but never started)')
+            error.reason = 'not_started'
+        elif endpoint in endpoint_errors:
+            error = endpoint_errors[endpoint]
+        else:
+            status, error, seconds = answers2[('status', member['id'])]
+            error = _with_endpoint(error, endpoint)
+        member['status'] = status
+        member['status_error'] = error
+        member['latency'] = seconds
+        health, health_error = None, None
+        if ('health', member['id']) in answers2:
+            health, health_error, _ = answers2[('health', member['id'])]
+            health_error = _with_endpoint(health_error, endpoint)
+        if status is None:
+            member['healthy'] = False
+            member['health_error'] = str(error) if error else None
+        elif member['is_learner']:
+            # learners refuse linearizable reads; they are healthy when they follow a leader
+            member['healthy'] = bool(status['leader']) and not status['errors']
+            member['health_error'] = None if member['healthy'] else 'learner sees no leader or reports errors'
+        else:
+            member['healthy'] = health is not None and not status['errors']
+            member['health_error'] = (str(health_error) if health_error else
+                                      ('; '.join(status['errors']) if status['errors'] else None))
+
+    known_ids = set(member['id'] for member in members)
+    leader_id = _leader_by_votes([m['status'] for m in members if m['status']], known_ids)
+    alarms = alarms_value or []
+    state.update(_summarize(member_list, members, leader_id, alarms, assume_stopped))
+    state['member_list_from'] = source_endpoint
+    state['alarms_error'] = str(alarms_error) if alarms_error else None
+    state['elapsed'] = round(time.monotonic() - started, 3)
+    return state
+
+
+def _empty_cluster(assume_stopped):
+    cluster = {
+        'cluster_id': None,
+        'leader': None,
+        'member_count': 0,
+        'reachable_members': 0,
+        'alarms': [],
+        'safe_to_stop': [],
+    }
+    cluster.update(quorum_summary([], ()))
+    return {'cluster': cluster, 'members': [], 'projection': _projection([], assume_stopped)}
+
+
+def _projection(members, assume_stopped):
+    projection = quorum_summary(members, assume_stopped)
+    projection['assume_stopped'] = list(assume_stopped or [])
+    projection['safe_to_stop'] = members_safe_to_stop(members, assume_stopped)
+    return projection
+
+
+def _summarize(member_list, members, leader_id, alarms, assume_stopped):
+    names = dict((member['id'], member['name']) for member in members)
+    out_members = []
+    for member in members:
+        status = member['status'] or {}
+        error = member['status_error']
+        out = {
+            'id': member_id_hex(member['id']),
+            'name': member['name'],
+            'peer_urls': member['peer_urls'],
+            'client_urls': member['client_urls'],
+            'is_learner': member['is_learner'],
+            'endpoint': member['endpoint'],
+            'reachable': member['status'] is not None,
+            'healthy': member['healthy'],
+            'health_error': member['health_error'],
+            'version': status.get('version'),
+            'db_size': status.get('db_size'),
+            'db_size_in_use': status.get('db_size_in_use'),
+            'is_leader': bool(leader_id is not None and member['id'] == leader_id),
+            'leader_seen': member_id_hex(status['leader']) if status.get('leader') else None,
+            'raft_term': status.get('raft_term'),
+            'raft_index': status.get('raft_index'),
+            'raft_applied_index': status.get('raft_applied_index'),
+            'errors': status.get('errors', []),
+            'alarms': [alarm['alarm'] for alarm in alarms if alarm['member_id'] == member['id']],
+            'latency_ms': round(member['latency'] * 1000, 1) if member['latency'] is not None else None,
+        }
+        out.update(_error_fields(error))
+        out_members.append(out)
+    cluster = {
+        'cluster_id': member_id_hex(member_list['cluster_id']),
+        'leader': ({'id': member_id_hex(leader_id), 'name': names.get(leader_id, '')}
+                   if leader_id is not None else None),
+        'member_count': len(out_members),
+        'reachable_members': len([m for m in out_members if m['reachable']]),
+        'alarms': [{'member_id': member_id_hex(a['member_id']), 'member': names.get(a['member_id'], ''),
+                    'alarm': a['alarm']} for a in alarms],
+        'safe_to_stop': members_safe_to_stop(out_members, ()),
+    }
+    cluster.update(quorum_summary(out_members, ()))
+    return {'cluster': cluster, 'members': out_members, 'projection': _projection(out_members, assume_stopped)}
+
+
+def config_errors(state):
+    """Errors of the given endpoints that point at bad input rather than a member being down."""
+    return [error for error in state['endpoint_error_objects'].values()
+            if not isinstance(error, EtcdConnectionError)]
+
+
+def check_member_names(state, names, option):
+    unknown = unknown_member_names(state['members'], names)
+    if unknown:
+        raise EtcdInputError('%s names %s, which %s not a member of this etcd cluster (members: %s)' % (
+            option, ', '.join(unknown), 'is' if len(unknown) == 1 else 'are',
+            ', '.join(m['name'] or m['id'] for m in state['members'])))
+
+
+def public_state(state):
+    """The state without internal objects, ready for exit_json."""
+    return dict((key, value) for key, value in state.items() if key != 'endpoint_error_objects')
+
+
+def _by_name(state, name):
+    for member in state['members']:
+        if member['name'] == name:
+            return member
+    return None
+
+
+def choose_leader_target(state, member=None, avoid=None):
+    """(target member dict or None when nothing must change, reason text). Raises EtcdInputError."""
+    leader = state['cluster']['leader']
+    if member is not None:
+        check_member_names(state, [member], 'member')
+        target = _by_name(state, member)
+        if target['is_learner']:
+            raise EtcdInputError('member %s is a learner: a learner cannot become leader; promote it first '
+                                 '(etcdctl member promote %s)' % (member, target['id']))
+        if leader is not None and leader['name'] == member:
+            return None, '%s is already the leader' % member
+        if leader is None:
+            raise EtcdInputError('the cluster has no leader (no quorum?): cannot move leadership to %s' % member)
+        if not target['healthy']:
+            raise EtcdInputError('member %s is not healthy (%s): refusing to make it leader'
+                                 % (member, target['error'] or target['health_error']))
+        return target, 'move leadership from %s to %s' % (leader['name'], member)
+    avoid = list(avoid or [])
+    check_member_names(state, avoid, 'avoid')
+    if leader is None:
+        raise EtcdInputError('the cluster has no leader (no quorum?): cannot move leadership away from %s'
+                             % ', '.join(avoid))
+    if leader['name'] not in avoid:
+        return None, 'the leader %s is not in avoid' % leader['name']
+    candidates = [m for m in state['members']
+                  if m['healthy'] and not m['is_learner'] and m['name'] not in avoid]
+    if not candidates:
+        raise EtcdInputError('no healthy voting member outside avoid (%s) can take leadership from %s'
+                             % (', '.join(avoid), leader['name']))
+    # the most caught-up voter takes over with the shortest pause; name breaks ties reproducibly
+    target = sorted(candidates, key=lambda m: (-(m['raft_applied_index'] or 0), m['name']))[0]
+    return target, 'move leadership from %s to %s (most caught-up healthy voter outside avoid)' % (
+        leader['name'], target['name'])
+
+
+def ensure_leader(client, endpoints, member=None, avoid=None, check_mode=False, wait_timeout=30.0):
+    state = collect_cluster_state(client, endpoints)
+    if not state['members']:
+        raise EtcdInputError('no etcd endpoint answered (%s)' % '; '.join(state['endpoint_errors'].values()))
+    before = state['cluster']['leader']
+    target, reason = choose_leader_target(state, member, avoid)
+    result = {'changed': target is not None, 'leader_before': before, 'reason': reason,
+              'leader': before if target is None else {'id': target['id'], 'name': target['name']}}
+    if target is None or check_mode:
+        return result
+    leader_member = _by_name(state, before['name'])
+    client.move_leader(leader_member['endpoint'], target['id'])
+    result['leader'] = wait_for_leader(client, state, target, wait_timeout)
+    return result
+
+
+def wait_for_leader(client, state, target, wait_timeout):
+    """Poll until every reachable voter reports `target` as leader; return {'id', 'name'}."""
+    deadline = time.monotonic() + wait_timeout
+    voters = [m for m in state['members'] if not m['is_learner'] and m['endpoint']]
+    seen = {}
+    while True:
+        calls = dict((m['name'], (lambda ep=m['endpoint']: client.status(ep))) for m in voters)
+        answers = run_parallel(calls, client.timeout + THREAD_SLACK)
+        seen = dict((name, member_id_hex(value['leader']) if value and value['leader'] else None)
+                    for name, (value, _, _) in answers.items() if value is not None)
+        if seen.get(target['name']) == target['id'] and all(v == target['id'] for v in seen.values()):
+            return {'id': target['id'], 'name': target['name']}
+        if time.monotonic() >= deadline:
+            raise EtcdError('leadership was handed to %s but not confirmed within %s s (leaders seen: %s)'
+                            % (target['name'], wait_timeout, seen))
+        time.sleep(0.2)
+
+
+def snapshot_file_name(prefix, now=None):
+    now = now or datetime.datetime.utcnow()
+    return '%s-%s.db' % (prefix, now.strftime('%Y%m%dT%H%M%SZ'))
+
+
+def existing_snapshots(dest_dir, prefix):
+    """Snapshots this module wrote (prefix-*.db) in dest_dir, oldest first."""
+    if not os.path.isdir(dest_dir):
+        return []
+    found = []
+    for name in os.listdir(dest_dir):
+        if name.startswith(prefix + '-') and name.endswith('.db'):
+            path = os.path.join(dest_dir, name)
+            if os.path.isfile(path):
+                found.append((os.stat(path).st_mtime_ns, name, path))
+    return [path for _, _, path in sorted(found)]
+
+
+def snapshots_to_remove(existing, keep, new_path=None):
+    """With `keep` N (None/0: keep all) and the new snapshot counted, the oldest paths to delete."""
+    paths = list(existing) + ([new_path] if new_path and new_path not in existing else [])
+    if not keep or len(paths) <= keep:
+        return []
+    return paths[:len(paths) - keep]
+
+
+def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None, check_mode=False):
+    """Snapshot from the first given endpoint that answers; write it under dest_dir; prune."""
+    if keep is not None and keep < 0:
+        raise EtcdInputError('keep must be 0 (keep every snapshot) or a positive number, not %d' % keep)
+    if os.path.exists(dest_dir) and not os.path.isdir(dest_dir):
+        raise EtcdInputError('dest %s exists and is not a directory' % dest_dir)
+    failures = []
+    source = None
+    for endpoint in endpoints:
+        try:
+            status = client.status(endpoint)
+        except EtcdError as exc:
+            failures.append(str(_with_endpoint(exc, endpoint)))
+            continue
+        source = (endpoint, status)
+        break
+    if source is None:
+        raise EtcdInputError('no etcd endpoint answered, no snapshot taken: %s' % '; '.join(failures))
+    endpoint, status = source
+    name = snapshot_file_name(prefix)
+    path = os.path.join(dest_dir, name)
+    counter = 1
+    while os.path.exists(path):
+        counter += 1
+        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    result = {'changed': True, 'path': path, 'endpoint': endpoint,
+              'member_id': member_id_hex(status['member_id']), 'revision': status['revision'],
+              'raft_index': status['raft_index'], 'size': None, 'sha256': None}
+    existing = existing_snapshots(dest_dir, prefix)
+    removed = snapshots_to_remove(existing, keep, path)
+    result['removed'] = removed
+    if check_mode:
+        return result
+    if not os.path.isdir(dest_dir):
+        os.makedirs(dest_dir, 0o700)
+    saved = client.snapshot(endpoint, path)
+    result.update({'size': saved['size'], 'sha256': saved['sha256'], 'embedded_sha256': saved['embedded_sha256']})
+    for old in removed:
+        os.unlink(old)
+    result['kept'] = existing_snapshots(dest_dir, prefix)
+    return result

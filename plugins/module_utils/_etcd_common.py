@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+The connection options every etcd module shares (documented once in the `etcd` doc
+fragment) and the code that turns them into a client. Defaults follow kubeadm: the etcd
+CA and the node's etcd server certificate as client certificate, and the endpoint the
+node's own etcd static pod advertises, all under `kubernetes_dir`.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_client import (
+    DEFAULT_TIMEOUT,
+    EtcdClient,
+    EtcdConfigError,
+    EtcdError,
+    validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_cluster import (
+    EtcdInputError,
+    check_member_names,
+    collect_cluster_state,
+    config_errors,
+    ensure_leader,
+    public_state,
+    save_snapshot,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+    DEFAULT_KUBERNETES_DIR,
+    KubeadmNode,
+    ManifestError,
+)
+
+ETCD_CONNECTION_ARGSPEC = dict(
+    endpoints=dict(type='list', elements='str'),
+    ca_cert=dict(type='path'),
+    client_cert=dict(type='path'),
+    # a path to the key, never the key itself
+    client_key=dict(type='path', no_log=False),
+    timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+    kubernetes_dir=dict(type='path', default=DEFAULT_KUBERNETES_DIR),
+)
+
+
+def etcd_argument_spec(**extra):
+    """The shared connection options plus the module's own."""
+    spec = dict((name, dict(option)) for name, option in ETCD_CONNECTION_ARGSPEC.items())
+    spec.update(extra)
+    return spec
+
+
+def resolve_connection(params):
+    """Connection settings with kubeadm defaults filled in. Raises EtcdConfigError, ManifestError."""
+    node = KubeadmNode(params.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR)
+    timeout = params.get('timeout')
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+    if timeout <= 0:
+        raise EtcdConfigError('timeout must be a positive number of seconds, not %s' % timeout)
+    endpoints = params.get('endpoints')
+    if endpoints:
+        source = 'endpoints option'
+    else:
+        endpoints = node.etcd_client_urls()
+        source = '--advertise-client-urls in %s' % node.manifest_path('etcd')
+    resolved = []
+    for endpoint in endpoints:
+        try:
+            url = validate_endpoint(endpoint)
+        except EtcdConfigError as exc:
+            raise EtcdConfigError('%s (from %s)' % (exc, source))
+        if url not in resolved:
+            resolved.append(url)
+    return {
+        'endpoints': resolved,
+        'endpoints_source': source,
+        'ca_cert': params.get('ca_cert') or os.path.join(node.etcd_pki_dir, 'ca.crt'),
+        'client_cert': params.get('client_cert') or os.path.join(node.etcd_pki_dir, 'server.crt'),
+        'client_key': params.get('client_key') or os.path.join(node.etcd_pki_dir, 'server.key'),
+        'timeout': float(timeout),
+    }
+
+
+def client_from_params(params):
+    """(EtcdClient, connection dict); credentials checked. Raises EtcdConfigError, ManifestError."""
+    connection = resolve_connection(params)
+    client = EtcdClient(connection['ca_cert'], connection['client_cert'], connection['client_key'],
+                        timeout=connection['timeout'])
+    client.check_credentials()
+    return client, connection
+
+
+def client_from_module(module):
+    """client_from_params for an AnsibleModule: bad options end in fail_json, never a traceback."""
+    try:
+        return client_from_params(module.params)
+    except ManifestError as exc:
+        module.fail_json(msg='cannot find the etcd endpoints: %s; set the endpoints option or kubernetes_dir'
+                         % exc)
+    except EtcdConfigError as exc:
+        module.fail_json(msg=str(exc), reason=exc.reason)
+    return None, None  # not reached: fail_json exits
+
+
+def connection_result(connection):
+    """What the modules report about how they connected (paths only, never key material)."""
+    return dict((key, connection[key]) for key in ('endpoints', 'endpoints_source', 'ca_cert', 'client_cert',
+                                                   'client_key', 'timeout'))
+
+
+def _fail_on_config_errors(module, state, connection):
+    """No member list from any endpoint: bad input fails, members that are merely down are reported."""
+    errors = config_errors(state)
+    if errors:
+        module.fail_json(msg='; '.join(str(error) for error in errors),
+                         reason=errors[0].reason, **connection_result(connection))
+
+
+def run_member_info(module, client, connection):
+    params = module.params
+    state = collect_cluster_state(client, connection['endpoints'], assume_stopped=params['assume_stopped'])
+    result = connection_result(connection)
+    result.update(public_state(state))
+    result['changed'] = False
+    if not state['members']:
+        _fail_on_config_errors(module, state, connection)
+    else:
+        try:
+            check_member_names(state, params['assume_stopped'], 'assume_stopped')
+        except EtcdInputError as exc:
+            module.fail_json(msg=str(exc), **result)
+    if params['fail_on_no_quorum']:
+        if not result['cluster']['has_quorum']:
+            module.fail_json(msg='etcd has no quorum: %d of %d voting members healthy, %d needed'
+                             % (result['cluster']['healthy_voters'], result['cluster']['voting_members'],
+                                result['cluster']['quorum_size']), **result)
+        if not result['projection']['has_quorum']:
+            module.fail_json(msg='etcd would lose quorum with %s stopped: %d of %d voting members left healthy, '
+                             '%d needed' % (', '.join(params['assume_stopped']),
+                                            result['projection']['healthy_voters'],
+                                            result['projection']['voting_members'],
+                                            result['projection']['quorum_size']), **result)
+    module.exit_json(**result)
+
+
+def run_leader(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    try:
+        outcome = ensure_leader(client, connection['endpoints'], member=params['member'], avoid=params['avoid'],
+                                check_mode=module.check_mode, wait_timeout=params['wait_timeout'])
+    except EtcdInputError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except EtcdError as exc:
+        module.fail_json(msg=str(exc), reason=exc.reason, **result)
+    result.update(outcome)
+    if module._diff:
+        result['diff'] = {
+            'before': 'leader: %s\n' % (outcome['leader_before']['name'] if outcome['leader_before'] else ''),
+            'after': 'leader: %s\n' % (outcome['leader']['name'] if outcome['leader'] else ''),
+            'before_header': 'etcd leader', 'after_header': 'etcd leader',
+        }
+    module.exit_json(**result)
+
+
+def run_snapshot(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    try:
+        outcome = save_snapshot(client, connection['endpoints'], params['dest'], prefix=params['prefix'],
+                                keep=params['keep'], check_mode=module.check_mode)
+    except EtcdInputError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except EtcdError as exc:
+        module.fail_json(msg=str(exc), reason=exc.reason, **result)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot write the snapshot under %s: %s' % (params['dest'], exc), **result)
+    result.update(outcome)
+    module.exit_json(**result)

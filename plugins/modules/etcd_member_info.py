@@ -1,0 +1,352 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: etcd_member_info
+short_description: Report every etcd member's status, health and the quorum arithmetic
+version_added: 0.1.0
+description:
+  - Reads etcd's member list and asks every member (by etcd's member list, not by inventory)
+    for its status and a linearizable read, in parallel. This is what the runbook gets from
+    C(etcdctl member list), C(etcdctl endpoint status --cluster) and C(etcdctl endpoint health --cluster).
+  - Adds the quorum arithmetic (voting members, healthy voters, quorum size, fault tolerance)
+    and a projection for O(assume_stopped). Would the cluster keep quorum with those members
+    stopped, and which members could each be stopped next.
+  - Learners never count toward quorum.
+  - Never fails because members are down or quorum is lost; it reports that state (see
+    O(fail_on_no_quorum)). It fails on bad input (certificates, URLs, an endpoint that is not etcd).
+  - Read-only; never reports C(changed).
+author:
+  - Kubemaint contributors (@kubemaint)
+extends_documentation_fragment:
+  - kubemaint.control_plane.etcd
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    description: Whether a second run with the same arguments reports no change and changes nothing.
+    support: full
+  platform:
+    platforms: posix
+options:
+  assume_stopped:
+    description:
+      - Member names to assume stopped for the projection in RV(projection).
+      - Every name must be a member of the cluster.
+    type: list
+    elements: str
+    default: []
+  fail_on_no_quorum:
+    description:
+      - Fail (after collecting everything) when the cluster has no quorum, or when the
+        projection for O(assume_stopped) has none.
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: Look at etcd from a control-plane node (kubeadm defaults)
+  kubemaint.control_plane.etcd_member_info:
+  register: etcd
+
+- name: Would the cluster keep quorum without this node's member?
+  kubemaint.control_plane.etcd_member_info:
+    assume_stopped:
+      - "{{ inventory_hostname }}"
+    fail_on_no_quorum: true
+
+- name: Ask several endpoints (the local member may be down)
+  kubemaint.control_plane.etcd_member_info:
+    endpoints:
+      - https://10.101.11.240:2379
+      - https://10.101.11.114:2379
+    timeout: 3
+'''
+
+RETURN = r'''
+cluster:
+  description: The cluster as a whole.
+  returned: always
+  type: dict
+  contains:
+    cluster_id:
+      description: Cluster id, 16 hex digits as etcdctl prints it; null when no member answered.
+      type: str
+      sample: 7bddf81464c351c2
+    leader:
+      description: The leader (id and name) most members report; null when there is none.
+      type: dict
+      sample: {id: d16b14ea34469d8e, name: lab-cp-02}
+    member_count:
+      description: Members in the member list, learners included.
+      type: int
+      sample: 3
+    reachable_members:
+      description: Members that answered the status request.
+      type: int
+      sample: 3
+    voting_members:
+      description: Members that are not learners.
+      type: int
+      sample: 3
+    learners:
+      description: Learner members.
+      type: int
+      sample: 0
+    healthy_voters:
+      description: Voting members whose linearizable read succeeded.
+      type: int
+      sample: 3
+    quorum_size:
+      description: Voters needed for quorum (a strict majority of the voting members).
+      type: int
+      sample: 2
+    has_quorum:
+      description: Whether the healthy voters reach the quorum size.
+      type: bool
+      sample: true
+    fault_tolerance:
+      description: How many more voters may fail before quorum is lost (0 without quorum).
+      type: int
+      sample: 1
+    safe_to_stop:
+      description: Members each of which could be stopped now with the cluster keeping quorum.
+      type: list
+      elements: str
+      sample: [lab-cp-01, lab-cp-02, lab-cp-03]
+    alarms:
+      description: Active cluster alarms (C(NOSPACE), C(CORRUPT)).
+      type: list
+      elements: dict
+      sample: [{member_id: 5d7db493b5095e61, member: lab-cp-01, alarm: NOSPACE}]
+  sample: {cluster_id: 7bddf81464c351c2, leader: {id: d16b14ea34469d8e, name: lab-cp-02}, member_count: 3,
+           reachable_members: 3, voting_members: 3, learners: 0, healthy_voters: 3, quorum_size: 2,
+           has_quorum: true, fault_tolerance: 1, safe_to_stop: [lab-cp-01, lab-cp-02, lab-cp-03], alarms: []}
+members:
+  description: Every member in etcd's member list with its endpoint status; empty when no endpoint answered.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Member id, 16 hex digits as etcdctl prints it.
+      type: str
+      sample: 5d7db493b5095e61
+    name:
+      description: Member name (kubeadm sets the node name); empty for a member added but never started.
+      type: str
+      sample: lab-cp-01
+    peer_urls:
+      description: Peer URLs.
+      type: list
+      elements: str
+      sample: [https://127.0.1.1:2380]
+    client_urls:
+      description: Client URLs.
+      type: list
+      elements: str
+      sample: [https://127.0.1.1:2379]
+    is_learner:
+      description: Whether the member is a learner (non-voting).
+      type: bool
+      sample: false
+    endpoint:
+      description: The client URL that was asked for this member's status.
+      type: str
+      sample: https://127.0.1.1:2379
+    reachable:
+      description: Whether the member answered the status request.
+      type: bool
+      sample: true
+    error:
+      description: Why the member could not be asked, or null.
+      type: str
+      sample: "https://127.0.1.2:2379: connection refused (etcd not running or not listening there)"
+    error_reason:
+      description: >-
+        Short code for RV(members[].error): C(connection_refused), C(timeout), C(tls_verify_failed),
+        C(client_cert_rejected), C(not_etcd), C(not_started), C(etcd_error); null when reachable.
+      type: str
+      sample: connection_refused
+    healthy:
+      description: Whether a linearizable read through this member succeeded (learners, which refuse
+        such reads, are healthy when they follow a leader).
+      type: bool
+      sample: true
+    health_error:
+      description: Why the member is not healthy, or null.
+      type: str
+      sample: null
+    version:
+      description: etcd version of the member.
+      type: str
+      sample: 3.5.1
+    db_size:
+      description: Size of the backend database in bytes.
+      type: int
+      sample: 20480
+    db_size_in_use:
+      description: Bytes of the backend database in use.
+      type: int
+      sample: 16384
+    is_leader:
+      description: Whether this member is the cluster leader.
+      type: bool
+      sample: false
+    leader_seen:
+      description: The leader id this member reports, or null when it sees none.
+      type: str
+      sample: d16b14ea34469d8e
+    raft_term:
+      description: Raft term.
+      type: int
+      sample: 4
+    raft_index:
+      description: Raft index.
+      type: int
+      sample: 14
+    raft_applied_index:
+      description: Raft applied index.
+      type: int
+      sample: 14
+    errors:
+      description: Errors the member reports, for example C(etcdserver no leader).
+      type: list
+      elements: str
+      sample: []
+    alarms:
+      description: Alarms raised for this member.
+      type: list
+      elements: str
+      sample: []
+    latency_ms:
+      description: Round trip of the status request in milliseconds, or null.
+      type: float
+      sample: 3.2
+  sample: []
+projection:
+  description: Quorum figures as if the O(assume_stopped) members were stopped.
+  returned: always
+  type: dict
+  sample: {assume_stopped: [lab-cp-01], voting_members: 3, learners: 0, healthy_voters: 2, quorum_size: 2,
+           has_quorum: true, fault_tolerance: 0, safe_to_stop: []}
+  contains:
+    assume_stopped:
+      description: The members assumed stopped.
+      type: list
+      elements: str
+      sample: [lab-cp-01]
+    voting_members:
+      description: Voting members (unchanged by stopping).
+      type: int
+      sample: 3
+    learners:
+      description: Learner members.
+      type: int
+      sample: 0
+    healthy_voters:
+      description: Healthy voters left.
+      type: int
+      sample: 2
+    quorum_size:
+      description: Voters needed for quorum.
+      type: int
+      sample: 2
+    has_quorum:
+      description: Whether quorum would be kept.
+      type: bool
+      sample: true
+    fault_tolerance:
+      description: How many more voters could fail after that.
+      type: int
+      sample: 0
+    safe_to_stop:
+      description: Members each of which could still be stopped next, keeping quorum.
+      type: list
+      elements: str
+      sample: []
+endpoints:
+  description: The endpoints asked first (resolved from the options or the etcd manifest).
+  returned: always
+  type: list
+  elements: str
+  sample: [https://127.0.1.1:2379]
+endpoints_source:
+  description: Where the endpoints came from.
+  returned: always
+  type: str
+  sample: --advertise-client-urls in /etc/kubernetes/manifests/etcd.yaml
+endpoint_errors:
+  description: The given endpoints that did not answer, with the reason.
+  returned: always
+  type: dict
+  sample: {}
+member_list_from:
+  description: The endpoint whose member list was used.
+  returned: when an endpoint answered
+  type: str
+  sample: https://127.0.1.1:2379
+alarms_error:
+  description: Why the alarm list could not be read, or null.
+  returned: when an endpoint answered
+  type: str
+  sample: null
+elapsed:
+  description: Seconds spent collecting.
+  returned: always
+  type: float
+  sample: 0.074
+ca_cert:
+  description: CA certificate used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/ca.crt
+client_cert:
+  description: Client certificate used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/server.crt
+client_key:
+  description: Path of the client key used (never its content).
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/server.key
+timeout:
+  description: Per-request timeout in seconds.
+  returned: always
+  type: float
+  sample: 5.0
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_common import (
+    client_from_module,
+    etcd_argument_spec,
+    run_member_info,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=etcd_argument_spec(
+            assume_stopped=dict(type='list', elements='str', default=[]),
+            fail_on_no_quorum=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    client, connection = client_from_module(module)
+    run_member_info(module, client, connection)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: etcd_snapshot
+short_description: Save an integrity-checked etcd snapshot on the node and keep the last N
+version_added: 0.1.0
+description:
+  - Streams a snapshot from the first endpoint that answers through etcd's gateway and writes
+    it as C(<dest>/<prefix>-<UTC time>.db), mode 0600, exactly as C(etcdctl snapshot save) would
+    (the database followed by the sha256 etcd appends; C(etcdutl snapshot restore) checks it).
+  - The appended sha256 and the database header are checked before the file is renamed into
+    place; a cut or corrupted stream leaves no file behind.
+  - With O(keep), removes the oldest C(<prefix>-*.db) files in O(dest) so that O(keep) remain.
+  - Always reports C(changed) (a new snapshot is a change).
+author:
+  - Kubemaint contributors (@kubemaint)
+extends_documentation_fragment:
+  - kubemaint.control_plane.etcd
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reports the path it would write and the files it would remove.
+  diff_mode:
+    support: none
+  idempotent:
+    description: Whether a second run with the same arguments reports no change and changes nothing.
+    support: none
+    details: Every run takes a new snapshot.
+  platform:
+    platforms: posix
+options:
+  dest:
+    description:
+      - Directory for the snapshots. Created with mode 0700 when missing.
+    type: path
+    required: true
+  prefix:
+    description:
+      - File name prefix; also selects the files O(keep) counts and prunes.
+    type: str
+    default: etcd-snapshot
+  keep:
+    description:
+      - How many snapshots with this O(prefix) to keep in O(dest), the new one included.
+      - V(0) keeps them all.
+    type: int
+    default: 0
+'''
+
+EXAMPLES = r'''
+- name: Snapshot etcd before stopping the node, keep the last 5
+  kubemaint.control_plane.etcd_snapshot:
+    dest: /var/backups/etcd
+    keep: 5
+  register: snapshot
+'''
+
+RETURN = r'''
+changed:
+  description: Always true outside check mode errors.
+  returned: always
+  type: bool
+  sample: true
+path:
+  description: The snapshot file (in check mode, the file it would write).
+  returned: always
+  type: str
+  sample: /var/backups/etcd/etcd-snapshot-20240310T101500Z.db
+endpoint:
+  description: The endpoint the snapshot was taken from.
+  returned: always
+  type: str
+  sample: https://127.0.1.1:2379
+member_id:
+  description: Id of the member that served the snapshot (16 hex digits).
+  returned: always
+  type: str
+  sample: 5d7db493b5095e61
+revision:
+  description: Store revision reported by that member just before the snapshot.
+  returned: always
+  type: int
+  sample: 1234
+raft_index:
+  description: Raft index reported by that member just before the snapshot.
+  returned: always
+  type: int
+  sample: 2345
+size:
+  description: File size in bytes (null in check mode).
+  returned: always
+  type: int
+  sample: 20512
+sha256:
+  description: sha256 of the whole file (null in check mode).
+  returned: always
+  type: str
+  sample: 1623bac65bdff080b30a687f533c745bf23ab1d0b64d21ba0f3a40c17e7dcf99
+embedded_sha256:
+  description: The sha256 of the database that etcd appended to the stream, verified.
+  returned: success and not check mode
+  type: str
+  sample: f97e0301e433f5f5afd54554068d450a1762cf6caef45a6a84acd3ddd7202d22
+removed:
+  description: Older snapshots removed because of O(keep) (in check mode, that would be removed).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/backups/etcd/etcd-snapshot-20240309T101500Z.db]
+kept:
+  description: The snapshots with this prefix left in O(dest), oldest first.
+  returned: success and not check mode
+  type: list
+  elements: str
+  sample: [/var/backups/etcd/etcd-snapshot-20240310T101500Z.db]
+endpoints:
+  description: The endpoints tried, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [https://127.0.1.1:2379]
+endpoints_source:
+  description: Where the endpoints came from.
+  returned: always
+  type: str
+  sample: --advertise-client-urls in /etc/kubernetes/manifests/etcd.yaml
+ca_cert:
+  description: CA certificate used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/ca.crt
+client_cert:
+  description: Client certificate used.
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/server.crt
+client_key:
+  description: Path of the client key used (never its content).
+  returned: always
+  type: str
+  sample: /etc/kubernetes/pki/etcd/server.key
+timeout:
+  description: Per-request timeout in seconds.
+  returned: always
+  type: float
+  sample: 5.0
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_common import (
+    client_from_module,
+    etcd_argument_spec,
+    run_snapshot,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=etcd_argument_spec(
+            dest=dict(type='path', required=True),
+            prefix=dict(type='str', default='etcd-snapshot'),
+            keep=dict(type='int', default=0),
+        ),
+        supports_check_mode=True,
+    )
+    client, connection = client_from_module(module)
+    run_snapshot(module, client, connection)
+
+
+if __name__ == '__main__':
+    main()
