@@ -17,7 +17,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 try:
-    import cryptography  # noqa: F401 - imported to learn whether it is there
+    import cryptography  # noqa: F401 pylint: disable=unused-import
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError:

@@ -27,7 +27,7 @@ description:
     key pair (C(sa.key) and C(sa.pub)).
   - Read-only. Private key material is never returned or logged.
 author:
-  - kubemaint maintainers
+  - Kubemaint contributors (@kubemaint)
 requirements:
   - cryptography (on the control-plane node)
 extends_documentation_fragment:
@@ -39,6 +39,7 @@ attributes:
   diff_mode:
     support: none
   idempotent:
+    description: Whether a second run with the same arguments reports no change and changes nothing.
     support: full
     details: Never changes anything.
   platform:
@@ -272,7 +273,7 @@ certificates:
       returned: always
       sample: "2025-03-10T08:00:00Z"
     days_left:
-      description: Whole days until O(not_after), truncated toward zero as kubeadm's residual time.
+      description: Whole days until RV(certificates[].not_after), truncated toward zero as kubeadm's residual time.
       type: int
       returned: always
       sample: 364
