@@ -51,7 +51,7 @@ def run_module(module_name, args=None, check_mode=False, diff=False, inventory=N
             command += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
         run_env = ansible_env({'ANSIBLE_STDOUT_CALLBACK': 'json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
         run_env.update(env or {})
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=tmp)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=tmp, check=False)
     try:
         output = json.loads(proc.stdout)
         result = output['plays'][0]['tasks'][0]['hosts'][host]
@@ -74,4 +74,4 @@ def run_playbook(playbook, inventory, extra_vars=None, limit=None, check=False, 
     if check:
         command.append('--check')
     run_env = ansible_env(env)
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO_ROOT)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO_ROOT, check=False)

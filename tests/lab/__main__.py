@@ -64,7 +64,7 @@ def main(argv=None):
             lab.down()
             left = lab.processes()
             if left:
-                raise LabError('processes still running after down: %s' % ', '.join(str(pid) for pid, _ in left))
+                raise LabError('processes still running after down: %s' % ', '.join(str(pid) for pid, _cmdline in left))
             print('lab down: %s' % lab.directory)
     except LabError as exc:
         sys.stderr.write('lab: error: %s\n' % exc)

@@ -31,6 +31,8 @@ import time
 
 import yaml
 
+from tests.lab.procs import process_start_time
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 POLL_SECONDS = 0.2
 BACKOFF_START = 1.0
@@ -42,15 +44,6 @@ STANDINS = ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 def log(message):
     sys.stdout.write('%s kubelet: %s\n' % (time.strftime('%H:%M:%S'), message))
     sys.stdout.flush()
-
-
-def process_start_time(pid):
-    """The kernel's start time of `pid` (clock ticks since boot), None when it is gone."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            return int(handle.read().rsplit(')', 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def map_host_paths(command, mounts, node_root):

@@ -10,6 +10,7 @@ import base64
 import datetime
 import ipaddress
 import os
+import tempfile
 
 import yaml
 from cryptography import x509
@@ -24,9 +25,45 @@ DNS_DOMAIN = 'cluster.local'
 ADMINS_GROUP = 'kubeadm:cluster-admins'
 
 
-def new_key(key_type='rsa'):
+class KeyPool:
+    """RSA keys generated once per machine and drawn without repetition within one lab.
+
+    Generating RSA 2048 keys is most of the time a lab takes to come up (about 60 keys for five
+    nodes). Keys are private to one lab only in the sense that matters to the tests: no two
+    certificates of one lab share a key. Set KUBEMAINT_LAB_FRESH_KEYS=1 to generate every key anew.
+    """
+
+    def __init__(self, directory=None):
+        self.directory = directory or os.path.join(tempfile.gettempdir(), 'kubemaint-lab-keys-%d' % os.getuid())
+        self.next_index = 0
+        self.fresh = os.environ.get('KUBEMAINT_LAB_FRESH_KEYS') == '1'
+
+    def rsa_key(self):
+        if self.fresh:
+            return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        path = os.path.join(self.directory, 'rsa-%04d.pem' % self.next_index)
+        self.next_index += 1
+        try:
+            with open(path, 'rb') as handle:
+                return serialization.load_pem_private_key(handle.read(), password=None)
+        except (OSError, ValueError):
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            tmp = '%s.%d.tmp' % (path, os.getpid())
+            _write(tmp, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()), 0o600)
+            os.replace(tmp, path)
+            return key
+
+
+_POOL = None
+
+
+def new_key(key_type='rsa', pool=None):
     if key_type == 'ecdsa':
         return ec.generate_private_key(ec.SECP256R1())
+    if pool is not None:
+        return pool.rsa_key()
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -64,8 +101,8 @@ class CertKey:
                                       serialization.NoEncryption())
 
 
-def make_ca(common_name, key_type='rsa', not_before=None, validity=CA_VALIDITY):
-    key = new_key(key_type)
+def make_ca(common_name, key_type='rsa', not_before=None, validity=CA_VALIDITY, pool=None):
+    key = new_key(key_type, pool)
     start = not_before or _now()
     subject = _name(common_name)
     builder = (x509.CertificateBuilder()
@@ -83,9 +120,9 @@ def make_ca(common_name, key_type='rsa', not_before=None, validity=CA_VALIDITY):
 
 
 def issue(ca, common_name, organization=None, server=False, client=False, dns_names=(), ip_addresses=(),
-          key_type='rsa', not_before=None, validity=CERT_VALIDITY, key=None):
+          key_type='rsa', not_before=None, validity=CERT_VALIDITY, key=None, pool=None):
     """Sign a leaf certificate with `ca` the way kubeadm's certs phase does."""
-    key = key or new_key(key_type)
+    key = key or new_key(key_type, pool)
     start = not_before or _now()
     usages = []
     if server:
@@ -125,12 +162,13 @@ def write_pair(directory, base, pair):
 class ClusterCAs:
     """The CA set every node of one cluster shares."""
 
-    def __init__(self, key_type='rsa'):
+    def __init__(self, key_type='rsa', pool=None):
         self.key_type = key_type
-        self.ca = make_ca('kubernetes', key_type)
-        self.etcd_ca = make_ca('etcd-ca', key_type)
-        self.front_proxy_ca = make_ca('front-proxy-ca', key_type)
-        self.sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.pool = pool
+        self.ca = make_ca('kubernetes', key_type, pool=pool)
+        self.etcd_ca = make_ca('etcd-ca', key_type, pool=pool)
+        self.front_proxy_ca = make_ca('front-proxy-ca', key_type, pool=pool)
+        self.sa_key = new_key('rsa', pool)
 
 
 def apiserver_sans(node_name, address, dns_domain=DNS_DOMAIN, service_ip=SERVICE_CIDR_FIRST_IP):
@@ -168,6 +206,7 @@ def kubeconfig(cluster_name, server, ca_pem, user, pair=None, client_cert_path=N
 def write_node_pki(cas, node_root, node_name, address, key_type=None):
     """Write /etc/kubernetes/{pki,*.conf} and the kubelet client cert for one node under node_root."""
     key_type = key_type or cas.key_type
+    pool = cas.pool
     kube = os.path.join(node_root, 'etc', 'kubernetes')
     pki = os.path.join(kube, 'pki')
     etcd = os.path.join(pki, 'etcd')
@@ -187,20 +226,20 @@ def write_node_pki(cas, node_root, node_name, address, key_type=None):
 
     dns, ips = apiserver_sans(node_name, address)
     write_pair(pki, 'apiserver', issue(cas.ca, 'kube-apiserver', server=True, dns_names=dns, ip_addresses=ips,
-                                       key_type=key_type))
+                                       key_type=key_type, pool=pool))
     write_pair(pki, 'apiserver-kubelet-client',
-               issue(cas.ca, 'kube-apiserver-kubelet-client', ADMINS_GROUP, client=True, key_type=key_type))
+               issue(cas.ca, 'kube-apiserver-kubelet-client', ADMINS_GROUP, client=True, key_type=key_type, pool=pool))
     write_pair(pki, 'apiserver-etcd-client',
-               issue(cas.etcd_ca, 'kube-apiserver-etcd-client', client=True, key_type=key_type))
+               issue(cas.etcd_ca, 'kube-apiserver-etcd-client', client=True, key_type=key_type, pool=pool))
     write_pair(pki, 'front-proxy-client',
-               issue(cas.front_proxy_ca, 'front-proxy-client', client=True, key_type=key_type))
+               issue(cas.front_proxy_ca, 'front-proxy-client', client=True, key_type=key_type, pool=pool))
     dns, ips = etcd_sans(node_name, address)
     write_pair(etcd, 'server', issue(cas.etcd_ca, node_name, server=True, client=True, dns_names=dns,
-                                     ip_addresses=ips, key_type=key_type))
+                                     ip_addresses=ips, key_type=key_type, pool=pool))
     write_pair(etcd, 'peer', issue(cas.etcd_ca, node_name, server=True, client=True, dns_names=dns,
-                                   ip_addresses=ips, key_type=key_type))
+                                   ip_addresses=ips, key_type=key_type, pool=pool))
     write_pair(etcd, 'healthcheck-client',
-               issue(cas.etcd_ca, 'kube-etcd-healthcheck-client', client=True, key_type=key_type))
+               issue(cas.etcd_ca, 'kube-etcd-healthcheck-client', client=True, key_type=key_type, pool=pool))
 
     server = 'https://%s:6443' % address
     ca_pem = cas.ca.cert_pem()
@@ -211,14 +250,14 @@ def write_node_pki(cas, node_root, node_name, address, key_type=None):
         ('scheduler.conf', 'system:kube-scheduler', None),
     ]
     for filename, user, group in users:
-        pair = issue(cas.ca, user, group, client=True, key_type=key_type)
+        pair = issue(cas.ca, user, group, client=True, key_type=key_type, pool=pool)
         config = kubeconfig('kubernetes', server, ca_pem, user, pair=pair)
         _write(os.path.join(kube, filename), yaml.safe_dump(config, sort_keys=True).encode(), 0o600)
 
     # kubelet.conf points at the rotated client certificate, as on a node after TLS bootstrap.
     kubelet_pki = os.path.join(node_root, 'var', 'lib', 'kubelet', 'pki')
     os.makedirs(kubelet_pki, exist_ok=True)
-    kubelet_pair = issue(cas.ca, 'system:node:' + node_name, 'system:nodes', client=True, key_type=key_type)
+    kubelet_pair = issue(cas.ca, 'system:node:' + node_name, 'system:nodes', client=True, key_type=key_type, pool=pool)
     _write(os.path.join(kubelet_pki, 'kubelet-client-current.pem'),
            kubelet_pair.cert_pem() + kubelet_pair.key_pem(), 0o600)
     config = kubeconfig('kubernetes', server, ca_pem, 'system:node:' + node_name,

@@ -28,7 +28,7 @@ EXPECTED_FLAG_CHANGES = {
 def _flags(pod):
     flags = {}
     for argument in pod['spec']['containers'][0]['command'][1:]:
-        name, _, value = argument[2:].partition('=')
+        name, _sep, value = argument[2:].partition('=')
         flags[name] = value
     return flags
 
