@@ -354,6 +354,7 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
     """
     now = now or utc_now()
     node = KubeadmNode(kubernetes_dir)
+    expected_sans('apiserver', identity, control_plane_endpoint, extra_sans)  # bad options fail before any check
     entries = []
     cas = {}
     for name, cert_file, key_file in CA_CERTIFICATES:

@@ -502,3 +502,19 @@ def test_cryptography_present_passes():
     module = FakeModule()
     _cert_dep.require_cryptography(module)
     assert module.failed is None
+
+
+@pytest.mark.parametrize('options, message', [
+    ({'control_plane_endpoint': 'https://:6443'}, 'control_plane_endpoint'),
+    ({'extra_sans': []}, None),
+])
+def test_bad_options_fail_before_any_check(node, options, message):
+    identity = node_identity(node)
+    if message is None:
+        assert check_node_certificates(node, identity, **options)['ok']
+        return
+    with pytest.raises(SanRuleError, match=message):
+        check_node_certificates(node, identity, **options)
+    identity['service_cidr'] = 'bogus'
+    with pytest.raises(SanRuleError, match="service_cidr 'bogus' is not a CIDR"):
+        check_node_certificates(node, identity)
