@@ -15,13 +15,21 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(abspath $(BIN)):$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: test demo venv sanity lint units integration bench lab-up lab-down clean
+.PHONY: test demo venv sanity lint units integration integration-etcd34 etcd34 bench clean
+
+# Debian's etcd 3.4 (etcd-server, etcd-client), unpacked into the venv without installing the
+# packages (no service gets started): the second etcd version the lab and modules are tested on.
+ETCD34_DIR := $(VENV)/etcd-3.4
+ETCD34 := $(ETCD34_DIR)/usr/bin/etcd
+# The tests that run again on etcd 3.4: the lab itself and the modules' behaviour against it.
+ETCD34_TESTS ?= tests/integration/test_lab.py tests/integration/test_etcd_member_info.py tests/integration/test_etcd_leader.py
 
 test: venv
 	@$(PY) tests/stage.py sanity -- $(MAKE) --no-print-directory sanity
 	@$(PY) tests/stage.py lint -- $(MAKE) --no-print-directory lint
 	@$(PY) tests/stage.py units -- $(MAKE) --no-print-directory units
 	@$(PY) tests/stage.py integration -- $(MAKE) --no-print-directory integration
+	@$(PY) tests/stage.py etcd-3.4 -- $(MAKE) --no-print-directory integration-etcd34
 	@$(PY) tests/stage.py --summary
 
 venv: $(STAMP)
@@ -46,6 +54,20 @@ units: venv
 
 integration: venv
 	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+etcd34: $(ETCD34)
+
+$(ETCD34):
+	@command -v apt-get >/dev/null || { echo "etcd 3.4 needs Debian's apt-get (or set ETCD_BIN to an etcd 3.4 binary)"; exit 1; }
+	rm -rf $(ETCD34_DIR).tmp && mkdir -p $(ETCD34_DIR).tmp
+	cd $(ETCD34_DIR).tmp && { apt-get download etcd-server etcd-client >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get download etcd-server etcd-client; }; }
+	for deb in $(ETCD34_DIR).tmp/*.deb; do dpkg-deb -x $$deb $(ETCD34_DIR).tmp/root; done
+	rm -rf $(ETCD34_DIR) && mv $(ETCD34_DIR).tmp/root $(ETCD34_DIR) && rm -rf $(ETCD34_DIR).tmp
+	$(ETCD34) --version | head -1
+
+integration-etcd34: venv etcd34
+	ETCD_BIN=$(abspath $(ETCD34)) $(PY) -m pytest -q $(ETCD34_TESTS) $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) -m tests.bench $(BENCH_ARGS)
