@@ -197,10 +197,11 @@ def signature_check(cert, ca_cert):
             verify_directly(ca_cert)
         else:  # cryptography < 40
             _verify_signature(ca_cert.public_key(), cert)
-    except InvalidSignature:
+    except (InvalidSignature, ValueError):
+        # ValueError: newer cryptography's verdict when the signature's algorithm is not the CA key's type
         return 'its signature does not verify with the CA %s (issued by another CA of the same name)' % (
             ca_cert.subject.rfc4514_string())
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (TypeError, UnsupportedAlgorithm) as exc:
         return 'cannot verify its signature with the CA %s: %s' % (ca_cert.subject.rfc4514_string(), _reason(exc))
     return None
 

@@ -518,3 +518,13 @@ def test_bad_options_fail_before_any_check(node, options, message):
     identity['service_cidr'] = 'bogus'
     with pytest.raises(SanRuleError, match="service_cidr 'bogus' is not a CIDR"):
         check_node_certificates(node, identity)
+
+
+def test_signed_by_another_ca_with_another_key_type(node):
+    impostor = cf.make_ca('etcd-ca', key_type='ecdsa')
+    cf.write_pair(os.path.join(node, 'pki', 'etcd'), 'healthcheck-client',
+                  cf.issue(impostor, 'kube-etcd-healthcheck-client', key_type='ecdsa'))
+    report, _identity = run(node)
+    assert bad(report) == {'etcd-healthcheck-client': [
+        'not signed by etcd-ca: its signature does not verify with the CA CN=etcd-ca '
+        '(issued by another CA of the same name)']}
