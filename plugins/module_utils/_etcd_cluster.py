@@ -106,7 +106,7 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
     lists, statuses_by_endpoint, endpoint_errors = {}, {}, {}
     latency_by_endpoint = {}
     for endpoint in endpoints:
-        members, members_error, _ = answers[('members', endpoint)]
+        members, members_error, _seconds = answers[('members', endpoint)]
         status, status_error, seconds = answers[('status', endpoint)]
         if members is not None:
             lists[endpoint] = members
@@ -147,7 +147,7 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         round2[('alarms', None)] = (lambda: client.alarm_list(healthy_source, timeout))
     answers2 = run_parallel(round2, timeout + THREAD_SLACK) if round2 else {}
 
-    alarms_value, alarms_error, _ = answers2.get(('alarms', None), (None, None, 0))
+    alarms_value, alarms_error, _seconds = answers2.get(('alarms', None), (None, None, 0))
     for member in members:
         endpoint = member['endpoint']
         known = status_by_id.get(member['id'])
@@ -167,7 +167,7 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         member['latency'] = seconds
         health, health_error = None, None
         if ('health', member['id']) in answers2:
-            health, health_error, _ = answers2[('health', member['id'])]
+            health, health_error, _seconds = answers2[('health', member['id'])]
             health_error = _with_endpoint(health_error, endpoint)
         if status is None:
             member['healthy'] = False
@@ -341,7 +341,7 @@ def wait_for_leader(client, state, target, wait_timeout):
         calls = dict((m['name'], (lambda ep=m['endpoint']: client.status(ep))) for m in voters)
         answers = run_parallel(calls, client.timeout + THREAD_SLACK)
         seen = dict((name, member_id_hex(value['leader']) if value and value['leader'] else None)
-                    for name, (value, _, _) in answers.items() if value is not None)
+                    for name, (value, _error, _seconds) in answers.items() if value is not None)
         if seen.get(target['name']) == target['id'] and all(v == target['id'] for v in seen.values()):
             return {'id': target['id'], 'name': target['name']}
         if time.monotonic() >= deadline:
@@ -365,7 +365,7 @@ def existing_snapshots(dest_dir, prefix):
             path = os.path.join(dest_dir, name)
             if os.path.isfile(path):
                 found.append((os.stat(path).st_mtime_ns, name, path))
-    return [path for _, _, path in sorted(found)]
+    return [entry[2] for entry in sorted(found)]
 
 
 def snapshots_to_remove(existing, keep, new_path=None):
