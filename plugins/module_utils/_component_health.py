@@ -15,8 +15,9 @@ component's own static pod manifest (its flags), the way the kubelet's probes wo
     the member list, read through that same member, lists it under its `--name`. Client cert,
     key and CA are the ones in etcd's flags (`--cert-file`, `--key-file`, `--trusted-ca-file`),
     as the runbook's etcdctl calls use them.
-  * kube-apiserver: `GET /readyz` on `--advertise-address`:`--secure-port` answers 200,
-    verified against the cluster CA (`pki/ca.crt`).
+  * kube-apiserver: `GET /readyz` on `--bind-address` (when not a wildcard, else
+    `--advertise-address`):`--secure-port` answers 200, verified against the cluster CA
+    (`pki/ca.crt`).
   * kube-controller-manager / kube-scheduler: `GET /healthz` on `--bind-address`:`--secure-port`
     (defaults 10257 / 10259) answers 200. TLS choice: with `--tls-cert-file` the certificate
     in that file is the only trust anchor (the component must present it, or a certificate
@@ -142,8 +143,9 @@ class HealthProbe:
                 self.client_cert = node.path(pod.flag('cert-file') or '/etc/kubernetes/pki/etcd/server.crt')
                 self.client_key = node.path(pod.flag('key-file') or '/etc/kubernetes/pki/etcd/server.key')
         elif component == 'kube-apiserver':
-            host = _local_host(pod.flag('advertise-address'),
-                               _local_host(pod.flag('bind-address')))
+            # A specific --bind-address is the only address listening; 0.0.0.0 (kubeadm's) serves
+            # the advertise address too, which is what the kubelet's probes use.
+            host = _local_host(pod.flag('bind-address'), _local_host(pod.flag('advertise-address')))
             self.url = 'https://%s:%d/readyz' % (_host_for_url(host), _secure_port(component, pod))
             self.ca_path = os.path.join(node.pki_dir, 'ca.crt')
         else:

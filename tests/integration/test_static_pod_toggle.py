@@ -1,0 +1,313 @@
+"""static_pod_toggle against the lab (issue 4, "Must show" 1, 2, 4, 5, 6, 7).
+
+Every module call goes through real ansible-playbook (helpers.run_module); the kubelet emulator
+really stops and starts the pods, etcd is the real binary. "Must show" 3 (crash safety) is in
+test_static_pod_toggle_crash.py.
+"""
+import hashlib
+import json
+import os
+import shutil
+import socket
+import stat
+import time
+
+import pytest
+
+from tests.integration.helpers import run_module
+
+COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+HEALTH_PORTS = {'etcd': 2379, 'kube-apiserver': 6443, 'kube-controller-manager': 10257, 'kube-scheduler': 10259}
+HERE = os.path.dirname(os.path.abspath(__file__))
+# helpers.run_module asks for the 'json' stdout callback, which ansible-core 2.19 alone lacks.
+CALLBACK_ENV = {'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_json')}
+
+
+def toggle(node, name, state, check_mode=False, diff=False, **extra):
+    args = {'name': name, 'state': state, 'kubernetes_dir': node.kubernetes_dir, 'wait_timeout': 120}
+    args.update(extra)
+    return run_module('static_pod_toggle', args, check_mode=check_mode, diff=diff, timeout=600, env=CALLBACK_ENV)
+
+
+def ok(result):
+    assert not result['failed'], result.get('msg') or result['_stdout'][-3000:]
+    return result
+
+
+def sha(path):
+    with open(path, 'rb') as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def accepts(address, port):
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((address, port)) == 0
+
+
+def wait_for(predicate, timeout, message, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))
+
+
+def snapshot(*directories):
+    result = {}
+    for directory in directories:
+        if not os.path.isdir(directory):
+            result[directory] = None
+            continue
+        for name in sorted(os.listdir(directory)):
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            result[path] = (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid,
+                            sha(path) if stat.S_ISREG(info.st_mode) else None)
+    return result
+
+
+def stash_dir(node):
+    return os.path.join(node.kubernetes_dir, 'manifests-stash')
+
+
+def endpoint_status(lab, node):
+    proc = lab.etcdctl(node, 'endpoint', 'status', '-w', 'json')
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)[0]['Status']
+
+
+def member_names(lab, node):
+    proc = lab.etcdctl(node, 'member', 'list', '-w', 'json')
+    assert proc.returncode == 0, proc.stderr
+    return sorted(member.get('name') for member in json.loads(proc.stdout)['members'])
+
+
+def four_way(node, name, state):
+    check = ok(toggle(node, name, state, check_mode=True, diff=True))
+    assert check['changed'] is True, 'check mode must predict the change'
+    applied = ok(toggle(node, name, state))
+    assert applied['changed'] is True
+    again = ok(toggle(node, name, state))
+    assert again['changed'] is False, again['components']
+    check_again = ok(toggle(node, name, state, check_mode=True))
+    assert check_again['changed'] is False
+    return check, applied
+
+
+@pytest.mark.parametrize('name', [['kube-scheduler'], ['all']], ids=['one', 'all'])
+def test_four_way_stop_and_start(lab, name):
+    node = lab.nodes[2]
+    components = COMPONENTS if name == ['all'] else tuple(name)
+    originals = dict((c, sha(os.path.join(node.manifests_dir, c + '.yaml'))) for c in components)
+
+    check, applied = four_way(node, name, 'stopped')
+    # Check mode moved nothing; the diff said where each manifest goes.
+    for component in components:
+        assert '%s: stopped (%s)' % (component, os.path.join(stash_dir(node), component + '.yaml')) \
+            in check['diff']['after']
+    assert [c['name'] for c in applied['components']] == \
+        [c for c in ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd') if c in components]
+    for entry in applied['components']:
+        assert (entry['state_before'], entry['state_after'], entry['action']) == ('started', 'stopped', 'stash')
+        assert entry['sha256'] == originals[entry['name']]
+        assert entry['waited'] is not None
+        # wait: true returned only once the component's port was closed.
+        assert not accepts(node.address, HEALTH_PORTS[entry['name']]), entry['name']
+        assert not os.path.exists(entry['manifest_path']) and sha(entry['stash_path']) == entry['sha256']
+    assert stat.S_IMODE(os.stat(stash_dir(node)).st_mode) == 0o700
+
+    _check, started = four_way(node, name, 'started')
+    assert [c['name'] for c in started['components']] == \
+        [c for c in ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler') if c in components]
+    for component in components:
+        assert sha(os.path.join(node.manifests_dir, component + '.yaml')) == originals[component]
+        assert accepts(node.address, HEALTH_PORTS[component]), component
+    if 'etcd' in components:
+        assert node.etcd_healthy() and node.apiserver_ready()
+
+
+def test_etcd_stop_waits_until_stopped_and_start_until_healthy_member(lab):
+    node1 = lab.nodes[0]
+    assert node1.etcd_healthy()
+    stopped = ok(toggle(node1, ['etcd'], 'stopped', reason='issue 4 test'))
+    assert stopped['changed'] is True
+    # Right after the module returned: no etcd port of node 1 accepts connections any more.
+    assert not [port for port in (2379, 2380, 2381) if accepts(node1.address, port)]
+    assert not node1.etcd_healthy(timeout=1)
+    with open(os.path.join(stash_dir(node1), 'stash-record.json')) as handle:
+        record = json.load(handle)['components']['etcd']
+    assert record['reason'] == 'issue 4 test' and record['sha256'] == stopped['components'][0]['sha256']
+    # Still a member, just not running: the cluster (nodes 2 and 3) carries on.
+    assert 'lab-cp-01' in member_names(lab, lab.nodes[1])
+
+    started_at = time.monotonic()
+    started = ok(toggle(node1, ['etcd'], 'started'))
+    assert started['changed'] is True
+    assert started['components'][0]['waited'] <= time.monotonic() - started_at
+    # Right after the module returned, without any extra waiting: healthy and a member.
+    assert node1.etcd_healthy(timeout=5)
+    assert endpoint_status(lab, node1).get('leader')
+    assert member_names(lab, node1) == ['lab-cp-01', 'lab-cp-02', 'lab-cp-03']
+
+
+def test_identical_copy_in_both_places_is_cleaned(lab):
+    node = lab.nodes[1]
+    manifest = os.path.join(node.manifests_dir, 'kube-scheduler.yaml')
+    stashed = os.path.join(stash_dir(node), 'kube-scheduler.yaml')
+    digest = sha(manifest)
+    os.makedirs(stash_dir(node), mode=0o700, exist_ok=True)
+    shutil.copy2(manifest, stashed)  # the operator's "backup" the runbook's rsync would leave
+
+    result = ok(toggle(node, ['kube-scheduler'], 'started'))
+    assert result['changed'] is True
+    assert result['components'][0]['action'] == 'remove-stray-stash'
+    assert not os.path.exists(stashed) and sha(manifest) == digest
+
+    shutil.copy2(manifest, stashed)
+    result = ok(toggle(node, ['kube-scheduler'], 'stopped'))
+    assert result['components'][0]['action'] == 'remove-stray-manifest'
+    assert not os.path.exists(manifest) and sha(stashed) == digest
+    assert not accepts(node.address, 10259)
+    ok(toggle(node, ['kube-scheduler'], 'started'))
+    assert accepts(node.address, 10259)
+
+
+@pytest.mark.parametrize('state', ['stopped', 'started'])
+def test_different_copies_are_refused_and_nothing_changes(lab, state):
+    node = lab.nodes[1]
+    manifest = os.path.join(node.manifests_dir, 'kube-controller-manager.yaml')
+    other = os.path.join(stash_dir(node), 'kube-controller-manager.yaml')
+    os.makedirs(stash_dir(node), mode=0o700, exist_ok=True)
+    with open(manifest) as handle:
+        text = handle.read()
+    with open(other, 'w') as handle:
+        handle.write(text.replace('--leader-elect=true', '--leader-elect=false'))
+    try:
+        before = snapshot(node.manifests_dir, stash_dir(node))
+        result = toggle(node, ['all'], state)
+        assert result['failed']
+        for path in (manifest, other):
+            assert path in result['msg'] and sha(path) in result['msg']
+        assert snapshot(node.manifests_dir, stash_dir(node)) == before
+        assert node.apiserver_ready() and accepts(node.address, 10257)
+    finally:
+        os.unlink(other)
+
+
+def test_modes_owners_and_stash_dir_mode_kept(lab):
+    node = lab.nodes[1]
+    manifest = os.path.join(node.manifests_dir, 'kube-scheduler.yaml')
+    os.chmod(manifest, 0o640)
+    os.chown(manifest, 2345, 3456)
+    try:
+        ok(toggle(node, ['kube-scheduler'], 'stopped'))
+        info = os.stat(os.path.join(stash_dir(node), 'kube-scheduler.yaml'))
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 2345, 3456)
+        assert stat.S_IMODE(os.stat(stash_dir(node)).st_mode) == 0o700
+        ok(toggle(node, ['kube-scheduler'], 'started'))
+        info = os.stat(manifest)
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 2345, 3456)
+        assert stat.S_IMODE(os.stat(stash_dir(node)).st_mode) == 0o700
+    finally:
+        os.chown(manifest, 0, 0)
+        os.chmod(manifest, 0o600)
+
+
+def _kubernetes_copy(lab, tmp_path):
+    """A copy of node 1's kubernetes_dir (no kubelet watches it): bad input must not touch a live node."""
+    root = str(tmp_path / 'kubernetes')
+    shutil.copytree(lab.nodes[0].kubernetes_dir, root, ignore=shutil.ignore_patterns('manifests-stash'))
+    return root
+
+
+def _missing_manifests_dir(root):
+    shutil.rmtree(os.path.join(root, 'manifests'))
+
+
+def _unreadable_manifest(root):
+    path = os.path.join(root, 'manifests', 'kube-apiserver.yaml')
+    os.unlink(path)
+    os.symlink('kube-apiserver.yaml', path)
+
+
+def _not_yaml(root):
+    with open(os.path.join(root, 'manifests', 'etcd.yaml'), 'w') as handle:
+        handle.write('apiVersion: v1\nkind: [Pod\n  - broken: {\n')
+
+
+def _not_a_pod(root):
+    with open(os.path.join(root, 'manifests', 'etcd.yaml'), 'w') as handle:
+        handle.write('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: etcd\n')
+
+
+@pytest.mark.parametrize('breaker,extra,pattern', [
+    (_missing_manifests_dir, {}, r'manifests directory .*manifests does not exist'),
+    (_unreadable_manifest, {}, r'cannot read kube-apiserver manifest .*kube-apiserver\.yaml'),
+    (_not_yaml, {}, r'etcd\.yaml is not valid YAML'),
+    (_not_a_pod, {}, r"etcd\.yaml is not a Pod manifest \(kind: 'Deployment'\)"),
+    (None, {'stash_dir': 'manifests/stash'}, r'stash directory .* is inside the manifests directory'),
+    (None, {'stash_dir': 'admin.conf'}, r'stash path .*admin\.conf exists and is not a directory'),
+    (None, {'name': ['etcd', 'kube-proxy']}, r'value of name must be one or more of'),
+], ids=['no-manifests-dir', 'unreadable', 'not-yaml', 'not-a-pod', 'stash-inside', 'stash-is-file',
+        'unknown-component'])
+def test_bad_input_is_a_clear_error_and_changes_nothing(lab, tmp_path, breaker, extra, pattern):
+    import re
+    root = _kubernetes_copy(lab, tmp_path)
+    if breaker:
+        breaker(root)
+    extra = dict(extra)
+    if 'stash_dir' in extra:
+        extra['stash_dir'] = os.path.join(root, extra['stash_dir'])
+    name = extra.pop('name', ['all'])
+    before = snapshot(root, os.path.join(root, 'manifests'), os.path.join(root, 'manifests-stash'))
+    for state in ('stopped', 'started'):
+        result = toggle(lab.nodes[0], name, state, kubernetes_dir=root, wait=False, **extra)
+        assert result['failed'], result
+        assert re.search(pattern, result['msg']), result['msg']
+        assert 'Traceback' not in result['msg']
+        assert snapshot(root, os.path.join(root, 'manifests'), os.path.join(root, 'manifests-stash')) == before
+
+
+def test_runbook_scenario_2_1_with_the_module_alone(lab):
+    node1, node2, node3 = lab.nodes
+    lab.wait_healthy(timeout=120)
+    # The runbook's node 1 "happened to be leader": make it so.
+    members = json.loads(lab.etcdctl(node1, 'member', 'list', '-w', 'json').stdout)['members']
+    node1_id = [m['ID'] for m in members if m['name'] == node1.name][0]
+    leader = endpoint_status(lab, node1)['leader']
+    if leader != node1_id:
+        leader_node = [n for n in lab.nodes if endpoint_status(lab, n)['header']['member_id'] == leader][0]
+        proc = lab.etcdctl(leader_node, 'move-leader', '%x' % node1_id)
+        assert proc.returncode == 0, proc.stderr
+    assert endpoint_status(lab, node1)['leader'] == node1_id
+
+    # Stop node 1: the cluster keeps working, the leader moved away from node 1.
+    ok(toggle(node1, ['all'], 'stopped', reason='runbook 2.1 step 1'))
+    assert not node1.listening()
+    new_leader = wait_for(lambda: endpoint_status(lab, node3).get('leader'), 30, 'a leader without node 1')
+    assert new_leader != node1_id
+    assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'one-down').returncode == 0
+    assert node2.apiserver_ready() and node3.apiserver_ready()
+
+    # Stop node 2: no quorum, no leader.
+    ok(toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2'))
+    assert not node2.listening()
+    wait_for(lambda: not endpoint_status(lab, node3).get('leader'), 30, 'node 3 alone without a leader')
+    assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'no-quorum', timeout=60).returncode != 0
+
+    # Start node 2: returns once its etcd is healthy (a leader again) and its apiserver ready.
+    started = ok(toggle(node2, ['all'], 'started'))
+    assert [c['name'] for c in started['components']] == list(COMPONENTS)
+    assert node2.etcd_healthy(timeout=5) and node2.apiserver_ready()
+    assert endpoint_status(lab, node3).get('leader')
+    assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'two-of-three').returncode == 0
+
+    # Start node 1: all healthy.
+    ok(toggle(node1, ['all'], 'started'))
+    assert node1.etcd_healthy(timeout=5) and node1.apiserver_ready()
+    lab.wait_healthy(timeout=10)
+    assert lab.etcdctl(node1, 'get', 'scenario-2.1', '--print-value-only').stdout.strip() == 'two-of-three'
+    assert member_names(lab, node3) == ['lab-cp-01', 'lab-cp-02', 'lab-cp-03']
