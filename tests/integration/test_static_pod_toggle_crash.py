@@ -89,7 +89,7 @@ def run_killed_at(kubernetes_dir, state, kill_at):
             code = 2
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     assert not os.WIFEXITED(status) or os.WEXITSTATUS(status) == 0, 'child failed with %r' % status
     return os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
 
