@@ -528,3 +528,14 @@ def test_signed_by_another_ca_with_another_key_type(node):
     assert bad(report) == {'etcd-healthcheck-client': [
         'not signed by etcd-ca: its signature does not verify with the CA CN=etcd-ca '
         '(issued by another CA of the same name)']}
+
+
+def test_kubeconfigs_read_without_pyyaml(node, monkeypatch):
+    """A node whose Python lacks PyYAML reads kubeconfigs with the subset parser, to the same result."""
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils import _yaml_subset
+    fixed_now = cf.now()
+    with_pyyaml, _identity = run(node, now=fixed_now)
+    monkeypatch.setattr(_yaml_subset, 'HAS_PYYAML', False)
+    without, _identity = run(node, now=fixed_now)
+    assert without == with_pyyaml and without['ok']
+    assert entry(without, 'admin.conf')['user'] == 'kubernetes-admin'
