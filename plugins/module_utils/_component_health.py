@@ -8,7 +8,8 @@
 Has a control-plane component really stopped or really started? Everything is read from the
 component's own static pod manifest (its flags), the way the kubelet's probes would.
 
-- Stopped: none of the component's ports accept a TCP connection any more.
+- Stopped: every one of the component's ports refuses TCP connections (a connect that hangs
+  means something still holds the port, so it does not count as stopped).
 - Started:
   * etcd: `GET /health` on its first advertised client URL answers `{"health": "true"}`
     (etcd serves that only when it has a leader, i.e. is part of a cluster with quorum), and
@@ -31,6 +32,7 @@ component's own static pod manifest (its flags), the way the kubelet's probes wo
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import json
 import os
 import socket
@@ -56,6 +58,7 @@ DEFAULT_SECURE_PORTS = {
 }
 WILDCARD_HOSTS = ('', '0.0.0.0', '::', '[::]')
 POLL_INTERVAL = 0.5
+CLOSED_ERRNOS = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL)
 PROBE_TIMEOUT = 5
 
 
@@ -116,13 +119,20 @@ def listening_addresses(component, pod):
     return unique
 
 
-def accepts_connections(host, port, timeout=1.0):
+def port_closed(host, port, timeout=1.0):
+    """True only when the connection is refused (or the address is gone).
+
+    A connect that times out is not "closed": a process that stopped accepting (a full
+    backlog, a hung pod) still holds the port, and the next start would collide with it.
+    """
     try:
         connection = socket.create_connection((host, port), timeout=timeout)
-    except (OSError, socket.error):
+    except socket.timeout:
         return False
+    except (OSError, socket.error) as exc:
+        return getattr(exc, 'errno', None) in CLOSED_ERRNOS
     connection.close()
-    return True
+    return False
 
 
 class HealthProbe:
@@ -207,12 +217,12 @@ def wait_stopped(component, pod, timeout, interval=POLL_INTERVAL):
     started = time.monotonic()
     addresses = listening_addresses(component, pod)
     while True:
-        open_ports = [address for address in addresses if accepts_connections(*address)]
+        open_ports = [address for address in addresses if not port_closed(*address)]
         waited = time.monotonic() - started
         if not open_ports:
             return waited
         if waited >= timeout:
-            raise WaitTimeout('%s still accepts connections on %s after %d s' % (
+            raise WaitTimeout('%s still holds %s (connections not refused) after %d s' % (
                 component, ', '.join('%s:%d' % address for address in open_ports), timeout))
         time.sleep(interval)
 

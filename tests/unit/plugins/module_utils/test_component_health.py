@@ -1,0 +1,134 @@
+import os
+import shutil
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._component_health import (
+    HealthProbe,
+    WaitTimeout,
+    listening_addresses,
+    wait_started,
+    wait_stopped,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import KubeadmNode, StaticPod
+from tests.lab.standin import self_signed
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+
+
+def reference(component):
+    return StaticPod.from_file(os.path.join(REFERENCE, component + '.yaml'))
+
+
+def scheduler_pod(port, extra=()):
+    text = ('apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-scheduler\nspec:\n  containers:\n'
+            '  - name: kube-scheduler\n    command:\n    - kube-scheduler\n    - --bind-address=127.0.0.1\n'
+            '    - --secure-port=%d\n' % port)
+    for flag in extra:
+        text += '    - %s\n' % flag
+    return StaticPod.from_text(text, 'kube-scheduler.yaml')
+
+
+# Only computed, never contacted: these are the runbook cluster's addresses.
+@pytest.mark.parametrize('component,expected', [
+    ('etcd', [('127.0.0.1', 2379), ('10.101.11.240', 2379), ('10.101.11.240', 2380), ('127.0.0.1', 2381)]),
+    ('kube-apiserver', [('10.101.11.240', 6443)]),
+    ('kube-controller-manager', [('127.0.0.1', 10257)]),
+    ('kube-scheduler', [('127.0.0.1', 10259)]),
+])
+def test_listening_addresses_from_kubeadm_manifests(component, expected):
+    assert listening_addresses(component, reference(component)) == expected
+
+
+def test_probes_from_kubeadm_manifests_keep_tls_verified():
+    node = KubeadmNode('/srv/node1/etc/kubernetes')
+    etcd = HealthProbe('etcd', reference('etcd'), node)
+    assert etcd.url == 'https://10.101.11.240:2379/health'
+    assert (etcd.ca_path, etcd.client_cert, etcd.client_key) == (
+        '/srv/node1/etc/kubernetes/pki/etcd/ca.crt', '/srv/node1/etc/kubernetes/pki/etcd/server.crt',
+        '/srv/node1/etc/kubernetes/pki/etcd/server.key')
+    assert etcd.validate_certs
+    apiserver = HealthProbe('kube-apiserver', reference('kube-apiserver'), node)
+    assert apiserver.url == 'https://10.101.11.240:6443/readyz'
+    assert apiserver.ca_path == '/srv/node1/etc/kubernetes/pki/ca.crt' and apiserver.validate_certs
+    scheduler = HealthProbe('kube-scheduler', reference('kube-scheduler'), node)
+    assert scheduler.url == 'https://127.0.0.1:10259/healthz'
+    assert scheduler.validate_certs is False and scheduler.client_cert is None  # in-memory self-signed cert
+    pinned = HealthProbe('kube-scheduler', scheduler_pod(10259, ['--tls-cert-file=/etc/kubernetes/pki/s.crt']), node)
+    assert pinned.validate_certs and pinned.ca_path == '/srv/node1/etc/kubernetes/pki/s.crt'
+
+
+@pytest.mark.parametrize('backlog', [5, 0], ids=['accepting', 'backlog-full'])
+def test_wait_stopped_waits_for_the_port_to_close(backlog):
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(backlog)  # never accept()ed: with a full backlog connects hang, which is not "stopped"
+    pod = scheduler_pod(listener.getsockname()[1])
+    with pytest.raises(WaitTimeout, match=r'still holds 127\.0\.0\.1:%d' % listener.getsockname()[1]):
+        wait_stopped('kube-scheduler', pod, timeout=1, interval=0.1)
+    timer = threading.Timer(0.5, listener.close)
+    timer.start()
+    waited = wait_stopped('kube-scheduler', pod, timeout=10, interval=0.1)
+    timer.join()
+    assert 0.3 < waited < 10
+
+
+class _Healthz(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        code = 200 if self.path == '/healthz' else 404
+        self.send_response(code)
+        self.end_headers()
+        self.wfile.write(b'ok')
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def tls_healthz():
+    cert_path, key_path, cleanup = self_signed('127.0.0.1')
+    server = HTTPServer(('127.0.0.1', 0), _Healthz)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], cert_path
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def test_wait_started_self_signed_without_tls_cert_file(tls_healthz):
+    port, _cert = tls_healthz
+    assert wait_started('kube-scheduler', scheduler_pod(port), KubeadmNode('/nonexistent'), timeout=10) < 10
+
+
+def test_wait_started_verifies_against_the_tls_cert_file(tmp_path, tls_healthz):
+    port, cert = tls_healthz
+    pod = scheduler_pod(port, ['--tls-cert-file=%s' % cert])
+    assert wait_started('kube-scheduler', pod, KubeadmNode('/nonexistent'), timeout=10) < 10
+    other_cert, _key, cleanup = self_signed('127.0.0.1')
+    try:
+        pod = scheduler_pod(port, ['--tls-cert-file=%s' % other_cert])
+        with pytest.raises(WaitTimeout, match='kube-scheduler not healthy'):
+            wait_started('kube-scheduler', pod, KubeadmNode('/nonexistent'), timeout=1, interval=0.2)
+    finally:
+        shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def test_wait_started_times_out_when_nothing_listens():
+    probe_socket = socket.socket()
+    probe_socket.bind(('127.0.0.1', 0))
+    port = probe_socket.getsockname()[1]
+    probe_socket.close()
+    with pytest.raises(WaitTimeout, match=r'127\.0\.0\.1:%d' % port):
+        wait_started('kube-scheduler', scheduler_pod(port), KubeadmNode('/nonexistent'), timeout=1, interval=0.2)
