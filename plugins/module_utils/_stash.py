@@ -220,15 +220,6 @@ class ManifestStash:
         self.check_directories(wanted)
         return [self.plan_component(component, wanted) for component in ordered(components, wanted)]
 
-    def stash_dir_needs_fix(self, plans):
-        """True when applying these plans has to create the stash directory or tighten its mode."""
-        if not any(plan.action == ACTION_STASH for plan in plans):
-            return False
-        try:
-            return stat.S_IMODE(os.stat(self.stash_dir).st_mode) != STASH_DIR_MODE
-        except OSError:
-            return True
-
     # ------------------------------------------------------------------ applying
 
     def ensure_stash_dir(self):
