@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 import yaml
 
@@ -34,31 +35,33 @@ def run_module(module_name, args=None, check_mode=False, diff=False, inventory=N
                timeout=300, env=None):
     """Run kubemaint.control_plane.<module_name> once through ansible-playbook; return its result dict.
 
-    The result has `failed` (bool) and `msg` on failure; `_stdout`/`_stderr` carry ansible's own
-    output for debugging assertions.
+    The play registers the module's result and writes it to a file with `to_json` (ansible-core
+    has no json stdout callback of its own). The result has `failed` (bool) and `msg` on failure;
+    `_stdout`/`_stderr` carry ansible's own output for debugging assertions.
     """
-    task = {'name': 'module under test', 'kubemaint.control_plane.' + module_name: args or {},
-            'check_mode': bool(check_mode), 'diff': bool(diff), 'ignore_errors': True, 'register': 'result'}
-    play = [{'hosts': host, 'gather_facts': False, 'tasks': [task]}]
     with tempfile.TemporaryDirectory(prefix='kubemaint-run-') as tmp:
+        out = os.path.join(tmp, 'result.json')
+        task = {'name': 'module under test', 'kubemaint.control_plane.' + module_name: args or {},
+                'check_mode': bool(check_mode), 'diff': bool(diff), 'ignore_errors': True, 'register': 'result'}
+        save = {'name': 'save result', 'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': out},
+                'check_mode': False, 'diff': False}
         playbook = os.path.join(tmp, 'play.yml')
         with open(playbook, 'w') as handle:
-            yaml.safe_dump(play, handle)
+            yaml.safe_dump([{'hosts': host, 'gather_facts': False, 'tasks': [task, save]}], handle)
         command = [os.path.join(BIN, 'ansible-playbook'), playbook]
         if inventory:
             command += ['-i', inventory]
         else:
             command += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
-        run_env = ansible_env({'ANSIBLE_STDOUT_CALLBACK': 'json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
-        run_env.update(env or {})
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=tmp, check=False)
-    try:
-        output = json.loads(proc.stdout)
-        result = output['plays'][0]['tasks'][0]['hosts'][host]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError('ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s'
-                             % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=ansible_env(env), cwd=tmp,
+                              check=False)
+        if not os.path.exists(out):
+            raise AssertionError('ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s'
+                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
+        with open(out) as handle:
+            result = json.load(handle)
     result.setdefault('failed', False)
+    result.setdefault('changed', False)
     result['_stdout'] = proc.stdout
     result['_stderr'] = proc.stderr
     return result
@@ -75,3 +78,14 @@ def run_playbook(playbook, inventory, extra_vars=None, limit=None, check=False, 
         command.append('--check')
     run_env = ansible_env(env)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO_ROOT, check=False)
+
+
+def wait_for(predicate, timeout, message, interval=0.2):
+    """Poll `predicate` until it returns something true (returned) or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import yaml
@@ -14,27 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests import certfactory as cf
-from tests.integration import helpers
+from tests.integration.helpers import run_module, wait_for
 
 SERVING = ('apiserver', 'etcd-server', 'etcd-peer')
-CALLBACK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'callback_json')
-
-
-def run_module(*args, **kwargs):
-    """helpers.run_module, with a json stdout callback that needs no ansible.posix."""
-    kwargs.setdefault('env', {'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR})
-    return helpers.run_module(*args, **kwargs)
-
-
-def wait_for(predicate, timeout, message, interval=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))
-
-
 def by_name(result):
     return {item['name']: item for item in result['certificates']}
 

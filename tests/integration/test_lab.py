@@ -13,18 +13,9 @@ import pytest
 
 from tests.lab import Lab, LabError, free_base_address
 from tests.lab.core import REPO_ROOT, _alive
+from tests.integration.helpers import wait_for
 
 CLI = [sys.executable, '-m', 'tests.lab']
-
-
-def wait_for(predicate, timeout, message, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))
 
 
 def endpoint_status(lab, node, cluster=True):
