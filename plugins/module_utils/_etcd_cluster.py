@@ -32,6 +32,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._quorum im
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
 THREAD_SLACK = 1.0
+NO_LEADER_PROBE_TIMEOUT = 3.0
 
 
 class EtcdInputError(Exception):
@@ -140,8 +141,13 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         known = status_by_id.get(member['id'])
         if known is None and endpoint is not None and endpoint not in endpoint_errors:
             round2[('status', member['id'])] = (lambda ep=endpoint: client.status(ep, timeout))
+        # a member that sees no leader is either in an election (over within about two election
+        # timeouts, 2 s by default) or without quorum: a shorter probe covers the first case
+        # without making the second wait a full timeout
+        probe_timeout = min(timeout, NO_LEADER_PROBE_TIMEOUT) if known is not None and not known[1]['leader'] \
+            else timeout
         if endpoint is not None and not member['is_learner'] and endpoint not in endpoint_errors:
-            round2[('health', member['id'])] = (lambda ep=endpoint: client.health_probe(ep, timeout))
+            round2[('health', member['id'])] = (lambda ep=endpoint, t=probe_timeout: client.health_probe(ep, t))
     healthy_source = source_endpoint if statuses_by_endpoint.get(source_endpoint, {}).get('leader') else None
     if healthy_source:
         round2[('alarms', None)] = (lambda: client.alarm_list(healthy_source, timeout))
@@ -179,7 +185,8 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         else:
             member['healthy'] = health is not None and not status['errors']
             member['health_error'] = (str(health_error) if health_error else
-                                      ('; '.join(status['errors']) if status['errors'] else None))
+                                      ('; '.join(status['errors']) if status['errors'] else
+                                       (None if health is not None else 'sees no leader')))
 
     known_ids = set(member['id'] for member in members)
     leader_id = _leader_by_votes([m['status'] for m in members if m['status']], known_ids)
