@@ -4,9 +4,9 @@ import os
 import shutil
 import signal
 import socket
-import time
 from contextlib import contextmanager
 
+from tests.integration.helpers import wait_for
 from tests.lab.core import _alive
 
 
@@ -15,16 +15,6 @@ def conn(node, **extra):
     args = {'kubernetes_dir': node.kubernetes_dir, 'timeout': 5}
     args.update(extra)
     return args
-
-
-def wait_for(predicate, timeout, message, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))
 
 
 def port_open(address, port):
@@ -84,37 +74,3 @@ def leader_name(lab, node):
     seen = set(entry['Status']['leader'] for entry in statuses if entry['Status'].get('leader'))
     assert len(seen) == 1, statuses
     return members[seen.pop()]
-
-
-def run_module(module_name, args=None, check_mode=False, diff=False, timeout=300):
-    """Like helpers.run_module, without the json stdout callback (it lives in ansible.posix, which
-    is not installed): the play writes the registered result to a file with to_json."""
-    import subprocess
-    import sys
-    import tempfile
-
-    import yaml
-
-    from tests.integration.helpers import BIN, ansible_env
-    with tempfile.TemporaryDirectory(prefix='kubemaint-etcd-run-') as tmp:
-        out = os.path.join(tmp, 'result.json')
-        task = {'name': 'module under test', 'kubemaint.control_plane.' + module_name: args or {},
-                'check_mode': bool(check_mode), 'diff': bool(diff), 'ignore_errors': True, 'register': 'result'}
-        save = {'name': 'save result', 'ansible.builtin.copy': {'content': '{{ result | to_json }}', 'dest': out},
-                'check_mode': False, 'diff': False}
-        playbook = os.path.join(tmp, 'play.yml')
-        with open(playbook, 'w') as handle:
-            yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [task, save]}], handle)
-        command = [os.path.join(BIN, 'ansible-playbook'), playbook, '-i', 'localhost,', '-c', 'local',
-                   '-e', 'ansible_python_interpreter=%s' % sys.executable]
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=ansible_env(), cwd=tmp)
-        if not os.path.exists(out):
-            raise AssertionError('ansible-playbook gave no result (rc=%d)\nstdout:\n%s\nstderr:\n%s'
-                                 % (proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
-        with open(out) as handle:
-            result = json.load(handle)
-    result.setdefault('failed', False)
-    result.setdefault('changed', False)
-    result['_stdout'] = proc.stdout
-    result['_stderr'] = proc.stderr
-    return result

@@ -16,6 +16,8 @@ from tests import certfactory as cf
 from tests.integration.helpers import run_module, wait_for
 
 SERVING = ('apiserver', 'etcd-server', 'etcd-peer')
+
+
 def by_name(result):
     return {item['name']: item for item in result['certificates']}
 

@@ -1,5 +1,6 @@
 """etcd_leader against the lab: four-way idempotency, avoid, refusals."""
-from tests.integration.etcd_helpers import conn, etcdctl_json, leader_name, run_module
+from tests.integration.etcd_helpers import conn, etcdctl_json, leader_name
+from tests.integration.helpers import run_module
 
 
 def test_member_four_ways(lab):

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.integration.etcd_helpers import conn, etcd_frozen, etcd_stopped, etcdctl_json, run_module, wait_for
+from tests.integration.etcd_helpers import conn, etcd_frozen, etcd_stopped, etcdctl_json
+from tests.integration.helpers import run_module, wait_for
 
 
 def by_name(result):

@@ -18,15 +18,12 @@ from tests.integration.helpers import run_module
 
 COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 HEALTH_PORTS = {'etcd': 2379, 'kube-apiserver': 6443, 'kube-controller-manager': 10257, 'kube-scheduler': 10259}
-HERE = os.path.dirname(os.path.abspath(__file__))
-# helpers.run_module asks for the 'json' stdout callback, which ansible-core 2.19 alone lacks.
-CALLBACK_ENV = {'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_json')}
 
 
 def toggle(node, name, state, check_mode=False, diff=False, **extra):
     args = {'name': name, 'state': state, 'kubernetes_dir': node.kubernetes_dir, 'wait_timeout': 120}
     args.update(extra)
-    return run_module('static_pod_toggle', args, check_mode=check_mode, diff=diff, timeout=600, env=CALLBACK_ENV)
+    return run_module('static_pod_toggle', args, check_mode=check_mode, diff=diff, timeout=600)
 
 
 def ok(result):
