@@ -1,0 +1,162 @@
+"""Helpers for the playbook scenario tests: run a playbook of the collection against a lab, read
+its recap, watch etcd members while it runs and write to etcd continuously with an independent
+gRPC client (python-etcd3)."""
+import json
+import os
+import re
+import socket
+import threading
+import time
+
+from tests.integration.helpers import run_playbook
+
+FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files')
+RECAP_LINE = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def play(name, lab, extra_vars=None, limit=None, timeout=900):
+    """Run kubemaint.control_plane.<name> against the lab's inventory; CompletedProcess with .recap."""
+    proc = run_playbook('kubemaint.control_plane.' + name, lab.inventory_path, extra_vars=extra_vars,
+                        limit=limit, timeout=timeout)
+    proc.recap = recap(proc.stdout)
+    proc.output = proc.stdout + proc.stderr
+    return proc
+
+
+def recap(text):
+    """PLAY RECAP as {host: {'ok': n, 'changed': n, 'unreachable': n, 'failed': n}}."""
+    totals = {}
+    for host, ok, changed, unreachable, failed in RECAP_LINE.findall(text):
+        entry = totals.setdefault(host, {'ok': 0, 'changed': 0, 'unreachable': 0, 'failed': 0})
+        for key, value in (('ok', ok), ('changed', changed), ('unreachable', unreachable), ('failed', failed)):
+            entry[key] += int(value)
+    return totals
+
+
+def describe(proc):
+    return 'rc=%s\n%s' % (proc.returncode, proc.output[-6000:])
+
+
+def port_open(address, port, timeout=0.3):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(timeout)
+        return probe.connect_ex((address, port)) == 0
+
+
+def endpoint_status(lab, node):
+    """etcdctl endpoint status of one member as a dict (member_id, leader, raft_term), or None."""
+    result = lab.etcdctl(node, 'endpoint', 'status', '-w', 'json')
+    if result.returncode != 0:
+        return None
+    status = json.loads(result.stdout)[0]['Status']
+    return {'member_id': status['header']['member_id'], 'leader': status['leader'],
+            'raft_term': status.get('raft_term', status['header'].get('raft_term'))}
+
+
+def leader_node(lab):
+    """The lab node whose member leads, by etcdctl; None without a leader."""
+    for node in lab.nodes:
+        status = endpoint_status(lab, node)
+        if status and status['leader'] and status['leader'] == status['member_id']:
+            return node
+    return None
+
+
+def wait_for(condition, timeout, interval=0.5, what='condition'):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
+
+
+class MemberWatcher(threading.Thread):
+    """Samples every member's client port; remembers the most members down at once."""
+
+    def __init__(self, lab, interval=0.1):
+        super().__init__(daemon=True)
+        self.lab = lab
+        self.interval = interval
+        self.max_down = 0
+        self.max_down_members = []
+        self.seen_down = set()
+        self.samples = 0
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.is_set():
+            down = [node.name for node in self.lab.nodes if not port_open(node.address, 2379)]
+            self.samples += 1
+            self.seen_down.update(down)
+            if len(down) > self.max_down:
+                self.max_down, self.max_down_members = len(down), down
+            self._stop_event.wait(self.interval)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(10)
+
+
+class ContinuousWriter(threading.Thread):
+    """Puts /writer/<n> every `interval` seconds through python-etcd3 (gRPC), each put with a
+    `deadline`; a failed or timed-out put is retried on the next member until it is acknowledged,
+    as the apiserver's etcd client does. Counts first-attempt failures and the longest stall."""
+
+    def __init__(self, lab, interval=0.01, deadline=2.0, prefix='/writer/'):
+        super().__init__(daemon=True)
+        os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
+        import etcd3  # pylint: disable=import-outside-toplevel
+        self.clients = [etcd3.client(host=node.address, port=2379, timeout=deadline,
+                                     ca_cert=os.path.join(node.etcd_pki_dir, 'ca.crt'),
+                                     cert_cert=os.path.join(node.etcd_pki_dir, 'server.crt'),
+                                     cert_key=os.path.join(node.etcd_pki_dir, 'server.key'))
+                        for node in lab.nodes]
+        self.interval = interval
+        self.prefix = prefix
+        self.acknowledged = []
+        self.first_attempt_failures = 0
+        self.retries = 0
+        self.longest_stall = 0.0
+        self._stop_event = threading.Event()
+
+    def run(self):
+        current = 0
+        number = 0
+        last_ack = time.monotonic()
+        while not self._stop_event.is_set():
+            key = '%s%08d' % (self.prefix, number)
+            attempt = 0
+            while True:  # a value once attempted is retried until acknowledged, even when stopping
+                try:
+                    self.clients[current].put(key, str(number))
+                    break
+                except Exception:  # pylint: disable=broad-except
+                    attempt += 1
+                    self.retries += 1
+                    if attempt == 1:
+                        self.first_attempt_failures += 1
+                    current = (current + 1) % len(self.clients)
+                    time.sleep(0.05)
+                    if attempt > 600:
+                        raise
+            now = time.monotonic()
+            self.longest_stall = max(self.longest_stall, now - last_ack)
+            last_ack = now
+            self.acknowledged.append(number)
+            number += 1
+            self._stop_event.wait(self.interval)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(120)
+
+    def missing(self):
+        """Acknowledged values that are not in etcd (read back through every member until one answers)."""
+        for client in self.clients:
+            try:
+                found = {int(value) for value, _meta in client.get_prefix(self.prefix)}
+                return sorted(set(self.acknowledged) - found)
+            except Exception:  # pylint: disable=broad-except
+                continue
+        raise AssertionError('no member answered the read-back')
