@@ -1,0 +1,50 @@
+"""Every role's meta/argument_specs.yml documents exactly its defaults, with the same values."""
+import os
+
+import pytest
+import yaml
+
+ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'roles')
+ROLES = sorted(name for name in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, name)))
+TYPES = {'bool': bool, 'int': int, 'str': str, 'list': list}
+
+
+def load(role, *path):
+    with open(os.path.join(ROLES_DIR, role, *path)) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_the_roles_are_there():
+    assert ROLES == ['cert_check', 'cluster_state', 'control_plane_node', 'recover']
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_argument_spec_defaults_match_role_defaults(role):
+    defaults = load(role, 'defaults', 'main.yml')
+    specs = load(role, 'meta', 'argument_specs.yml')['argument_specs']
+    documented = set()
+    for entry_point, spec in specs.items():
+        assert spec.get('short_description'), (role, entry_point)
+        assert os.path.exists(os.path.join(ROLES_DIR, role, 'tasks', entry_point + '.yml')), (role, entry_point)
+        for name, option in spec['options'].items():
+            assert name.startswith(role + '_'), name
+            assert name in defaults, '%s documents %s, which defaults/main.yml lacks' % (role, name)
+            assert option['default'] == defaults[name], (role, entry_point, name)
+            assert isinstance(defaults[name], TYPES[option['type']]), (role, name)
+            assert option.get('description'), (role, name)
+            documented.add(name)
+    assert documented == set(defaults), 'undocumented defaults: %s' % sorted(set(defaults) - documented)
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_no_prompts_anywhere(role):
+    for directory, _dirs, files in os.walk(os.path.join(ROLES_DIR, role)):
+        for name in files:
+            with open(os.path.join(directory, name)) as handle:
+                text = handle.read()
+            assert 'ansible.builtin.pause' not in text and 'vars_prompt' not in text, name
+
+
+def test_overrides_say_what_they_risk():
+    for role in ('cluster_state', 'control_plane_node'):
+        assert load(role, 'defaults', 'main.yml')[role + '_allow_quorum_loss'] is False
