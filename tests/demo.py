@@ -38,14 +38,13 @@ def main():
         print('  inventory: %s' % lab.inventory_path)
         print('  collections: %s' % COLLECTIONS_ROOT)
         from tests.demo_tour import tour
-        return tour(lab)
+        code = tour(lab)
     finally:
         banner('Tearing the lab down')
         lab.down()
-        left = lab.processes()
-        print('lab down; processes left: %d' % len(left))
-        if left:
-            return 1
+    left = lab.processes()
+    print('lab down; processes left: %d' % len(left))
+    return 1 if left else code
 
 
 if __name__ == '__main__':

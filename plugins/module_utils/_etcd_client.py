@@ -30,12 +30,8 @@ import time
 
 from ansible.module_utils.urls import open_url
 
-try:
-    from urllib.error import HTTPError, URLError
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported, kept for the import sanity test
-    from urllib2 import HTTPError, URLError
-    from urlparse import urlsplit
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 DEFAULT_TIMEOUT = 5.0
 HEALTH_KEY = b'health'

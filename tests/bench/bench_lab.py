@@ -15,7 +15,7 @@ from tests.lab import Lab, free_base_address
 
 def measure(nodes, runs):
     ups, downs = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         with tempfile.TemporaryDirectory(prefix='bench-lab-') as directory:
             lab = Lab(directory, nodes=nodes, base_address=free_base_address(nodes))
             started = time.monotonic()
@@ -44,8 +44,8 @@ def main(argv=None):
     print('| nodes | up median (s) | up max (s) | down median (s) | down max (s) |')
     print('|---:|---:|---:|---:|---:|')
     for nodes, ups, downs in rows:
-        print('| %d | %.2f | %.2f | %.2f | %.2f |' % (nodes, statistics.median(ups), max(ups),
-                                                   statistics.median(downs), max(downs)))
+        figures = (nodes, statistics.median(ups), max(ups), statistics.median(downs), max(downs))
+        print('| %d | %.2f | %.2f | %.2f | %.2f |' % figures)
     return 0
 
 

@@ -5,7 +5,6 @@ import json
 import os
 import socket
 import ssl
-import threading
 import time
 
 import pytest
@@ -31,10 +30,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_clie
     validate_endpoint,
 )
 
-try:
-    from urllib.error import HTTPError, URLError
-except ImportError:  # pragma: no cover
-    from urllib2 import HTTPError, URLError
+from urllib.error import HTTPError, URLError
 
 # Answers captured from etcd 3.5.1's gateway.
 MEMBER_LIST = {
@@ -127,13 +123,13 @@ def _verify_error():
     (URLError(TimeoutError('_ssl.c:989: The handshake operation timed out')), EtcdTimeoutError, 'timeout'),
     (HTTPError('https://x/v3/a', 404, 'Not Found', {}, io.BytesIO(b'Not Found\n')), EtcdNotEtcdError,
      'not an etcd client port'),
-    (HTTPError('https://x/v3/a', 500, 'err', {}, io.BytesIO(b'{"error":"etcdserver: not leader","code":9,'
-                                                             b'"message":"etcdserver: not leader"}')),
+    (HTTPError('https://x/v3/a', 500, 'err', {},
+               io.BytesIO(b'{"error":"etcdserver: not leader","code":9,"message":"etcdserver: not leader"}')),
      EtcdRequestError, 'not leader'),
 ])
 def test_exception_classification(exc, cls, words):
     error = classify_exception(exc, 'https://127.0.1.1:2379')
-    assert type(error) is cls
+    assert error.__class__ is cls  # the exact class, not a parent
     assert words in str(error)
     assert 'https://127.0.1.1:2379' in str(error)
 
@@ -289,7 +285,7 @@ def self_signed(tmp_path):
 def test_black_hole_endpoints_cost_one_timeout_in_parallel(self_signed):
     """Listeners that accept and never answer: the TLS handshake hangs until the timeout."""
     sockets = []
-    for _ in range(3):
+    for _index in range(3):
         sock = socket.socket()
         sock.bind(('127.0.0.1', 0))
         sock.listen(8)
@@ -323,7 +319,7 @@ def test_check_credentials_names_the_file(tmp_path):
 
 
 def test_check_credentials_key_not_matching(tmp_path, self_signed):
-    cert, _ = self_signed
+    cert, _key = self_signed
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     other = tmp_path / 'other.key'
@@ -333,4 +329,3 @@ def test_check_credentials_key_not_matching(tmp_path, self_signed):
         EtcdClient(cert, cert, str(other)).check_credentials()
     assert 'cannot be used together' in str(info.value)
     assert 'PRIVATE KEY' not in str(info.value)
-
