@@ -26,14 +26,24 @@ def _step(number, title):
 
 def _show(proc):
     """The lines of ansible's output an operator reads: messages, tables, changes, failures, recap."""
+    task = ''
     for line in (proc.stdout + proc.stderr).splitlines():
-        if INTERESTING.match(line):
-            line = line.strip()
-            if line.startswith('"') and line.endswith(('",', '"')):
-                line = json.loads(line.rstrip(','))
-            elif line.startswith('"msg": "'):
-                line = json.loads(line[len('"msg": '):].rstrip(','))
-            _say('    ' + line)
+        if line.startswith('TASK ['):
+            task = line[len('TASK ['):].split(']')[0].split(' : ')[-1]
+            continue
+        if not INTERESTING.match(line) or line.strip() == '"msg": [':
+            continue
+        if line.startswith('changed:'):
+            line = '%s  (%s)' % (line.strip(), task)
+        text = line.strip().rstrip(',')
+        if text.startswith('"msg": '):
+            text = text[len('"msg": '):]
+        if text.startswith('"') and text.endswith('"'):
+            try:
+                text = json.loads(text)
+            except ValueError:
+                pass
+        _say('    ' + text)
 
 
 def _play(lab, name, limit=None, extra_vars=None):
