@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.integration.helpers import run_module
+from tests.integration.helpers import run_module, wait_for
 
 COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 HEALTH_PORTS = {'etcd': 2379, 'kube-apiserver': 6443, 'kube-controller-manager': 10257, 'kube-scheduler': 10259}
@@ -40,16 +40,6 @@ def accepts(address, port):
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((address, port)) == 0
-
-
-def wait_for(predicate, timeout, message, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError('timed out after %s s waiting for: %s' % (timeout, message))
 
 
 def snapshot(*directories):
