@@ -9,7 +9,7 @@ from tests.conftest import COLLECTIONS_ROOT
 
 
 def runner(lab, playbook, tmp_path, extravars=None, limit=None):
-    private = tmp_path / ('runner-' + playbook)
+    private = tmp_path / ('runner-%s-%d' % (playbook, len(list(tmp_path.iterdir()))))
     private.mkdir()
     return ansible_runner.run(
         private_data_dir=str(private), playbook='kubemaint.control_plane.' + playbook,
