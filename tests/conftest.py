@@ -3,6 +3,7 @@
 The checkout is the collection root; a symlink tree in a temporary directory gives Python the
 package path that ansible-test and ansible-core use.
 """
+import hashlib
 import os
 import sys
 import tempfile
@@ -11,7 +12,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _collections_root():
-    base = os.path.join(tempfile.gettempdir(), 'kubemaint-collections-%d' % os.getuid())
+    # One tree per checkout: a CI rehearsal in a second clone must not repoint this one's tests.
+    checkout = hashlib.sha256(ROOT.encode()).hexdigest()[:12]
+    base = os.path.join(tempfile.gettempdir(), 'kubemaint-collections-%d-%s' % (os.getuid(), checkout))
     link = os.path.join(base, 'ansible_collections', 'kubemaint', 'control_plane')
     os.makedirs(os.path.dirname(link), exist_ok=True)
     if os.path.realpath(link) != ROOT:

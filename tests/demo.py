@@ -38,7 +38,7 @@ def main():
         print('  inventory: %s' % lab.inventory_path)
         print('  collections: %s' % COLLECTIONS_ROOT)
         from tests.demo_tour import tour
-        code = tour(lab)
+        code = 0 if tour(lab) else 1
     finally:
         banner('Tearing the lab down')
         lab.down()

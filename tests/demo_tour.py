@@ -3,7 +3,7 @@
 `tour(lab)` takes a started lab and runs cluster_info, rolling_restart, then the runbook's
 scenario 2.1 (stop_node on the leader's node, the quorum guard refusing a second stop,
 recover), printing what happens at each step. It returns True when every step did what it
-should. The caller starts and tears down the lab.
+should. `make demo` (tests/demo.py) starts the lab and tears it down.
 """
 import json
 import re
@@ -93,22 +93,3 @@ def tour(lab):
     ok &= _play(lab, 'cluster_info').returncode == 0
     _say('\ntour %s' % ('completed: every step did what it should' if ok else 'FAILED: see the steps above'))
     return bool(ok)
-
-
-def main():
-    """Start a fresh 3-node lab in a temporary directory, run the tour, tear the lab down."""
-    import tempfile  # pylint: disable=import-outside-toplevel
-    from tests.lab import Lab, free_base_address  # pylint: disable=import-outside-toplevel
-    with tempfile.TemporaryDirectory(prefix='kubemaint-demo-') as directory:
-        lab = Lab(directory, nodes=3, base_address=free_base_address(3))
-        _say('starting a 3-node lab with real etcd in %s ...' % directory)
-        lab.up(timeout=180)
-        try:
-            return 0 if tour(lab) else 1
-        finally:
-            lab.down()
-            _say('lab torn down')
-
-
-if __name__ == '__main__':
-    sys.exit(main())

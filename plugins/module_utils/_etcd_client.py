@@ -225,6 +225,13 @@ def _describe_ssl_error(exc, endpoint):
     if 'WRONG_VERSION_NUMBER' in upper or 'UNKNOWN_PROTOCOL' in upper or 'RECORD_LAYER_FAILURE' in upper:
         return EtcdNotEtcdError(
             '%s: the server does not speak TLS (%s): this is not an etcd client port' % (endpoint, text), endpoint)
+    if isinstance(exc, ssl.SSLEOFError) or 'EOF OCCURRED IN VIOLATION OF PROTOCOL' in upper:
+        # etcd 3.4 (older Go TLS) drops the connection without an alert when it refuses the client
+        # certificate; the handshake then ends in an unexpected EOF instead of a "bad certificate" alert.
+        return EtcdClientCertRejected(
+            '%s: the server closed the connection during the TLS handshake (%s): most likely it rejected the '
+            'client certificate; client_cert must be signed by the etcd CA (kubeadm: '
+            '/etc/kubernetes/pki/etcd/server.crt or healthcheck-client.crt)' % (endpoint, text), endpoint)
     if 'ALERT' in upper:
         return EtcdClientCertRejected(
             '%s: the server rejected the client certificate (%s): client_cert must be signed by the '

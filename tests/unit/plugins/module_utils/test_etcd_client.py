@@ -120,6 +120,9 @@ def _verify_error():
      'does not speak TLS'),
     (URLError(ConnectionRefusedError(111, 'Connection refused')), EtcdConnectionError, 'connection refused'),
     (URLError(socket.timeout('timed out')), EtcdTimeoutError, 'timeout'),
+    # etcd 3.4 closes the handshake without an alert when it refuses the client certificate.
+    (URLError(ssl.SSLEOFError(8, 'EOF occurred in violation of protocol (_ssl.c:2427)')), EtcdClientCertRejected,
+     'rejected the client certificate'),
     (URLError(TimeoutError('_ssl.c:989: The handshake operation timed out')), EtcdTimeoutError, 'timeout'),
     (HTTPError('https://x/v3/a', 404, 'Not Found', {}, io.BytesIO(b'Not Found\n')), EtcdNotEtcdError,
      'not an etcd client port'),
