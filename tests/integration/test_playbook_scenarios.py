@@ -147,7 +147,7 @@ def test_scenario_2_3_certificates_copied_from_another_node_are_refused(lab_fact
     assert refused.returncode != 0, describe(refused)
     assert 'SANs of another control-plane node' in refused.output
     assert node2.name in refused.output and node2.address in refused.output
-    assert 'Nothing was started' in refused.output
+    assert 'Nothing was stopped or started' in refused.output
     assert manifests(node1) == []
     assert sorted(name for name in os.listdir(stash) if name.endswith('.yaml')) == COMPONENT_FILES
     assert not port_open(node1.address, 2379)

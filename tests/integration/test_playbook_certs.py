@@ -1,0 +1,71 @@
+"""Certificates and node maintenance: a certificate that expires soon never keeps a node down,
+and rolling_restart refuses to take down a node whose certificates would keep it from coming back."""
+import datetime
+import os
+import shutil
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.integration.playbook_helpers import describe, play
+from tests.lab import pki as lab_pki
+
+COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
+
+
+def load_pair(directory, base):
+    with open(os.path.join(directory, base + '.crt'), 'rb') as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    with open(os.path.join(directory, base + '.key'), 'rb') as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    return lab_pki.CertKey(cert, key)
+
+
+def manifests(node):
+    return sorted(os.listdir(node.manifests_dir))
+
+
+def test_expiring_certificate_is_reported_but_never_keeps_a_node_down(lab_factory):
+    lab = lab_factory(nodes=3)
+    node1 = lab.nodes[0]
+    front_proxy_ca = load_pair(node1.pki_dir, 'front-proxy-ca')
+    lab_pki.write_pair(node1.pki_dir, 'front-proxy-client',
+                       lab_pki.issue(front_proxy_ca, 'front-proxy-client', client=True,
+                                     validity=datetime.timedelta(days=10)))
+
+    report = play('cert_check', lab)
+    assert report.returncode != 0, describe(report)
+    assert 'front-proxy-client.crt' in report.output and node1.name in report.output
+
+    restarted = play('rolling_restart', lab, limit=node1.name)
+    assert restarted.returncode == 0, describe(restarted)
+    assert restarted.recap[node1.name]['changed'] > 0
+    assert manifests(node1) == COMPONENT_FILES
+    assert node1.etcd_healthy() and node1.apiserver_ready()
+
+    stopped = play('stop_node', lab, limit=node1.name)
+    assert stopped.returncode == 0, describe(stopped)
+    started = play('start_node', lab, limit=node1.name)
+    assert started.returncode == 0, describe(started)
+    assert manifests(node1) == COMPONENT_FILES
+
+
+def test_rolling_restart_refuses_to_stop_a_node_with_foreign_certificates(lab_factory):
+    lab = lab_factory(nodes=3)
+    node1, node2 = lab.nodes[0], lab.nodes[1]
+    own = os.path.join(node1.root, 'pki-own')
+    shutil.copytree(node1.pki_dir, own)
+    for name in ('apiserver.crt', 'apiserver.key'):
+        shutil.copy2(os.path.join(node2.pki_dir, name), os.path.join(node1.pki_dir, name))
+    try:
+        refused = play('rolling_restart', lab)
+        assert refused.returncode != 0, describe(refused)
+        assert 'apiserver.crt' in refused.output and 'Nothing was stopped or started' in refused.output
+        # Refused before anything moved: every node still runs all four pods, no snapshot was taken.
+        for node in lab.nodes:
+            assert manifests(node) == COMPONENT_FILES
+        assert not os.path.exists(os.path.join(node1.kubernetes_dir, 'manifests-stash'))
+        assert node1.etcd_healthy() and node1.apiserver_ready()
+    finally:
+        shutil.rmtree(node1.pki_dir)
+        shutil.copytree(own, node1.pki_dir)
