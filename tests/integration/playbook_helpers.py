@@ -62,15 +62,6 @@ def leader_node(lab):
     return None
 
 
-def wait_for(condition, timeout, interval=0.5, what='condition'):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-
-
 class MemberWatcher(threading.Thread):
     """Samples every member's client port; remembers the most members down at once."""
 

@@ -8,9 +8,8 @@ import time
 
 import yaml
 
-from tests.integration.helpers import BIN, REPO_ROOT, ansible_env
-from tests.integration.playbook_helpers import (
-    describe, endpoint_status, leader_node, play, port_open, wait_for)
+from tests.integration.helpers import BIN, REPO_ROOT, ansible_env, wait_for
+from tests.integration.playbook_helpers import describe, endpoint_status, leader_node, play, port_open
 
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
@@ -96,7 +95,7 @@ def test_scenario_2_2_whole_control_plane_stopped_by_hand_then_recover(lab_facto
     lab = lab_factory(nodes=3)
     for node in lab.nodes:  # the runbook: cd /etc/kubernetes && mv manifests manifests-20230310
         os.rename(node.manifests_dir, os.path.join(node.kubernetes_dir, 'manifests-20230310'))
-    wait_for(lambda: not any(port_open(node.address, 2379) for node in lab.nodes), 60, what='all etcd down')
+    wait_for(lambda: not any(port_open(node.address, 2379) for node in lab.nodes), 60, 'all etcd down')
 
     samples = []  # (etcd members listening, cluster writable)
     done = threading.Event()
