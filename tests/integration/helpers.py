@@ -32,12 +32,13 @@ def ansible_env(extra=None):
 
 
 def run_module(module_name, args=None, check_mode=False, diff=False, inventory=None, host='localhost',
-               timeout=300, env=None):
+               timeout=300, env=None, python=None):
     """Run kubemaint.control_plane.<module_name> once through ansible-playbook; return its result dict.
 
     The play registers the module's result and writes it to a file with `to_json` (ansible-core
     has no json stdout callback of its own). The result has `failed` (bool) and `msg` on failure;
-    `_stdout`/`_stderr` carry ansible's own output for debugging assertions.
+    `_stdout`/`_stderr` carry ansible's own output for debugging assertions. `python` is the
+    node's interpreter for localhost runs (default: this one).
     """
     with tempfile.TemporaryDirectory(prefix='kubemaint-run-') as tmp:
         out = os.path.join(tmp, 'result.json')
@@ -52,7 +53,7 @@ def run_module(module_name, args=None, check_mode=False, diff=False, inventory=N
         if inventory:
             command += ['-i', inventory]
         else:
-            command += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
+            command += ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % (python or sys.executable)]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=ansible_env(env), cwd=tmp,
                               check=False)
         if not os.path.exists(out):
