@@ -69,3 +69,29 @@ def test_rolling_restart_refuses_to_stop_a_node_with_foreign_certificates(lab_fa
     finally:
         shutil.rmtree(node1.pki_dir)
         shutil.copytree(own, node1.pki_dir)
+
+
+def test_recover_leaves_a_node_with_foreign_certificates_stopped_and_restores_the_rest(lab_factory):
+    lab = lab_factory(nodes=3)
+    node1, node2, node3 = lab.nodes
+    for node in (node3, node1):
+        stopped = play('stop_node', lab, limit=node.name, extra_vars={'control_plane_node_allow_quorum_loss': True})
+        assert stopped.returncode == 0, describe(stopped)
+    own = os.path.join(node1.root, 'pki-own')
+    os.rename(node1.pki_dir, own)
+    shutil.copytree(node2.pki_dir, node1.pki_dir)
+    try:
+        refused = play('recover', lab)
+        assert refused.returncode != 0, describe(refused)
+        assert 'Not restored' in refused.output and node1.name in refused.output, describe(refused)
+        assert manifests(node1) == [], 'node 1 must stay stopped'
+        # node 3 was restored after node 1 was skipped: quorum is back without waiting on node 1.
+        assert manifests(node3) == COMPONENT_FILES
+        assert node3.etcd_healthy() and node2.etcd_healthy() and node3.apiserver_ready()
+    finally:
+        shutil.rmtree(node1.pki_dir)
+        os.rename(own, node1.pki_dir)
+    recovered = play('recover', lab)
+    assert recovered.returncode == 0, describe(recovered)
+    assert manifests(node1) == COMPONENT_FILES
+    lab.wait_healthy(timeout=120)
