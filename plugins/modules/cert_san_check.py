@@ -332,9 +332,9 @@ certificates:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_dep import require_cryptography
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_rules import SanRuleError
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._certs import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.dep import require_cryptography
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import SanRuleError
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import (
     DEFAULT_MIN_DAYS_VALID,
     IdentityError,
     check_node_certificates,

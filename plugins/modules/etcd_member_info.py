@@ -329,7 +329,7 @@ timeout:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_common import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
     run_member_info,

@@ -221,7 +221,7 @@ components:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pod_toggle import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     toggle_static_pods,
 )

@@ -22,10 +22,10 @@ import tests.conftest  # noqa: F401 pylint: disable=unused-import
 from tests.integration.etcd_helpers import etcd_frozen, etcd_stopped
 from tests.lab import Lab, free_base_address
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_cluster import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     collect_cluster_state,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_common import client_from_params
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import client_from_params
 
 
 def time_collection(node, timeout):

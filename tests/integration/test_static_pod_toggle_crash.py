@@ -1,7 +1,7 @@
 """Crash safety of static_pod_toggle (issue 4, "Must show" 3).
 
 A forked child runs the real toggle code with a `sys.settrace` hook that counts the line events
-executed inside `_stash.py` and SIGKILLs the child at event N. N covers every step of a stop
+executed inside `_static_pods/stash.py` and SIGKILLs the child at event N. N covers every step of a stop
 and of a start of all four components. After each kill every manifest must exist exactly once
 (in place or stashed) with its original checksum, nothing new may sit in the manifests
 directory, and a rerun must converge (and a second rerun change nothing).
@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils import _stash
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pod_toggle import toggle_static_pods
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods import stash as _stash
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import toggle_static_pods
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, '..', 'data', 'kubeadm-node', 'manifests')
@@ -44,7 +44,7 @@ def toggle(kubernetes_dir, state):
 
 
 class LineCounter:
-    """A tracer counting line events in _stash.py; calls `at_event(n)` on each."""
+    """A tracer counting line events in stash.py; calls `at_event(n)` on each."""
 
     def __init__(self, at_event=None):
         self.count = 0
@@ -132,7 +132,7 @@ def test_sigkill_at_every_step_never_loses_a_manifest(tmp_path, state):
         return kubernetes_dir
 
     total = count_events(fresh('count'), state)
-    assert total > 50, 'suspiciously few line events in _stash.py: %d' % total
+    assert total > 50, 'suspiciously few line events in stash.py: %d' % total
     points = kill_points(total)
     assert len(points) >= 50
     killed = 0

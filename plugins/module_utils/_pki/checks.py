@@ -18,7 +18,7 @@ import datetime
 import os
 import re
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_load import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.load import (
     CertFileError,
     certificate_facts,
     describe_public_key,
@@ -33,7 +33,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_load
     same_public_key,
     signature_check,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_rules import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import (
     DEFAULT_DNS_DOMAIN,
     DEFAULT_SERVICE_CIDR,
     SanRuleError,
@@ -44,7 +44,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_rule
     expected_etcd_sans,
     residual_time,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,
     ManifestError,

@@ -24,12 +24,15 @@ __metaclass__ = type
 
 import datetime
 import errno
-import hashlib
 import json
 import os
 import stat
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
+    fsync_dir,
+    sha256_file,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
     START_ORDER,
     STOP_ORDER,
@@ -57,22 +60,6 @@ ACTION_REMOVE_STRAY_STASH = 'remove-stray-stash'
 
 class StashError(Exception):
     """Planning or applying a move failed; the message says what, where and what to do."""
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(65536), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def resolve_components(names):

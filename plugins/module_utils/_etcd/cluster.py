@@ -17,14 +17,14 @@ import datetime
 import os
 import time
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_client import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     EtcdConnectionError,
     EtcdError,
     member_id_hex,
     run_parallel,
     validate_endpoint,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._quorum import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
     members_safe_to_stop,
     quorum_summary,
     unknown_member_names,

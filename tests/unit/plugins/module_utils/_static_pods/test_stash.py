@@ -6,19 +6,19 @@ import stat
 
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils import _stash
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._stash import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods import stash as _stash
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
     ManifestStash,
     StashError,
     resolve_components,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pod_toggle import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     toggle_static_pods,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+REFERENCE = os.path.join(HERE, '..', '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
 COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 
 

@@ -22,11 +22,11 @@ import datetime
 import os
 import re
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     reroot,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._yaml_subset import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
     YamlSubsetError,
     load_yaml,
 )

@@ -4,20 +4,20 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     KubeadmNode,
     ManifestError,
     StaticPod,
     parse_flags,
     reroot,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._yaml_subset import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
     YamlSubsetError,
     load_yaml,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+REFERENCE = os.path.join(HERE, '..', '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
 REFERENCE_MANIFESTS = sorted(glob.glob(os.path.join(REFERENCE, '*.yaml')))
 
 

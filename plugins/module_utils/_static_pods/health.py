@@ -41,7 +41,7 @@ import time
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     split_urls,
     url_host,
 )

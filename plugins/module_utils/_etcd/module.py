@@ -16,14 +16,14 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_client import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     DEFAULT_TIMEOUT,
     EtcdClient,
     EtcdConfigError,
     EtcdError,
     validate_endpoint,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_cluster import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     EtcdInputError,
     check_member_names,
     collect_cluster_state,
@@ -32,7 +32,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_clus
     public_state,
     save_snapshot,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,
     ManifestError,

@@ -33,73 +33,30 @@ from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (  # noqa: F401 (re-exported)
+    EtcdCertFileError,
+    EtcdClientCertRejected,
+    EtcdConfigError,
+    EtcdConnectionError,
+    EtcdError,
+    EtcdMalformedURLError,
+    EtcdNotEtcdError,
+    EtcdRequestError,
+    EtcdSnapshotError,
+    EtcdTLSVerifyError,
+    EtcdTimeoutError,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
+    fsync_dir,
+    sha256_file,
+)
+
 DEFAULT_TIMEOUT = 5.0
 HEALTH_KEY = b'health'
 # bbolt's magic number, little endian, at byte 16 of the first meta page of an etcd db.
 BOLT_MAGIC = b'\xed\xda\x0c\xed'
 SHA256_SIZE = 32
 SNAPSHOT_MODE = 0o600
-
-
-class EtcdError(Exception):
-    """Anything that went wrong talking to etcd. `reason` is a short machine-readable code."""
-    reason = 'error'
-
-    def __init__(self, message, endpoint=None):
-        super(EtcdError, self).__init__(message)
-        self.message = message
-        self.endpoint = endpoint
-
-
-class EtcdConfigError(EtcdError):
-    """Bad input found before any request: malformed URL, missing or unreadable cert/key."""
-    reason = 'bad_configuration'
-
-
-class EtcdMalformedURLError(EtcdConfigError):
-    reason = 'malformed_url'
-
-
-class EtcdCertFileError(EtcdConfigError):
-    reason = 'cert_file_unusable'
-
-
-class EtcdTLSVerifyError(EtcdError):
-    """The server's certificate is not signed by the CA given, or does not name the host."""
-    reason = 'tls_verify_failed'
-
-
-class EtcdClientCertRejected(EtcdError):
-    """The server refused our client certificate (signed by a CA it does not trust)."""
-    reason = 'client_cert_rejected'
-
-
-class EtcdNotEtcdError(EtcdError):
-    """Something answered, but not etcd's gateway (no TLS, HTML, 404 on /v3/...)."""
-    reason = 'not_etcd'
-
-
-class EtcdConnectionError(EtcdError):
-    """Nothing answered: connection refused, no route, name not resolved."""
-    reason = 'connection_refused'
-
-
-class EtcdTimeoutError(EtcdConnectionError):
-    reason = 'timeout'
-
-
-class EtcdRequestError(EtcdError):
-    """etcd answered with an error (gRPC code and message), e.g. 'etcdserver: not leader'."""
-    reason = 'etcd_error'
-
-    def __init__(self, message, endpoint=None, code=None, etcd_message=None):
-        super(EtcdRequestError, self).__init__(message, endpoint)
-        self.code = code
-        self.etcd_message = etcd_message
-
-
-class EtcdSnapshotError(EtcdError):
-    reason = 'snapshot_invalid'
 
 
 # Failures that only say "this member is not there right now", as opposed to bad input.
@@ -427,12 +384,12 @@ class EtcdClient:
                 os.fsync(out.fileno())
             self._verify_snapshot(temp_path, size, digest, tail, endpoint)
             os.rename(temp_path, dest_path)
-            _fsync_dir(directory)
+            fsync_dir(directory)
         except BaseException:
             if os.path.exists(temp_path):
                 os.unlink(temp_path)
             raise
-        return {'size': size, 'sha256': _file_sha256(dest_path), 'embedded_sha256': tail.hex()}
+        return {'size': size, 'sha256': sha256_file(dest_path), 'embedded_sha256': tail.hex()}
 
     @staticmethod
     def _snapshot_chunks(response, endpoint):
@@ -492,27 +449,6 @@ def _snapshot_line(line, endpoint):
         return base64.b64decode(result.get('blob') or '')
     except (TypeError, ValueError):
         raise EtcdNotEtcdError('%s: the snapshot stream carries a blob that is not base64' % endpoint, endpoint)
-
-
-def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def run_parallel(calls, timeout):

@@ -12,12 +12,12 @@ stop or start order, waiting for each to really stop or start before the next on
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._component_health import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
     WaitTimeout,
     wait_started,
     wait_stopped,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._stash import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
     STOPPED,
     ManifestStash,
     StashError,

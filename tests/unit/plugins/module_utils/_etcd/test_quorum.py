@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._quorum import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
     fault_tolerance,
     has_quorum,
     healthy_voters,

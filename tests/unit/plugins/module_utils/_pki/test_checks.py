@@ -9,9 +9,9 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils import _cert_dep
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_load import node_path
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_rules import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki import dep as _cert_dep
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.load import node_path
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import (
     SanRuleError,
     compare_sans,
     days_left,
@@ -21,7 +21,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._cert_rule
     first_service_ip,
     residual_time,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._certs import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import (
     IdentityError,
     check_node_certificates,
     node_identity,
@@ -532,7 +532,7 @@ def test_signed_by_another_ca_with_another_key_type(node):
 
 def test_kubeconfigs_read_without_pyyaml(node, monkeypatch):
     """A node whose Python lacks PyYAML reads kubeconfigs with the subset parser, to the same result."""
-    from ansible_collections.kubemaint.control_plane.plugins.module_utils import _yaml_subset
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils._node import yaml_subset as _yaml_subset
     fixed_now = cf.now()
     with_pyyaml, _identity = run(node, now=fixed_now)
     monkeypatch.setattr(_yaml_subset, 'HAS_PYYAML', False)

@@ -7,18 +7,18 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._component_health import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
     HealthProbe,
     WaitTimeout,
     listening_addresses,
     wait_started,
     wait_stopped,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._kubeadm_node import KubeadmNode, StaticPod
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import KubeadmNode, StaticPod
 from tests.lab.standin import self_signed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
+REFERENCE = os.path.join(HERE, '..', '..', '..', '..', 'data', 'kubeadm-node', 'manifests')
 
 
 def reference(component):

@@ -19,7 +19,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._yaml_subset import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
     YamlSubsetError,
     load_yaml,
 )

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils import _etcd_client as client_mod
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd_client import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import client as client_mod
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     EtcdClient,
     EtcdClientCertRejected,
     EtcdConnectionError,
