@@ -33,3 +33,22 @@ def fsync_dir(path):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def trust_problems(path):
+    """Why `path` (a directory or file whose content decides what the kubelet runs as root, or an
+    etcd snapshot) cannot be trusted: owned by someone other than the user we run as (root on a
+    node), or writable by group or others. Symlinks are followed, as every reader here follows
+    them. An empty list means it is fit to read from or write to; a missing path gives one entry."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return ['%s: cannot be read (%s)' % (path, exc.strerror or exc)]
+    problems = []
+    if st.st_uid != os.geteuid():
+        problems.append('%s is owned by uid %d, not by uid %d (the user this runs as)' % (path, st.st_uid, os.geteuid()))
+    if st.st_mode & 0o022:
+        problems.append('%s is writable by %s (mode %04o)'
+                        % (path, ' and '.join(who for who, bit in (('group', 0o020), ('others', 0o002)) if st.st_mode & bit),
+                           st.st_mode & 0o7777))
+    return problems
