@@ -33,10 +33,9 @@ from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (  # noqa: F401 (re-exported)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdCertFileError,
     EtcdClientCertRejected,
-    EtcdConfigError,
     EtcdConnectionError,
     EtcdError,
     EtcdMalformedURLError,

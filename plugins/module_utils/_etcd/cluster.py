@@ -18,11 +18,13 @@ import os
 import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
-    EtcdConnectionError,
-    EtcdError,
     member_id_hex,
     run_parallel,
     validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
+    EtcdConnectionError,
+    EtcdError,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
     members_safe_to_stop,

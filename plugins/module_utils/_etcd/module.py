@@ -19,9 +19,11 @@ import os
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     DEFAULT_TIMEOUT,
     EtcdClient,
+    validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdConfigError,
     EtcdError,
-    validate_endpoint,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     EtcdInputError,

@@ -12,14 +12,6 @@ import pytest
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import client as client_mod
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     EtcdClient,
-    EtcdClientCertRejected,
-    EtcdConnectionError,
-    EtcdMalformedURLError,
-    EtcdNotEtcdError,
-    EtcdRequestError,
-    EtcdSnapshotError,
-    EtcdTimeoutError,
-    EtcdTLSVerifyError,
     classify_exception,
     member_id_hex,
     member_id_int,
@@ -28,6 +20,16 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
     parse_status,
     run_parallel,
     validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
+    EtcdClientCertRejected,
+    EtcdConnectionError,
+    EtcdMalformedURLError,
+    EtcdNotEtcdError,
+    EtcdRequestError,
+    EtcdSnapshotError,
+    EtcdTimeoutError,
+    EtcdTLSVerifyError,
 )
 
 from urllib.error import HTTPError, URLError
