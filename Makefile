@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(abspath $(BIN)):$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: test demo venv sanity lint units integration integration-etcd34 etcd34 bench clean
+.PHONY: test demo venv sanity lint units integration integration-etcd34 etcd34 bench dist ee-context clean
 
 # Debian's etcd 3.4 (etcd-server, etcd-client), unpacked into the venv without installing the
 # packages (no service gets started): the second etcd version the lab and modules are tested on.
@@ -75,6 +75,21 @@ bench: venv
 demo: venv
 	$(PY) tests/demo.py
 
+# The release tarball, as Galaxy gets it: build/kubemaint-control_plane-<version>.tar.gz.
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := build/kubemaint-control_plane-$(VERSION).tar.gz
+
+dist: venv
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+# The build context of the execution environment (meta/execution-environment.yml) with this
+# checkout's collection in it; `podman build -t NAME build/ee-context` (or docker) builds the image.
+ee-context: dist
+	cp $(TARBALL) build/kubemaint-control_plane.tar.gz
+	rm -rf build/ee-context
+	$(BIN)/ansible-builder create -f meta/execution-environment.yml -c build/ee-context --output-filename Containerfile
+
 clean:
 	-$(PY) -m tests.lab down --dir .lab 2>/dev/null
-	rm -rf $(VENV) tests/output .pytest_cache
+	rm -rf $(VENV) tests/output .pytest_cache build

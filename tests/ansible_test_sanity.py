@@ -2,9 +2,10 @@
 
 ansible-test wants the collection at .../ansible_collections/kubemaint/control_plane and
 downloads a get-pip bootstrap script that machines reaching only the package index cannot
-fetch; this copies the checkout into such a tree and puts the offline stand-in
-(../shared/ci/ansible_test_get_pip.py, or the file named by $ANSIBLE_TEST_GET_PIP) into
-ansible-test's cache first (skipped when the cache already holds the script). Extra arguments go to ansible-test (e.g. a test or file names).
+fetch; this copies the checkout into such a tree and first puts the offline stand-in that
+ships with the checkout (tests/ansible_test_get_pip.py) where ansible-test looks for its cached
+script (~/.ansible/test/cache/get_pip_<pip version>.py). Nothing outside the checkout is needed.
+Extra arguments go to ansible-test (e.g. a test or file names).
 """
 import os
 import re
@@ -14,9 +15,11 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GET_PIP_STAND_IN = os.path.join(ROOT, 'tests', 'ansible_test_get_pip.py')
 
 
 def pip_version_wanted():
+    """The pip version ansible-test bootstraps its virtualenvs with (it names the cached script)."""
     import ansible_test
     source = os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py')
     with open(source) as handle:
@@ -26,20 +29,26 @@ def pip_version_wanted():
     return match.group(1)
 
 
+def get_pip_cache_path():
+    """Where ansible-test looks for its get-pip script before it tries to download one."""
+    return os.path.expanduser('~/.ansible/test/cache/get_pip_%s.py' % pip_version_wanted().replace('.', '_'))
+
+
 def install_offline_get_pip():
-    cache = os.path.expanduser('~/.ansible/test/cache')
-    target = os.path.join(cache, 'get_pip_%s.py' % pip_version_wanted().replace('.', '_'))
-    candidates = [os.environ.get('ANSIBLE_TEST_GET_PIP', ''),
-                  os.path.join(ROOT, '..', 'shared', 'ci', 'ansible_test_get_pip.py')]
-    source = next((path for path in candidates if path and os.path.isfile(path)), None)
-    if source is None:
-        if os.path.isfile(target):
-            return
-        print('note: no offline get-pip stand-in found (%s); ansible-test will try to download one'
-              % ' or '.join(path for path in candidates if path), flush=True)
-        return
-    os.makedirs(cache, exist_ok=True)
-    shutil.copyfile(source, target)
+    """Put the stand-in where ansible-test looks, replacing whatever script was cached there."""
+    target = get_pip_cache_path()
+    with open(GET_PIP_STAND_IN, 'rb') as handle:
+        wanted = handle.read()
+    try:
+        with open(target, 'rb') as handle:
+            if handle.read() == wanted:
+                return target
+    except OSError:
+        pass
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(GET_PIP_STAND_IN, target + '.tmp')
+    os.replace(target + '.tmp', target)
+    return target
 
 
 def tracked_files():

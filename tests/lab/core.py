@@ -24,7 +24,7 @@ import yaml
 
 from tests.lab import manifests as lab_manifests
 from tests.lab import pki as lab_pki
-from tests.lab.procs import process_start_time
+from tests.lab.procs import names_path_under, own_lineage, process_start_time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NODE_PORTS = (2379, 2380, 2381, 6443, 10257, 10259)
@@ -71,10 +71,16 @@ def find_etcd_binaries(etcd_bin=None):
 
 
 def port_in_use(address, port):
-    """True when something listens on address:port, or when the address cannot be bound at all."""
+    """True when a server could not bind address:port: something listens there, or the address cannot be bound.
+
+    Probes the way the lab's servers bind (etcd like every Go server, the stand-ins through
+    http.server: with SO_REUSEADDR), so connections of a lab that just went down, left in
+    TIME-WAIT for up to a minute, do not count as in use.
+    """
     family = socket.AF_INET6 if ':' in address else socket.AF_INET
     probe = socket.socket(family, socket.SOCK_STREAM)
     try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((address, port))
         return False
     except OSError:
@@ -405,19 +411,26 @@ class Lab:
         return result
 
     def processes(self):
-        """Every process on the machine whose command line names this lab's directory."""
+        """Every process on the machine with an argument that is a path in this lab's directory.
+
+        An argument counts when it is the directory, a path under it, or a flag whose value is one
+        (`--data-dir=<dir>/...`), so `<dir>2` or a shell command line that merely mentions the
+        directory do not. This process and its ancestors never count: `timeout`, `nohup` or
+        `sh -c` around `python -m tests.lab down --dir DIR` name DIR themselves.
+        """
         found = []
-        needle = self.directory.encode()
+        skip = own_lineage()
         for entry in os.listdir('/proc'):
-            if not entry.isdigit() or int(entry) == os.getpid():
+            if not entry.isdigit() or int(entry) in skip:
                 continue
             try:
                 with open('/proc/%s/cmdline' % entry, 'rb') as handle:
                     cmdline = handle.read()
             except OSError:
                 continue
-            if needle in cmdline:
-                found.append((int(entry), cmdline.replace(b'\0', b' ').decode(errors='replace').strip()))
+            arguments = [argument.decode(errors='replace') for argument in cmdline.split(b'\0') if argument]
+            if any(names_path_under(argument, self.directory) for argument in arguments):
+                found.append((int(entry), ' '.join(arguments)))
         return found
 
     # ---------------------------------------------------------------- helpers for tests
