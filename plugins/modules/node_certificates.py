@@ -15,22 +15,22 @@ version_added: 0.2.0
 description:
   - Issues the certificates of a kubeadm control-plane node B(for that node), signed by the cluster
     CAs present on it (C(pki/ca.key), C(pki/etcd/ca.key), C(pki/front-proxy-ca.key)), the way
-    C(kubeadm init phase certs) does: kubeadm's subject, Subject Alternative Names, key usages and
+    C(kubeadm init phase certs) does, with kubeadm's subject, Subject Alternative Names, key usages and
     extended key usages per certificate, valid for one year from now (minus kubeadm's five minutes
     of backdating), never past the CA's own expiry.
   - Covers C(pki/apiserver), C(apiserver-kubelet-client), C(apiserver-etcd-client),
     C(front-proxy-client), C(etcd/server), C(etcd/peer), C(etcd/healthcheck-client) and the client
     certificates embedded in C(admin.conf), C(super-admin.conf) (when present),
     C(controller-manager.conf) and C(scheduler.conf).
-  - C(kubelet.conf) is left alone: the kubelet rotates its own client certificate
+  - C(kubelet.conf) is left alone; the kubelet rotates its own client certificate
     (C(/var/lib/kubelet/pki/kubelet-client-current.pem)), and C(kubeadm certs renew) leaves it alone too.
     CAs and the service-account key pair are never replaced.
-  - O(state=reissued) replaces every certificate that does not belong to this node: SANs missing
+  - O(state=reissued) replaces every certificate that does not belong to this node. That is, SANs missing
     for this node or naming another control-plane node (a C(pki) copied from another node, the
     runbook's scenario 2.3), etcd server or peer certificates named after another node, a
     certificate not signed by the CA on this node, a key that does not match its certificate, a
     missing or unreadable file. A reissued certificate always gets a B(new) private key of the
-    existing key's type (else its CA's). C(kubeadm certs renew) cannot do this: it keeps the SANs.
+    existing key's type (else its CA's). C(kubeadm certs renew) cannot do this, it keeps the SANs.
   - O(state=renewed) replaces the certificates that expire within O(days) days (all of them with
     O(force)), keeping subject, SANs, key usages and the private key, as C(kubeadm certs renew) does.
   - Every file it replaces is first copied into a new dated directory under O(backup_dir) (mode
