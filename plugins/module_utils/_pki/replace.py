@@ -239,13 +239,18 @@ def _plan_reissue(item, identity, cas, control_plane_endpoint, extra_sans, keep_
     item.plan = {'common_name': common_name, 'organizations': organizations, 'sans': sans}
 
 
-def _plan_renew(item, days, force, now):
+def _plan_renew(item, days, force, now, cas):
     item.unusable = item.report['reasons']
     item.report['reasons'] = []
     if item.cert is None:
         item.skip('cannot renew: %s; state=reissued issues a new one' % '; '.join(item.unusable))
         return
     if not renewal_due(not_after(item.cert), now, days, force):
+        return
+    ca = cas[item.spec.ca]['cert']
+    if not force and ca is not None and not_after(ca) <= not_after(item.cert):
+        # A renewal cannot outlive the CA: renewing again and again would change nothing useful.
+        item.skip('valid until its CA %s expires (%s): renew the CA first' % (item.spec.ca, isoformat(not_after(ca))))
         return
     when = isoformat(not_after(item.cert))
     reasons = ['force: renewal requested' if force else 'expires on %s, within %d days' % (when, days)]
@@ -355,7 +360,7 @@ def plan_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None, stat
         if state == 'reissued':
             _plan_reissue(item, identity, cas, control_plane_endpoint, extra_sans, keep_extra_sans, force)
         else:
-            _plan_renew(item, days, force, now)
+            _plan_renew(item, days, force, now, cas)
             if item.action == 'renew' and spec.san_rule:
                 actual = certificate_facts(item.cert)['sans']
                 expected = expected_node_sans(spec.san_rule, identity, control_plane_endpoint, extra_sans)

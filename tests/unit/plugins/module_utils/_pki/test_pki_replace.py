@@ -218,3 +218,20 @@ def test_check_mode_reports_the_planned_certificate(nodes):
     end = datetime.datetime.strptime(item['after']['not_after'], '%Y-%m-%dT%H:%M:%SZ')
     assert abs((end - datetime.datetime.utcnow()).days - 365) <= 1
     assert 'serial: (assigned when signed)' in result['diff'][0]['after']
+
+
+def test_renewal_capped_by_the_ca_is_not_repeated(tmp_path):
+    short_cas = cf.ClusterCAs()
+    short_cas.front_proxy_ca = cf.make_ca('front-proxy-ca', not_before=cf.now() - cf.DAY, days=21)
+    one = cf.make_node(str(tmp_path / 'n1'), 'lab-cp-01', '127.0.1.1', short_cas)
+    pair = cf.issue(short_cas.front_proxy_ca, 'front-proxy-client', days=5, key=cf.new_key(fresh=True))
+    cf.write_pair(os.path.join(one, 'pki'), 'front-proxy-client', pair)
+    first, _plan = run(one, 'renewed', days=30)
+    assert 'front-proxy-client' in first['replaced']
+    item = [entry for entry in first['certificates'] if entry['name'] == 'front-proxy-client'][0]
+    assert item['after']['not_after'] == _plan['cas']['front-proxy-ca']['cert'].not_valid_after_utc.strftime(
+        '%Y-%m-%dT%H:%M:%SZ')
+    second, _plan = run(one, 'renewed', days=30)
+    assert 'front-proxy-client' not in second['replaced']
+    item = [entry for entry in second['certificates'] if entry['name'] == 'front-proxy-client'][0]
+    assert item['result'] == 'skipped' and 'renew the CA first' in item['skipped']
