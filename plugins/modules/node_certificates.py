@@ -44,6 +44,7 @@ requirements:
   - cryptography (on the control-plane node)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubemaint.control_plane.node_identity
 attributes:
   check_mode:
     support: full
@@ -99,56 +100,6 @@ options:
         but that name no other control-plane node (certSANs, a load balancer name).
     type: bool
     default: true
-  kubernetes_dir:
-    description:
-      - kubeadm's configuration directory; every path kubeadm writes under C(/etc/kubernetes) is taken from here.
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - Where the static pod manifests are read from to learn the node's identity.
-      - Default C(<kubernetes_dir>/manifests), then the stash directory used while the pods are stopped.
-    type: path
-  node_name:
-    description: This node's name. Default etcd's C(--name) in the node's etcd manifest.
-    type: str
-  advertise_addresses:
-    description:
-      - This node's IP addresses (IP SANs). Default kube-apiserver's C(--advertise-address) and the hosts of
-        etcd's advertised URLs.
-    type: list
-    elements: str
-  other_nodes:
-    description:
-      - The other control-plane nodes; their names and addresses are never kept as SANs. The other members of
-        etcd's C(--initial-cluster) are added.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: The node's name.
-        type: str
-        required: true
-      addresses:
-        description: The node's IP addresses.
-        type: list
-        elements: str
-        default: []
-  service_cidr:
-    description: The service CIDR (its first address is an IP SAN of C(apiserver.crt)). Default from the manifest.
-    type: str
-  dns_domain:
-    description: The cluster DNS domain. Default from kube-apiserver's C(--service-account-issuer), else C(cluster.local).
-    type: str
-  control_plane_endpoint:
-    description: kubeadm's C(controlPlaneEndpoint); its host becomes a SAN of C(apiserver.crt).
-    type: str
-  extra_sans:
-    description: kubeadm's C(apiServer.certSANs), added to C(apiserver.crt).
-    type: list
-    elements: str
-    default: []
 notes:
   - Without the CA key on the node (kubeadm's external CA mode) the module refuses, naming the missing file,
     and changes nothing; certificates that need no replacing need no CA key.
@@ -269,8 +220,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.dep import require_cryptography
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import SanRuleError
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import IdentityError, node_identity
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import IdentityError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue import SPEC_NAMES, IssueError
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.options import (
+    NODE_IDENTITY_ARGUMENT_SPEC,
+    identity_from_params,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.replace import (
     BACKUP_DIR_NAME,
     ReplaceError,
@@ -282,29 +237,16 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.repla
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type='str', required=True, choices=['reissued', 'renewed']),
-            days=dict(type='int', default=30),
-            force=dict(type='bool', default=False),
-            certificates=dict(type='list', elements='str', choices=list(SPEC_NAMES)),
-            backup_dir=dict(type='path'),
-            keep_extra_sans=dict(type='bool', default=True),
-            kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
-            manifests_dir=dict(type='path'),
-            node_name=dict(type='str'),
-            advertise_addresses=dict(type='list', elements='str'),
-            other_nodes=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                addresses=dict(type='list', elements='str', default=[]),
-            )),
-            service_cidr=dict(type='str'),
-            dns_domain=dict(type='str'),
-            control_plane_endpoint=dict(type='str'),
-            extra_sans=dict(type='list', elements='str', default=[]),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(NODE_IDENTITY_ARGUMENT_SPEC)
+    argument_spec.update(
+        state=dict(type='str', required=True, choices=['reissued', 'renewed']),
+        days=dict(type='int', default=30),
+        force=dict(type='bool', default=False),
+        certificates=dict(type='list', elements='str', choices=list(SPEC_NAMES)),
+        backup_dir=dict(type='path'),
+        keep_extra_sans=dict(type='bool', default=True),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     require_cryptography(module)
     params = module.params
     for option in ('kubernetes_dir', 'manifests_dir', 'backup_dir'):
@@ -312,9 +254,7 @@ def main():
             module.fail_json(msg='%s %r must be an absolute path; nothing was changed' % (option, params[option]))
     backup_root = params['backup_dir'] or os.path.join(params['kubernetes_dir'], BACKUP_DIR_NAME)
     try:
-        identity = node_identity(params['kubernetes_dir'], params['manifests_dir'], params['node_name'],
-                                 params['advertise_addresses'], params['service_cidr'], params['dns_domain'],
-                                 params['other_nodes'])
+        identity = identity_from_params(params)
         plan = plan_certificates(params['kubernetes_dir'], identity, params['state'], params['days'], params['force'],
                                  params['certificates'], params['control_plane_endpoint'], params['extra_sans'],
                                  params['keep_extra_sans'])

@@ -30,8 +30,6 @@ import math
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import (
     compare_sans,
-    expected_apiserver_sans,
-    expected_etcd_sans,
     normalize_dns,
     normalize_ip,
     residual_seconds,
@@ -136,13 +134,6 @@ def subject_problems(spec, node_name, common_name):
     if spec.common_name is NODE_NAME and normalize_dns(common_name or '') != normalize_dns(node_name):
         return ['its subject CN=%s is not this node (%s)' % (common_name, node_name)]
     return []
-
-
-def expected_node_sans(rule, identity, control_plane_endpoint=None, extra_sans=None):
-    if rule == 'apiserver':
-        return expected_apiserver_sans(identity['node_name'], identity['addresses'], identity['service_cidr'],
-                                       identity['dns_domain'], control_plane_endpoint, extra_sans)
-    return expected_etcd_sans(identity['node_name'], identity['addresses'])
 
 
 def san_problems(actual, expected, other_nodes, node_name):

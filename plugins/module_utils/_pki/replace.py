@@ -41,7 +41,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     certificate_pem,
     certificate_validity,
     check_days,
-    expected_node_sans,
     generate_key,
     issue_certificate,
     kubeadm_subject,
@@ -55,6 +54,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     spec_by_name,
     subject_problems,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import expected_sans
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.load import (
     CertFileError,
     certificate_facts,
@@ -214,7 +214,7 @@ def _identity_reasons(item, identity, cas, control_plane_endpoint, extra_sans):
     common_name = name_parts(item.cert.subject)[0]
     reasons.extend(subject_problems(item.spec, identity['node_name'], common_name))
     if item.spec.san_rule:
-        expected = expected_node_sans(item.spec.san_rule, identity, control_plane_endpoint, extra_sans)
+        expected = expected_sans(item.spec.san_rule, identity, control_plane_endpoint, extra_sans)
         actual = certificate_facts(item.cert)['sans']
         reasons.extend(san_problems(actual, expected, identity['other_nodes'], identity['node_name']))
     return reasons
@@ -232,7 +232,7 @@ def _plan_reissue(item, identity, cas, control_plane_endpoint, extra_sans, keep_
     common_name, organizations = kubeadm_subject(item.spec, identity['node_name'], existing_subject)
     sans = None
     if item.spec.san_rule:
-        expected = expected_node_sans(item.spec.san_rule, identity, control_plane_endpoint, extra_sans)
+        expected = expected_sans(item.spec.san_rule, identity, control_plane_endpoint, extra_sans)
         existing = certificate_facts(item.cert)['sans'] if item.cert is not None else None
         sans = reissue_sans(expected, existing, identity['other_nodes'], keep_extra_sans)
     item.report.update(action='reissue', reasons=reasons, new_key=True)
@@ -363,7 +363,7 @@ def plan_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None, stat
             _plan_renew(item, days, force, now, cas)
             if item.action == 'renew' and spec.san_rule:
                 actual = certificate_facts(item.cert)['sans']
-                expected = expected_node_sans(spec.san_rule, identity, control_plane_endpoint, extra_sans)
+                expected = expected_sans(spec.san_rule, identity, control_plane_endpoint, extra_sans)
                 foreign = compare_sans(actual, expected, identity['other_nodes'])['foreign']
                 if foreign['dns'] or foreign['ip']:
                     warnings.append('%s names another control-plane node (%s); renewing keeps its SANs as kubeadm '

@@ -12,7 +12,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     IssueError,
     certificate_validity,
     check_days,
-    expected_node_sans,
     issue_certificate,
     kubeadm_subject,
     new_key_spec,
@@ -24,6 +23,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     subject_problems,
     usages_of,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import expected_sans
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.replace import replace_kubeconfig_value
 from tests import certfactory as cf
 from tests.lab import pki as lab_pki
@@ -87,7 +87,7 @@ def test_unknown_certificate_name_is_refused():
 # --- SANs ----------------------------------------------------------------------------------------
 
 def test_copied_certificate_sans_are_found_and_replaced():
-    expected = expected_node_sans('etcd', IDENTITY)
+    expected = expected_sans('etcd', IDENTITY)
     copied = {'dns': ['lab-cp-02', 'localhost'], 'ip': ['127.0.1.2', '127.0.0.1', '::1']}
     assert san_problems(copied, expected, IDENTITY['other_nodes'], 'lab-cp-01') == [
         'SANs missing for this node (lab-cp-01): DNS:lab-cp-01, IP:127.0.1.1',
@@ -97,7 +97,7 @@ def test_copied_certificate_sans_are_found_and_replaced():
 
 
 def test_reissue_keeps_extra_sans_that_name_no_other_node():
-    expected = expected_node_sans('apiserver', IDENTITY)
+    expected = expected_sans('apiserver', IDENTITY)
     existing = {'dns': ['lab-cp-02', 'kubernetes', 'api.example.com', 'API.EXAMPLE.COM.'],
                 'ip': ['10.96.0.1', '127.0.1.2', '192.0.2.10', '0:0::1']}
     sans = reissue_sans(expected, existing, IDENTITY['other_nodes'])
@@ -109,7 +109,7 @@ def test_reissue_keeps_extra_sans_that_name_no_other_node():
 
 def test_expected_apiserver_sans_follow_service_cidr_domain_and_endpoint():
     identity = dict(IDENTITY, service_cidr='10.100.0.0/16', dns_domain='corp.local')
-    sans = expected_node_sans('apiserver', identity, control_plane_endpoint='lb.example:6443', extra_sans=['10.0.0.9'])
+    sans = expected_sans('apiserver', identity, control_plane_endpoint='lb.example:6443', extra_sans=['10.0.0.9'])
     assert sans['dns'][-2:] == ['kubernetes.default.svc.corp.local', 'lb.example']
     assert sans['ip'] == ['10.100.0.1', '127.0.1.1', '10.0.0.9']
 
@@ -204,7 +204,7 @@ def test_issued_certificate_matches_the_lab_field_by_field(lab_cas, name):
     lab_cert = lab_pki.issue(ca, key_type=lab_cas.key_type, pool=lab_cas.pool, **arguments).cert
     spec = spec_by_name(name)
     common_name, organizations = kubeadm_subject(spec, 'lab-cp-01')
-    sans = expected_node_sans(spec.san_rule, IDENTITY) if spec.san_rule else None
+    sans = expected_sans(spec.san_rule, IDENTITY) if spec.san_rule else None
     now = datetime.datetime.now(UTC)
     start, end = certificate_validity(now, lab_pki._now() - datetime.timedelta(days=1),
                                       now + datetime.timedelta(days=3650))
