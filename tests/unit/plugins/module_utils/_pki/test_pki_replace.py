@@ -235,3 +235,16 @@ def test_renewal_capped_by_the_ca_is_not_repeated(tmp_path):
     assert 'front-proxy-client' not in second['replaced']
     item = [entry for entry in second['certificates'] if entry['name'] == 'front-proxy-client'][0]
     assert item['result'] == 'skipped' and 'renew the CA first' in item['skipped']
+
+
+def test_kubeconfigs_rewritten_on_a_node_without_pyyaml(nodes, monkeypatch):
+    """Debian's python3-cryptography without python3-yaml: the subset parser reads and checks the kubeconfigs."""
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils._node import yaml_subset
+    monkeypatch.setattr(yaml_subset, 'HAS_PYYAML', False)
+    one = nodes[0]
+    renewed, _plan = run(one, 'renewed', force=True, names=['controller-manager.conf', 'scheduler.conf'])
+    assert renewed['replaced'] == ['controller-manager.conf', 'scheduler.conf']
+    reissued, _plan = run(one, force=True, names=['admin.conf'])
+    assert reissued['replaced'] == ['admin.conf']
+    monkeypatch.setattr(yaml_subset, 'HAS_PYYAML', True)
+    assert check_node_certificates(one, node_identity(one))['ok']
