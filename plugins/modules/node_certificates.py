@@ -141,7 +141,10 @@ backup_dir:
   type: str
   sample: /etc/kubernetes/pki-backups/20250310T080000Z
 identity:
-  description: The node identity the certificates were issued for (as cert_san_check returns it).
+  description:
+    - The node identity the certificates were issued for (as cert_san_check returns it).
+    - RV(identity.other_nodes) also holds a node that this node's etcd server or peer certificate is named
+      after (the node a copied C(pki) came from); its name and addresses are never kept as SANs.
   returned: success
   type: dict
   sample: {node_name: k-kube-lab-01, addresses: [10.101.11.240], service_cidr: 10.96.0.0/12,
@@ -269,7 +272,7 @@ def main():
         result.pop('diff')
         module.fail_json(msg='refusing to change the certificates under %s: %s; nothing was changed'
                          % (params['kubernetes_dir'], '; '.join(plan['problems'])),
-                         certificates=result['certificates'], identity=identity, changed=False)
+                         certificates=result['certificates'], identity=plan['identity'], changed=False)
     backup_dir = None
     if not module.check_mode:
         try:
@@ -280,7 +283,7 @@ def main():
     result = result_of(plan, backup_dir, module.check_mode)
     if not module._diff:
         result.pop('diff')
-    module.exit_json(identity=identity, **result)
+    module.exit_json(identity=plan['identity'], **result)
 
 
 if __name__ == '__main__':

@@ -151,6 +151,25 @@ def san_problems(actual, expected, other_nodes, node_name):
     return problems
 
 
+def node_named_by(common_name, sans, node_name, addresses):
+    """The other node an etcd server or peer certificate was issued for, or None when it is this node's.
+
+    kubeadm names those certificates after their node and gives them its addresses, so a copied
+    one tells where it came from even when nobody listed that node (the first node's etcd manifest
+    names only itself): {'name': CN, 'addresses': its IP SANs other than loopback and this node's}.
+    """
+    if not common_name or normalize_dns(common_name) == normalize_dns(node_name):
+        return None
+    own = set(normalize_ip(ip) or ip for ip in addresses)
+    loopback = set(['127.0.0.1', '::1'])
+    found = []
+    for ip in (sans or {}).get('ip', []):
+        canonical = normalize_ip(ip) or ip
+        if canonical not in own and canonical not in loopback and canonical not in found:
+            found.append(canonical)
+    return {'name': common_name, 'addresses': found}
+
+
 def reissue_sans(expected, existing, other_nodes, keep_extra=True):
     """The SANs of a reissued serving certificate: kubeadm's for this node first, then (with
     `keep_extra`) the existing certificate's other SANs unless they name another control-plane

@@ -46,6 +46,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     kubeadm_subject,
     name_parts,
     new_key_spec,
+    node_named_by,
     private_key_pem,
     reissue_sans,
     renew_certificate,
@@ -316,12 +317,28 @@ def _check_ca_keys(items, cas, now):
     return problems
 
 
+def _copied_from(node, identity):
+    """Other nodes named by this node's etcd server and peer certificates (copied from there)."""
+    found = []
+    for name in ('etcd/server.crt', 'etcd/peer.crt'):
+        try:
+            cert = load_certificate(read_bytes(os.path.join(node.pki_dir, name)))[0]
+        except CertFileError:
+            continue
+        other = node_named_by(name_parts(cert.subject)[0], certificate_facts(cert)['sans'], identity['node_name'],
+                              identity['addresses'])
+        if other is not None and other not in found:
+            found.append(other)
+    return found
+
+
 def plan_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None, state='reissued', days=30, force=False,
                       names=None, control_plane_endpoint=None, extra_sans=None, keep_extra_sans=True, now=None):
     """Read the node's certificates and decide which to replace. Writes nothing.
 
-    Returns {'items': [...], 'problems': [...], 'warnings': [...]}: `problems` are reasons the plan
-    cannot be carried out (then nothing may be written).
+    Returns {'items': [...], 'problems': [...], 'warnings': [...], 'identity': ...}: `problems` are
+    reasons the plan cannot be carried out (then nothing may be written); `identity` is the one given
+    with, among its other nodes, any node this node's etcd certificates are named after.
     """
     if state not in STATES:
         raise ReplaceError('state must be one of %s, got %r' % (', '.join(STATES), state))
@@ -350,20 +367,23 @@ def plan_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None, stat
             item.skip('its CA is not usable: %s' % cas[spec.ca]['problem'])
             continue
         try:
-            reasons = _inspect_pki(item) if spec.kind == 'pki' else _inspect_kubeconfig(item, node)
+            item.report['reasons'] = _inspect_pki(item) if spec.kind == 'pki' else _inspect_kubeconfig(item, node)
         except IssueError as exc:
             item.skip(str(exc))
             continue
-        item.report['reasons'] = reasons
         if item.cert is not None:
             item.report['before'] = _facts(item.cert)
+    identity = dict(identity, other_nodes=list(identity['other_nodes']) + _copied_from(node, identity))
+    for item in items:
+        if item.report['result'] == 'skipped':
+            continue
         if state == 'reissued':
             _plan_reissue(item, identity, cas, control_plane_endpoint, extra_sans, keep_extra_sans, force)
         else:
             _plan_renew(item, days, force, now, cas)
-            if item.action == 'renew' and spec.san_rule:
+            if item.action == 'renew' and item.spec.san_rule:
                 actual = certificate_facts(item.cert)['sans']
-                expected = expected_sans(spec.san_rule, identity, control_plane_endpoint, extra_sans)
+                expected = expected_sans(item.spec.san_rule, identity, control_plane_endpoint, extra_sans)
                 foreign = compare_sans(actual, expected, identity['other_nodes'])['foreign']
                 if foreign['dns'] or foreign['ip']:
                     warnings.append('%s names another control-plane node (%s); renewing keeps its SANs as kubeadm '
@@ -384,7 +404,8 @@ def plan_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None, stat
             if ca is not None and item.action == 'reissue' and not_after(ca) < now + datetime.timedelta(days=365):
                 warnings.append('%s: its CA %s expires on %s, so the new certificate does too'
                                 % (item.spec.name, item.spec.ca, isoformat(not_after(ca))))
-    return {'items': items, 'cas': cas, 'problems': problems, 'warnings': warnings, 'node': node, 'now': now}
+    return {'items': items, 'cas': cas, 'problems': problems, 'warnings': warnings, 'node': node, 'now': now,
+            'identity': identity}
 
 
 # ---- writing ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue
     check_days,
     issue_certificate,
     kubeadm_subject,
+    node_named_by,
     new_key_spec,
     reissue_sans,
     renew_certificate,
@@ -264,3 +265,14 @@ def test_kubeconfig_rewrite_changes_only_the_value():
 def test_kubeconfig_rewrite_refuses_what_it_cannot_do_exactly(text):
     with pytest.raises(IssueError, match='not on one line'):
         replace_kubeconfig_value(text, 'client-certificate-data', 'T0xEQ0VSVA==', 'TkVX')
+
+
+@pytest.mark.parametrize('common_name, sans, expected', [
+    ('lab-cp-02', {'dns': ['lab-cp-02', 'localhost'], 'ip': ['127.0.1.2', '127.0.0.1', '::1']},
+     {'name': 'lab-cp-02', 'addresses': ['127.0.1.2']}),
+    ('LAB-CP-01', {'dns': ['lab-cp-01'], 'ip': ['127.0.1.1']}, None),
+    ('lab-cp-03', {'dns': [], 'ip': ['127.0.1.1', '::1', '0:0::1']}, {'name': 'lab-cp-03', 'addresses': []}),
+    (None, {'dns': [], 'ip': ['127.0.1.9']}, None),
+])
+def test_node_named_by_an_etcd_certificate(common_name, sans, expected):
+    assert node_named_by(common_name, sans, 'lab-cp-01', ['127.0.1.1']) == expected

@@ -248,3 +248,20 @@ def test_kubeconfigs_rewritten_on_a_node_without_pyyaml(nodes, monkeypatch):
     assert reissued['replaced'] == ['admin.conf']
     monkeypatch.setattr(yaml_subset, 'HAS_PYYAML', True)
     assert check_node_certificates(one, node_identity(one))['ok']
+
+
+def test_first_node_without_other_members_drops_the_copied_nodes_names(tmp_path, cas):
+    """kubeadm's first node lists only itself in --initial-cluster: the copied etcd certificates tell
+    which node they came from, and none of its names stays in the reissued certificates."""
+    one = cf.make_node(str(tmp_path / 'n1'), 'lab-cp-01', '127.0.1.1', cas)
+    two = cf.make_node(str(tmp_path / 'n2'), 'lab-cp-02', '127.0.1.2', cas)
+    copy_pki(two, one)
+    result, plan = run(one)
+    assert result['replaced'] == ['apiserver', 'etcd-server', 'etcd-peer']
+    assert {'name': 'lab-cp-02', 'addresses': ['127.0.1.2']} in plan['identity']['other_nodes']
+    for item in result['certificates']:
+        if item['after']:
+            assert 'lab-cp-02' not in item['after']['sans']['dns'] and '127.0.1.2' not in item['after']['sans']['ip']
+    report = check_node_certificates(one, node_identity(one, other_nodes=[{'name': 'lab-cp-02',
+                                                                         'addresses': ['127.0.1.2']}]))
+    assert report['ok'], report['problems']
