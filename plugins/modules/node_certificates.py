@@ -143,7 +143,7 @@ backup_dir:
 identity:
   description:
     - The node identity the certificates were issued for (as cert_san_check returns it).
-    - RV(identity.other_nodes) also holds a node that this node's etcd server or peer certificate is named
+    - Its C(other_nodes) also holds a node that this node's etcd server or peer certificate is named
       after (the node a copied C(pki) came from); its name and addresses are never kept as SANs.
   returned: success
   type: dict

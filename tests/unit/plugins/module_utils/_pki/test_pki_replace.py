@@ -262,6 +262,6 @@ def test_first_node_without_other_members_drops_the_copied_nodes_names(tmp_path,
     for item in result['certificates']:
         if item['after']:
             assert 'lab-cp-02' not in item['after']['sans']['dns'] and '127.0.1.2' not in item['after']['sans']['ip']
-    report = check_node_certificates(one, node_identity(one, other_nodes=[{'name': 'lab-cp-02',
-                                                                         'addresses': ['127.0.1.2']}]))
+    others = [{'name': 'lab-cp-02', 'addresses': ['127.0.1.2']}]
+    report = check_node_certificates(one, node_identity(one, other_nodes=others))
     assert report['ok'], report['problems']
