@@ -553,6 +553,8 @@ def write_atomically(path, data, default_mode):
     if default_mode == 0o600 and path.endswith('.key'):
         mode &= 0o600
     tmp = os.path.join(directory, '.%s.kubemaint-%d.tmp' % (os.path.basename(path), os.getpid()))
+    if os.path.lexists(tmp):  # left by a run that was killed with the same pid: never ours to keep
+        os.unlink(tmp)
     try:
         _write_new_file(tmp, data, mode)
         if owner is not None and owner != (os.geteuid(), os.getegid()):
