@@ -205,3 +205,29 @@ def make_node(root, node_name, address, cas=None, key_type=None, kubelet_conf=Tr
             0o600)
     write_manifests(kube, node_name, address, initial_cluster)
     return kube
+
+
+def certificate_fields(cert):
+    """What kubeadm decides about a leaf certificate, for field-by-field comparisons: subject, issuer,
+    SANs in order, every extension with its value and criticality, key type, signature hash. Validity
+    is compared apart: kubeadm backdates not_before by 5 minutes, the lab does not."""
+    extensions = {}
+    for extension in cert.extensions:
+        value = extension.value
+        if isinstance(value, x509.SubjectAlternativeName):
+            value = [str(name.value) for name in value]
+        elif isinstance(value, x509.ExtendedKeyUsage):
+            value = [oid.dotted_string for oid in value]
+        elif isinstance(value, x509.AuthorityKeyIdentifier):
+            value = value.key_identifier
+        extensions[extension.oid.dotted_string] = (extension.critical, value)
+    public_key = cert.public_key()
+    key = ('RSA', public_key.key_size) if isinstance(public_key, rsa.RSAPublicKey) else ('EC', public_key.curve.name)
+    return {
+        'subject': cert.subject.rfc4514_string(),
+        'issuer': cert.issuer.rfc4514_string(),
+        'extensions': extensions,
+        'public_key': key,
+        'signature_hash': cert.signature_hash_algorithm.name,
+        'version': cert.version,
+    }
