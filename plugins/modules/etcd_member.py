@@ -21,15 +21,16 @@ description:
     refuses to promote a learner whose log is behind, so the module retries until
     O(wait_timeout).
   - V(absent) removes a member (learner or voter), found by O(name), O(id) or O(peer_urls).
-  - The member is found by O(id), else by O(name), else by O(peer_urls): a member that was added
-    but has not started yet has no name in etcd, only its peer URLs. Options that point at
+  - The member is found by O(id), else by O(name), else by O(peer_urls) (a member that was added
+    but has not started yet has no name in etcd, only its peer URLs). Options that point at
     different members, or a member whose peer URLs differ from O(peer_urls), fail the task;
     this module never changes the peer URLs of a member.
   - "Guarded: it refuses a change that would leave the cluster without quorum: removing a voter
-    when the remaining healthy voters would not be a majority, adding a voter (O(learner=false))
-    before it runs when that raises the quorum size above the healthy voters (for example to a
-    cluster of one, or with a member down), promoting a learner that is not running. O(allow_quorum_loss)
-    lets such a change through; etcd itself still refuses some of them."
+    when the remaining healthy voters would not be a majority (for example a healthy one while
+    another is down), adding a voter (O(learner=false)) when counting it before it runs raises the
+    quorum size above the healthy voters (for example to a cluster of one), promoting a learner
+    that is not running when the others alone would not be a majority. O(allow_quorum_loss) lets
+    such a change through; etcd itself still refuses to remove a healthy voter that way."
   - "It refuses what etcd refuses, before asking, so that check mode tells the truth: any change
     while the cluster has no quorum; adding a member while a voting member is down (remove the
     lost member first); a second learner (etcd keeps one at a time)."
