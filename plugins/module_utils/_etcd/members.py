@@ -297,8 +297,9 @@ def _check_can_reconfigure(state, what):
 
 def initial_cluster(members, name=None, peer_urls=None):
     """--initial-cluster for a joining member: name=peerURL for every peer URL of every member, as
-    `etcdctl member add` prints ETCD_INITIAL_CLUSTER. A member that has not started has no name
-    yet: the one with `peer_urls` gets `name`."""
+    `etcdctl member add` prints ETCD_INITIAL_CLUSTER, sorted so that the same members always give
+    the same text (a manifest edited with it does not change, and restart its pod, on a rerun).
+    A member that has not started has no name yet: the one with `peer_urls` gets `name`."""
     wanted = set(normalize_peer_urls(peer_urls)) if peer_urls else set()
     entries = []
     for member in members:
@@ -307,7 +308,7 @@ def initial_cluster(members, name=None, peer_urls=None):
             member_name = name
         for url in member.get('peer_urls') or []:
             entries.append('%s=%s' % (member_name, url))
-    return ','.join(entries)
+    return ','.join(sorted(entries))
 
 
 def member_view(member):

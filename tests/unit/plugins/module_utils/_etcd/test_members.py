@@ -202,11 +202,12 @@ def test_find_member_prefers_id_then_name_then_url():
 
 def test_initial_cluster_as_etcdctl_prints_it():
     members = [member_view(m) for m in state(member('n1'), member('n2'))['members']]
-    members.append({'id': 'ffff', 'name': '', 'peer_urls': NEW, 'client_urls': [], 'is_learner': True})
-    assert initial_cluster(members, 'n4', NEW) == (
+    members.insert(0, {'id': 'ffff', 'name': '', 'peer_urls': NEW, 'client_urls': [], 'is_learner': True})
+    # sorted: the same members give the same text whatever order etcd lists them in
+    assert initial_cluster(members, 'n4', NEW) == initial_cluster(members[::-1], 'n4', NEW) == (
         'n1=https://10.0.0.1:2380,n2=https://10.0.0.2:2380,n4=https://10.0.0.4:2380')
     # the name of a started member is etcd's, whatever the task says
-    assert initial_cluster(members[:2], 'other', ['https://10.0.0.2:2380']).startswith('n1=https://10.0.0.1:2380,n2=')
+    assert initial_cluster(members[1:], 'other', ['https://10.0.0.2:2380']).startswith('n1=https://10.0.0.1:2380,n2=')
 
 
 def test_members_text_is_sorted_and_names_learners():
