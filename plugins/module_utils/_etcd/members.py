@@ -185,102 +185,116 @@ def plan_member(state, wanted, name=None, member_id=None, peer_urls=None, learne
     if not members:
         raise MemberInputError('no etcd endpoint answered: %s'
                                % ('; '.join(state['endpoint_errors'].values()) or 'no endpoints'))
-    if member_id not in (None, ''):
-        try:
-            number = member_id_int(member_id)
-            if not 0 < number < 1 << 64:
-                raise ValueError('out of range')
-            member_id = member_id_hex(number)
-        except ValueError:
-            raise MemberInputError('id %r is not a member id: give 16 hex digits as etcdctl member list prints them'
-                                   % (member_id,))
-    else:
-        member_id = None
+    member_id = _normalize_id(member_id)
     if not (name or member_id or peer_urls):
         raise MemberInputError('name the member: give name, id or peer_urls')
     peer_urls = normalize_peer_urls(peer_urls)
     target = find_member(members, name, member_id, peer_urls)
-    before = quorum_view(members)
-    warnings = []
-    plan = {'action': ACTION_NONE, 'member': target, 'warnings': warnings, 'quorum_before': before,
-            'quorum_after': before}
-
     if target is not None and peer_urls and _member_urls(target) != set(peer_urls):
         raise MemberInputError(
             'member %s has peer URLs %s, not %s; etcd_member never changes the peer URLs of a member: give its '
             'current peer URLs, or remove it (state=absent) and add it again'
             % (describe_member(target), ', '.join(sorted(_member_urls(target))), ', '.join(peer_urls)))
-
+    before = quorum_view(members)
+    plan = {'action': ACTION_NONE, 'member': target, 'warnings': [], 'quorum_before': before,
+            'quorum_after': before}
     if wanted == PRESENT:
-        if target is not None:
-            plan['reason'] = 'member %s is present (%s)' % (describe_member(target),
-                                                            'learner' if target['is_learner'] else 'voter')
-            return plan
-        if member_id:
-            raise MemberInputError('no member has id %s; etcd chooses the id of a new member, so give name and '
-                                   'peer_urls to add one' % member_id)
-        if not name or not peer_urls:
-            raise MemberInputError('adding a member needs name and peer_urls (no member named %s%s exists)'
-                                   % (name or '(no name given)', ' or with those peer URLs' if peer_urls else ''))
-        new = {'id': None, 'name': name, 'peer_urls': list(peer_urls), 'client_urls': [], 'is_learner': learner,
-               'healthy': False}
-        _check_can_reconfigure(state, 'add member %s' % name)
-        other_learners = [m for m in members if m['is_learner']]
-        if other_learners:
-            raise MemberInputError('the cluster already has a learner, %s: etcd keeps one learner at a time; '
-                                   'promote it (state=promoted) or remove it first' % describe_member(other_learners[0]))
-        down = [m for m in members if not m['is_learner'] and not m['healthy']]
-        if down:
-            raise MemberInputError(
-                'voting member%s %s %s not healthy: etcd refuses to add any member while a voter is down (it cannot '
-                'tell that the change keeps quorum). Remove the lost member first (state=absent), or bring it back'
-                % ('s' if len(down) > 1 else '', ', '.join(describe_member(m) for m in down),
-                   'are' if len(down) > 1 else 'is'))
-        after = quorum_view(project(members, ACTION_ADD, new, learner))
-        if not learner:
-            _refuse_quorum_loss(before, after, 'adding voter %s before it runs' % name, allow_quorum_loss, warnings)
-        plan.update(action=ACTION_ADD, member=new, quorum_after=after,
-                    reason='add %s as a %s with peer URLs %s' % (name, 'learner' if learner else 'voting member',
-                                                                   ', '.join(peer_urls)))
+        if target is None:
+            return _plan_add(state, plan, name, member_id, peer_urls, learner, allow_quorum_loss)
+        plan['reason'] = 'member %s is present (%s)' % (describe_member(target),
+                                                        'learner' if target['is_learner'] else 'voter')
         return plan
-
     if target is None:
-        asked = name or member_id or ', '.join(peer_urls)
-        nameless = [m for m in members if not m['name']]
-        hint = ''
-        if nameless:
-            hint = '; members not started yet (no name): %s, give id or peer_urls to mean one of them' % (
-                ', '.join(describe_member(m) for m in nameless))
-        if wanted == PROMOTED:
-            raise MemberInputError('%s is not a member of this etcd cluster: add it first (state=present)%s'
-                                   % (asked, hint))
-        plan['reason'] = '%s is not a member of this etcd cluster%s' % (asked, hint)
-        return plan
-
+        return _plan_missing(members, plan, wanted, name or member_id or ', '.join(peer_urls))
     if wanted == ABSENT:
-        remaining = project(members, ACTION_REMOVE, target)
-        if not target['is_learner'] and not [m for m in remaining if not m['is_learner']]:
-            raise MemberInputError('%s is the last voting member: etcd cannot remove it' % describe_member(target))
-        _check_can_reconfigure(state, 'remove member %s' % describe_member(target))
-        after = quorum_view(remaining)
-        if not target['is_learner']:
-            _refuse_quorum_loss(before, after, 'removing %s%s' % ('healthy ' if target['healthy'] else '',
-                                                                describe_member(target)),
-                                allow_quorum_loss, warnings)
-        plan.update(action=ACTION_REMOVE, quorum_after=after,
-                    reason='remove %s %s' % ('learner' if target['is_learner'] else 'voting member',
-                                             describe_member(target)))
-        return plan
+        return _plan_remove(state, plan, target, allow_quorum_loss)
+    return _plan_promote(state, plan, target, allow_quorum_loss)
 
-    # PROMOTED
+
+def _normalize_id(member_id):
+    if member_id in (None, ''):
+        return None
+    try:
+        number = member_id_int(member_id)
+        if not 0 < number < 1 << 64:
+            raise ValueError('out of range')
+    except ValueError:
+        raise MemberInputError('id %r is not a member id: give 16 hex digits as etcdctl member list prints them'
+                               % (member_id,))
+    return member_id_hex(number)
+
+
+def _plan_add(state, plan, name, member_id, peer_urls, learner, allow_quorum_loss):
+    members = state['members']
+    if member_id:
+        raise MemberInputError('no member has id %s; etcd chooses the id of a new member, so give name and '
+                               'peer_urls to add one' % member_id)
+    if not name or not peer_urls:
+        raise MemberInputError('adding a member needs name and peer_urls (no member named %s%s exists)'
+                               % (name or '(no name given)', ' or with those peer URLs' if peer_urls else ''))
+    _check_can_reconfigure(state, 'add member %s' % name)
+    other_learners = [m for m in members if m['is_learner']]
+    if other_learners:
+        raise MemberInputError('the cluster already has a learner, %s: etcd keeps one learner at a time; '
+                               'promote it (state=promoted) or remove it first' % describe_member(other_learners[0]))
+    down = [m for m in members if not m['is_learner'] and not m['healthy']]
+    if down:
+        raise MemberInputError(
+            'voting member%s %s %s not healthy: etcd refuses to add any member while a voter is down (it cannot '
+            'tell that the change keeps quorum). Remove the lost member first (state=absent), or bring it back'
+            % ('s' if len(down) > 1 else '', ', '.join(describe_member(m) for m in down),
+               'are' if len(down) > 1 else 'is'))
+    new = {'id': None, 'name': name, 'peer_urls': list(peer_urls), 'client_urls': [], 'is_learner': learner,
+           'healthy': False}
+    after = quorum_view(project(members, ACTION_ADD, new, learner))
+    if not learner:
+        _refuse_quorum_loss(plan['quorum_before'], after, 'adding voter %s before it runs' % name,
+                            allow_quorum_loss, plan['warnings'])
+    plan.update(action=ACTION_ADD, member=new, quorum_after=after,
+                reason='add %s as a %s with peer URLs %s' % (name, 'learner' if learner else 'voting member',
+                                                               ', '.join(peer_urls)))
+    return plan
+
+
+def _plan_missing(members, plan, wanted, asked):
+    nameless = [m for m in members if not m['name']]
+    hint = ''
+    if nameless:
+        hint = '; members not started yet (no name): %s, give id or peer_urls to mean one of them' % (
+            ', '.join(describe_member(m) for m in nameless))
+    if wanted == PROMOTED:
+        raise MemberInputError('%s is not a member of this etcd cluster: add it first (state=present)%s'
+                               % (asked, hint))
+    plan['reason'] = '%s is not a member of this etcd cluster%s' % (asked, hint)
+    return plan
+
+
+def _plan_remove(state, plan, target, allow_quorum_loss):
+    remaining = project(state['members'], ACTION_REMOVE, target)
+    if not target['is_learner'] and not [m for m in remaining if not m['is_learner']]:
+        raise MemberInputError('%s is the last voting member: etcd cannot remove it' % describe_member(target))
+    _check_can_reconfigure(state, 'remove member %s' % describe_member(target))
+    after = quorum_view(remaining)
+    if not target['is_learner']:
+        _refuse_quorum_loss(plan['quorum_before'], after,
+                            'removing %s%s' % ('healthy ' if target['healthy'] else '', describe_member(target)),
+                            allow_quorum_loss, plan['warnings'])
+    plan.update(action=ACTION_REMOVE, quorum_after=after,
+                reason='remove %s %s' % ('learner' if target['is_learner'] else 'voting member',
+                                         describe_member(target)))
+    return plan
+
+
+def _plan_promote(state, plan, target, allow_quorum_loss):
     if not target['is_learner']:
         plan['reason'] = 'member %s is already a voting member' % describe_member(target)
         return plan
     _check_can_reconfigure(state, 'promote learner %s' % describe_member(target))
-    after = quorum_view(project(members, ACTION_PROMOTE, target))
-    _refuse_quorum_loss(before, after, 'promoting %s learner %s' % ('the' if target['healthy'] else 'the unhealthy',
-                                                                    describe_member(target)),
-                        allow_quorum_loss, warnings)
+    after = quorum_view(project(state['members'], ACTION_PROMOTE, target))
+    _refuse_quorum_loss(plan['quorum_before'], after,
+                        'promoting %s learner %s' % ('the' if target['healthy'] else 'the unhealthy',
+                                                     describe_member(target)),
+                        allow_quorum_loss, plan['warnings'])
     plan.update(action=ACTION_PROMOTE, quorum_after=after,
                 reason='promote learner %s to a voting member' % describe_member(target))
     return plan
