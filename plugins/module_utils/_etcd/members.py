@@ -25,13 +25,15 @@ __metaclass__ = type
 import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
-    EtcdRequestError,
     member_id_hex,
     member_id_int,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     EtcdInputError,
     collect_cluster_state,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
+    EtcdRequestError,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
     quorum_summary,
@@ -250,9 +252,9 @@ def _plan_add(state, plan, name, member_id, peer_urls, learner, allow_quorum_los
     if not learner:
         _refuse_quorum_loss(plan['quorum_before'], after, 'adding voter %s before it runs' % name,
                             allow_quorum_loss, plan['warnings'])
+    kind = 'learner' if learner else 'voting member'
     plan.update(action=ACTION_ADD, member=new, quorum_after=after,
-                reason='add %s as a %s with peer URLs %s' % (name, 'learner' if learner else 'voting member',
-                                                               ', '.join(peer_urls)))
+                reason='add %s as a %s with peer URLs %s' % (name, kind, ', '.join(peer_urls)))
     return plan
 
 
