@@ -1,8 +1,8 @@
-"""etcd_member against the lab: a real new member added as a learner, started with the
---initial-cluster the module returned, promoted once caught up, removed; refusals that protect
-quorum; bad input. etcdctl is the oracle."""
+"""etcd_member against the lab, etcdctl as the oracle: refusals that protect quorum; bad input;
+a member lost for good (stopped, data gone) removed, added back as a learner, its stashed
+manifest given the --initial-cluster the module returned, started, caught up and promoted: the
+building blocks of replace_member, on a kubeadm-shaped node with the kubelet emulator."""
 import os
-import subprocess
 
 import pytest
 
@@ -22,99 +22,6 @@ def four_ways(args):
         assert not result['failed'], result.get('msg')
         results.append(result)
     return results
-
-
-def start_member(lab, node, name, peer, client, initial_cluster, data_dir, log):
-    pki = node.etcd_pki_dir
-    return subprocess.Popen([
-        lab.etcd_bin, '--name', name, '--data-dir', data_dir,
-        '--initial-cluster', initial_cluster, '--initial-cluster-state', 'existing',
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-        '--listen-client-urls', client, '--advertise-client-urls', client,
-        '--cert-file', os.path.join(pki, 'server.crt'), '--key-file', os.path.join(pki, 'server.key'),
-        '--client-cert-auth', '--trusted-ca-file', os.path.join(pki, 'ca.crt'),
-        '--peer-cert-file', os.path.join(pki, 'peer.crt'), '--peer-key-file', os.path.join(pki, 'peer.key'),
-        '--peer-client-cert-auth', '--peer-trusted-ca-file', os.path.join(pki, 'ca.crt')],
-        stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop_process(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def test_learner_added_started_promoted_removed(lab, tmp_path):
-    node = lab.nodes[0]
-    name = 'lab-joiner'
-    peer = 'https://%s:12380' % node.address
-    client = 'https://%s:12379' % node.address
-    lab.wait_healthy(timeout=120)
-    before = members_by_id(lab, node)
-    process = None
-    log = open(str(tmp_path / 'joiner.log'), 'wb')
-    try:
-        # ---- present: added as a learner
-        check, added, again, check_again = four_ways(conn(node, name=name, peer_urls=[peer]))
-        assert check['changed'] and check['action'] == 'add' and check['id'] is None
-        assert check['quorum_after']['learners'] == 1 and check['quorum_after']['voting_members'] == 3
-        assert added['changed'] and added['action'] == 'add'
-        assert len(added['id']) == 16 and added['member']['is_learner'] is True
-        assert added['member']['name'] == ''  # etcd learns the name when the member starts
-        listed = members_by_id(lab, node)
-        assert set(listed) == set(before) | {added['id']}
-        assert listed[added['id']].get('isLearner') is True and listed[added['id']]['peerURLs'] == [peer]
-        expected_initial = ','.join(sorted(['%s=%s' % (m['name'], m['peerURLs'][0]) for m in before.values()]
-                                           + ['%s=%s' % (name, peer)]))
-        assert ','.join(sorted(added['etcd_initial_cluster'].split(','))) == expected_initial
-        assert check['etcd_initial_cluster'] == added['etcd_initial_cluster']
-        assert '(not started) (new) learner %s' % peer in check['diff']['after']
-        for result in (again, check_again):
-            assert not result['changed'] and result['action'] == 'none' and result['id'] == added['id']
-
-        # ---- the new member starts with exactly what the module returned
-        process = start_member(lab, node, name, peer, client, added['etcd_initial_cluster'],
-                               str(tmp_path / 'data'), log)
-        wait_for(lambda: members_by_id(lab, node)[added['id']].get('name') == name, 60,
-                 'the learner started and published its name')
-
-        # ---- promoted once caught up
-        check, promoted, again, check_again = four_ways(conn(node, name=name, state='promoted', wait_timeout=60))
-        assert check['changed'] and check['action'] == 'promote' and check['member']['is_learner'] is False
-        assert promoted['changed']
-        assert (promoted['member']['id'], promoted['member']['name'], promoted['member']['is_learner']) == (
-            added['id'], name, False)
-        assert members_by_id(lab, node)[added['id']].get('isLearner', False) is False
-        for result in (again, check_again):
-            assert not result['changed'] and result['action'] == 'none'
-        health = etcdctl_json(lab, node, 'endpoint', 'health', endpoints=client)
-        assert health[0]['health'] is True
-        status = etcdctl_json(lab, node, 'endpoint', 'status', '--cluster')
-        assert len(status) == 4 and all(entry['Status'].get('isLearner', False) is False for entry in status)
-
-        # ---- absent: removed, and the removed member stops by itself
-        check, removed, again, check_again = four_ways(conn(node, id=added['id'], state='absent'))
-        assert check['changed'] and check['action'] == 'remove'
-        assert removed['changed'] and removed['member'] is None and removed['id'] is None
-        assert check['quorum_after'] == removed['quorum_after']
-        assert removed['quorum_after']['voting_members'] == 3
-        assert set(members_by_id(lab, node)) == set(before)
-        assert sorted(m['id'] for m in removed['members']) == sorted(before)
-        for result in (again, check_again):
-            assert not result['changed'] and result['action'] == 'none'
-        wait_for(lambda: process.poll() is not None, 60, 'the removed member to stop by itself')
-    finally:
-        if process is not None:
-            stop_process(process)
-        log.close()
-        leftover = [member_id for member_id in members_by_id(lab, node) if member_id not in before]
-        for member_id in leftover:
-            lab.etcdctl(node, 'member', 'remove', member_id)
-    lab.wait_healthy(timeout=120)
 
 
 def test_removal_refused_when_it_would_cost_quorum(lab):
@@ -153,3 +60,75 @@ def test_bad_input_fails_clearly_and_changes_nothing(lab, case, args, text):
     assert 'Traceback' not in result['_stdout'] + result['_stderr']
     after = etcdctl_json(lab, node, 'member', 'list')['members']
     assert sorted(m['ID'] for m in after) == sorted(m['ID'] for m in before)
+
+
+def toggle(node, state, wait=True):
+    result = run_module('static_pod_toggle', {'name': ['etcd'], 'state': state, 'wait': wait, 'wait_timeout': 120,
+                                              'kubernetes_dir': node.kubernetes_dir})
+    assert not result['failed'] and result['changed'], result.get('msg')
+
+
+def test_lost_member_removed_added_back_as_learner_and_promoted(lab):
+    """Last in this file: it leaves the lab with lab-cp-03 rebuilt (new member id, new data)."""
+    node, lost = lab.nodes[0], lab.nodes[2]
+    lab.wait_healthy(timeout=120)
+    before = members_by_id(lab, node)
+    lost_id = next(member_id for member_id, m in before.items() if m['name'] == lost.name)
+    manifest_before = open(os.path.join(lost.manifests_dir, 'etcd.yaml')).read()
+    toggle(lost, 'stopped')
+    os.rename(lost.data_dir, lost.data_dir + '.lost')  # its data is gone for good
+
+    # ---- absent: the lost member is removed (a member that is down costs no quorum to remove)
+    check, removed, again, check_again = four_ways(conn(node, name=lost.name, state='absent'))
+    assert check['changed'] and check['action'] == 'remove' and check['id'] is None
+    assert check['quorum_after'] == removed['quorum_after']
+    assert (removed['quorum_before']['healthy_voters'], removed['quorum_after']['voting_members'],
+            removed['quorum_after']['has_quorum']) == (2, 2, True)
+    assert removed['changed'] and removed['member'] is None
+    assert set(members_by_id(lab, node)) == set(before) - {lost_id}
+    assert sorted(m['id'] for m in removed['members']) == sorted(set(before) - {lost_id})
+    for result in (again, check_again):
+        assert not result['changed'] and result['action'] == 'none'
+
+    # ---- present: added back as a learner, same name and peer URL
+    check, added, again, check_again = four_ways(conn(node, name=lost.name, peer_urls=[lost.peer_url]))
+    assert check['changed'] and check['action'] == 'add' and check['id'] is None
+    assert (check['quorum_after']['voting_members'], check['quorum_after']['learners']) == (2, 1)
+    assert added['changed'] and len(added['id']) == 16 and added['id'] != lost_id
+    assert added['member']['is_learner'] is True and added['member']['name'] == ''  # named when it starts
+    listed = members_by_id(lab, node)
+    assert listed[added['id']].get('isLearner') is True and listed[added['id']]['peerURLs'] == [lost.peer_url]
+    # every member with its peer URL, sorted: what the lab bootstrapped the cluster with
+    initial = ','.join('%s=%s' % (n.name, n.peer_url) for n in lab.nodes)
+    assert added['etcd_initial_cluster'] == check['etcd_initial_cluster'] == initial
+    assert '(not started) (new) learner %s' % lost.peer_url in check['diff']['after']
+    for result in (again, check_again):
+        assert not result['changed'] and result['action'] == 'none' and result['id'] == added['id']
+
+    # ---- the stopped node's manifest (in the stash) joins the existing cluster; start it
+    flags = run_module('static_pod_flags', {'name': 'etcd', 'kubernetes_dir': lost.kubernetes_dir, 'flags': {
+        'initial-cluster': added['etcd_initial_cluster'], 'initial-cluster-state': 'existing'}})
+    assert not flags['failed'], flags.get('msg')
+    assert flags['location'] == 'stash' and [c['flag'] for c in flags['changes']] == ['initial-cluster-state']
+    # a learner is not a voting member yet: static_pod_toggle's wait would wait for a voter
+    toggle(lost, 'started', wait=False)
+    assert open(os.path.join(lost.manifests_dir, 'etcd.yaml')).read() == manifest_before.replace(
+        '--initial-cluster-state=new', '--initial-cluster-state=existing')
+    wait_for(lambda: members_by_id(lab, node)[added['id']].get('name') == lost.name, 90,
+             'the new member started and published its name')
+
+    # ---- promoted once caught up
+    check, promoted, again, check_again = four_ways(conn(node, name=lost.name, state='promoted', wait_timeout=60))
+    assert check['changed'] and check['action'] == 'promote' and check['member']['is_learner'] is False
+    assert promoted['changed']
+    assert (promoted['member']['id'], promoted['member']['name'], promoted['member']['is_learner']) == (
+        added['id'], lost.name, False)
+    assert promoted['quorum_after']['voting_members'] == 3
+    for result in (again, check_again):
+        assert not result['changed'] and result['action'] == 'none'
+    listed = members_by_id(lab, node)
+    assert sorted(m['name'] for m in listed.values()) == sorted(n.name for n in lab.nodes)
+    assert not any(m.get('isLearner') for m in listed.values())
+    lab.wait_healthy(timeout=120)
+    health = etcdctl_json(lab, node, 'endpoint', 'health', '--cluster')
+    assert len(health) == 3 and all(entry['health'] for entry in health), health
