@@ -427,6 +427,29 @@ class EtcdClient:
             raise EtcdSnapshotError('%s: the snapshot is not a bbolt database (bad magic); nothing was written'
                                     % endpoint, endpoint)
 
+    # ---- membership changes (etcd_member). They go through raft, so they need quorum; learners
+    # refuse them (send them to the leader). Each answers with the member list after the change.
+
+    def member_add(self, endpoint, peer_urls, is_learner=True, timeout=None):
+        """MemberAdd; the member list after it, plus `member`: the new one (nameless until it starts)."""
+        path = '/v3/cluster/member/add'
+        body = {'peerURLs': list(peer_urls), 'isLearner': bool(is_learner)}
+        data = self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path)
+        result = parse_member_list(data)
+        result['member'] = parse_member(data.get('member') or {})
+        return result
+
+    def member_remove(self, endpoint, member_id, timeout=None):
+        path = '/v3/cluster/member/remove'
+        body = {'ID': str(member_id_int(member_id))}
+        return parse_member_list(self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path))
+
+    def member_promote(self, endpoint, member_id, timeout=None):
+        """MemberPromote; etcd refuses a learner that is not in sync with the leader yet."""
+        path = '/v3/cluster/member/promote'
+        body = {'ID': str(member_id_int(member_id))}
+        return parse_member_list(self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path))
+
 
 def _snapshot_line(line, endpoint):
     line = line.strip()
