@@ -31,6 +31,8 @@ author:
 requirements:
   - cryptography (on the control-plane node)
 extends_documentation_fragment:
+  - kubemaint.control_plane.node
+  - kubemaint.control_plane.node.manifests
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -45,20 +47,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  kubernetes_dir:
-    description:
-      - kubeadm's configuration directory. Every path kubeadm writes under C(/etc/kubernetes) is
-        looked up under this directory instead; a kubeconfig path outside it (kubelet.conf's
-        C(/var/lib/kubelet/pki/...)) is looked up under the root this directory belongs to
-        when it ends in C(etc/kubernetes).
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - Where the static pod manifests are read from to learn the node's identity.
-      - Default C(<kubernetes_dir>/manifests), then the stash directory
-        C(<kubernetes_dir>/manifests-stash) used while the pods are stopped.
-    type: path
   node_name:
     description:
       - This node's name as kubeadm knows it (the DNS SAN of its serving certificates).
@@ -122,6 +110,9 @@ options:
     default: true
 notes:
   - Needs the node's own manifests (or O(node_name) and O(advertise_addresses)) to know who the node is.
+    They are read from O(manifests_dir) and, when it is not set, also from the stash directory
+    C(<kubernetes_dir>/manifests-stash) that M(kubemaint.control_plane.static_pod_toggle) uses
+    while the pods are stopped.
 seealso:
   - name: kubeadm certs check-expiration
     description: kubeadm's own expiry report.

@@ -23,6 +23,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -55,10 +57,12 @@ options:
 '''
 
 EXAMPLES = r'''
+# node_name: a host variable holding the node's etcd member name (kubeadm's node name, which
+# may differ from the inventory name, e.g. host K-KUBE-LAB-01 with node name k-kube-lab-01)
 - name: Move etcd leadership away from the node about to be restarted
   kubemaint.control_plane.etcd_leader:
     avoid:
-      - "{{ inventory_hostname }}"
+      - "{{ node_name }}"
 
 - name: Make k-kube-lab-02 the etcd leader
   kubemaint.control_plane.etcd_leader:

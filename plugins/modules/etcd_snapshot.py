@@ -23,6 +23,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -80,7 +82,7 @@ endpoint:
   type: str
   sample: https://127.0.1.1:2379
 member_id:
-  description: Id of the member that served the snapshot (16 hex digits).
+  description: Id of the member that served the snapshot, in hex, 16 digits with leading zeros.
   returned: always
   type: str
   sample: 5d7db493b5095e61

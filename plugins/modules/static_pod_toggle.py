@@ -11,6 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: static_pod_toggle
 short_description: Stop and start kubeadm control-plane static pods without losing a manifest
+version_added: 0.1.0
 description:
   - Stops control-plane static pods by moving their manifests from the kubelet's manifests
     directory to a stash directory outside it, and starts them by moving them back; the
@@ -35,6 +36,8 @@ description:
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 extends_documentation_fragment:
+  - kubemaint.control_plane.node
+  - kubemaint.control_plane.node.manifests
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -61,17 +64,6 @@ options:
     type: str
     required: true
     choices: [stopped, started]
-  kubernetes_dir:
-    description:
-      - The node's kubeadm directory. Paths in the manifests (C(/etc/kubernetes/...)) are
-        re-rooted into it, as are the defaults of O(manifests_dir) and O(stash_dir).
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - The directory the kubelet runs static pods from (its C(staticPodPath)).
-      - Defaults to C(manifests) under O(kubernetes_dir).
-    type: path
   stash_dir:
     description:
       - Where stopped manifests are kept. Must be outside O(manifests_dir), because the kubelet runs

@@ -48,7 +48,7 @@ def test_listening_addresses_from_kubeadm_manifests(component, expected):
 def test_probes_from_kubeadm_manifests_keep_tls_verified():
     node = KubeadmNode('/srv/node1/etc/kubernetes')
     etcd = HealthProbe('etcd', reference('etcd'), node)
-    assert etcd.url == 'https://10.101.11.240:2379/health'
+    assert etcd.url == 'https://10.101.11.240:2379'
     assert (etcd.ca_path, etcd.client_cert, etcd.client_key) == (
         '/srv/node1/etc/kubernetes/pki/etcd/ca.crt', '/srv/node1/etc/kubernetes/pki/etcd/server.crt',
         '/srv/node1/etc/kubernetes/pki/etcd/server.key')
