@@ -101,6 +101,7 @@ options:
   min_days_valid:
     description:
       - A certificate or CA with fewer days left than this is a problem.
+      - From 0 to 36500.
     type: int
     default: 30
   fail_on_problems:
@@ -323,6 +324,10 @@ certificates:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    DAYS,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.dep import require_cryptography
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import SanRuleError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import (
@@ -354,6 +359,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'min_days_valid': DAYS}, absolute_paths=('kubernetes_dir', 'manifests_dir'))
     require_cryptography(module)
     params = module.params
     try:

@@ -51,7 +51,8 @@ options:
     elements: str
   wait_timeout:
     description:
-      - Seconds to wait until the new leader is confirmed by every reachable voter.
+      - Seconds to wait until the new leader is confirmed by every reachable voter; a finite number
+        greater than 0 and at most 3600.
     type: float
     default: 30
 '''
@@ -125,6 +126,10 @@ timeout:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    LEADER_WAIT_TIMEOUT,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
@@ -143,6 +148,7 @@ def main():
         required_one_of=[('member', 'avoid')],
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'wait_timeout': LEADER_WAIT_TIMEOUT})
     client, connection = client_from_module(module)
     run_leader(module, client, connection)
 

@@ -41,18 +41,24 @@ attributes:
 options:
   dest:
     description:
-      - Directory for the snapshots. Created with mode 0700 when missing.
+      - Directory for the snapshots, an absolute path. Created with mode 0700 when missing; an
+        existing one owned by the user the module runs as is tightened to 0700 (reported as a
+        change). One that is writable by group or others, or owned by another user, is refused:
+        whoever can write there could plant or swap a snapshot that is later restored.
     type: path
     required: true
   prefix:
     description:
       - File name prefix; also selects the files O(keep) counts and prunes.
+      - A plain file name part (no C(/), not starting with C(.)), so that the snapshot stays in O(dest).
     type: str
     default: etcd-snapshot
   keep:
     description:
       - How many snapshots with this O(prefix) to keep in O(dest), the new one included.
-      - V(0) keeps them all.
+      - V(0) keeps them all. At most 100000.
+      - Temporary files of interrupted snapshots (C(.<prefix>-*.part), left by a killed run) are
+        removed by the next run and never count.
     type: int
     default: 0
 '''
@@ -158,6 +164,10 @@ timeout:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    SNAPSHOT_KEEP,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
@@ -174,6 +184,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'keep': SNAPSHOT_KEEP}, absolute_paths=('dest',), file_name_parts=('prefix',))
     client, connection = client_from_module(module)
     run_snapshot(module, client, connection)
 

@@ -93,7 +93,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for each component.
+      - Seconds to wait for each component, from 1 to 86400. Checked, like every other argument,
+        before anything is moved.
     type: int
     default: 300
   reason:
@@ -213,6 +214,10 @@ components:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    WAIT_TIMEOUT,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     toggle_static_pods,
@@ -234,13 +239,15 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT},
+                    absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir'))
     params = dict((key, module.params[key]) for key in (
         'state', 'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
     try:
         result = toggle_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
     except ToggleError as exc:
-        changed = not module.check_mode and any(entry['changed'] for entry in exc.results)
-        module.fail_json(msg=str(exc), changed=changed, components=exc.results)
+        module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
+                         strays=exc.strays)
     module.exit_json(**result)
 
 
