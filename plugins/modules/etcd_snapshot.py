@@ -123,6 +123,19 @@ removed:
   type: list
   elements: str
   sample: [/var/backups/etcd/etcd-snapshot-20240309T101500Z.db]
+removed_partial:
+  description: >-
+    Temporary files of interrupted snapshots with this prefix (left by a run that was killed) that
+    were removed (in check mode, that would be removed). They never count for O(keep).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/backups/etcd/.etcd-snapshot-20240309T101500Z.db.k2j4x9.part]
+dest_mode_tightened:
+  description: Whether O(dest) existed with a mode other than 0700 and was (in check mode, would be) set to 0700.
+  returned: always
+  type: bool
+  sample: false
 kept:
   description: The snapshots with this prefix left in O(dest), oldest first.
   returned: success and not check mode

@@ -40,6 +40,7 @@ import stat
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
     fsync_dir,
+    os_error_text,
     sha256_file,
     trust_problems,
 )
@@ -72,13 +73,6 @@ ACTION_REMOVE_STRAY_STASH = 'remove-stray-stash'
 
 class StashError(Exception):
     """Planning or applying a move failed; the message says what, where and what to do."""
-
-
-def os_error_text(exc):
-    """'No space left on device (/path)': the reason and the file, for messages that must name both."""
-    reason = exc.strerror or str(exc)
-    paths = [path for path in (getattr(exc, 'filename', None), getattr(exc, 'filename2', None)) if path]
-    return '%s (%s)' % (reason, ', '.join(paths)) if paths else reason
 
 
 def untrusted(what, path):

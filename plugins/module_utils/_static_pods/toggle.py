@@ -18,6 +18,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     WAIT_TIMEOUT,
     number_problem,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import os_error_text
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
     WaitTimeout,
     wait_started,
@@ -28,7 +29,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
     ManifestStash,
     StashError,
     describe_locations,
-    os_error_text,
 )
 
 
