@@ -42,9 +42,11 @@ options:
   dest:
     description:
       - Directory for the snapshots, an absolute path. Created with mode 0700 when missing; an
-        existing one owned by the user the module runs as is tightened to 0700 (reported as a
-        change). One that is writable by group or others, or owned by another user, is refused:
-        whoever can write there could plant or swap a snapshot that is later restored.
+        existing one owned by the user the module runs as is tightened to 0700 (see
+        RV(dest_mode_tightened)).
+      - A directory, or a snapshot in it, that is writable by group or others or owned by another
+        user is refused, because whoever can write there could plant or swap a snapshot that is
+        later restored.
     type: path
     required: true
   prefix:
