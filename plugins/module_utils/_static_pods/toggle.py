@@ -74,7 +74,8 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
         plans = stash.plan(names, state)
         strays = stash.plan_strays([plan.component for plan in plans], state)
     except StashError as exc:
-        raise ToggleError(str(exc))
+        # the strays are still worth knowing (the quorum guard reads them from a check-mode call)
+        raise ToggleError(str(exc), strays=[stray.as_dict() for stray in stash.find_strays()])
     result = {
         'changed': any(plan.changed for plan in plans) or any(stray.changed for stray in strays),
         'state': state,

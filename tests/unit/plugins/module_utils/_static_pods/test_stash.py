@@ -395,3 +395,11 @@ def test_bad_wait_timeout_changes_nothing(node, wait_timeout):
     with pytest.raises(ToggleError, match='wait_timeout must be .*Nothing was changed'):
         toggle(node, ['etcd'], 'stopped', wait=True, wait_timeout=wait_timeout)
     assert snapshot(node) == before
+
+
+def test_strays_are_reported_even_when_the_plan_fails(node):
+    stray = _write_copy(node, 'etcd', 'etcd.yaml.bak')
+    os.unlink(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))    # no scheduler manifest anywhere
+    with pytest.raises(ToggleError, match='no kube-scheduler manifest') as failure:
+        toggle(node, ['all'], 'started', check_mode=True)
+    assert [entry['path'] for entry in failure.value.strays] == [stray]
