@@ -105,8 +105,9 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             stash.apply_component(plan, reason=reason)
         except (StashError, OSError) as exc:
             detail = str(exc) if isinstance(exc, StashError) else os_error_text(exc)
-            raise ToggleError('cannot %s %s: %s. %s' % ('stop' if state == STOPPED else 'start', plan.component,
-                                                       detail, already_done(result['components'], state)),
+            verb = 'stop' if state == STOPPED else 'start'
+            message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
+            raise ToggleError(message,
                               _public(result['components']), result['strays'], _changed_so_far(result, strays))
         entry['applied'] = plan.changed
         if wait:
