@@ -33,7 +33,7 @@ from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (  # noqa: F401 (re-exported)
     EtcdCertFileError,
     EtcdClientCertRejected,
     EtcdConfigError,
@@ -51,7 +51,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.file
     sha256_file,
 )
 
-# The error classes are re-exported: callers import them from here with the client.
 DEFAULT_TIMEOUT = 5.0
 HEALTH_KEY = b'health'
 # bbolt's magic number, little endian, at byte 16 of the first meta page of an etcd db.

@@ -25,6 +25,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
     run_parallel,
     validate_endpoint,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
+    members_safe_to_stop,
+    quorum_summary,
+    unknown_member_names,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     SNAPSHOT_KEEP,
     absolute_path_problem,
@@ -34,11 +39,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
     os_error_text,
     trust_problems,
-)
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
-    members_safe_to_stop,
-    quorum_summary,
-    unknown_member_names,
 )
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.

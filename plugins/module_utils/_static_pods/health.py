@@ -43,9 +43,9 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     EtcdClient,
-    EtcdError,
     validate_endpoint,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     split_urls,
     url_host,

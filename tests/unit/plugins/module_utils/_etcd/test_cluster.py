@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import cluster as _cluster
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdConnectionError,
     EtcdTLSVerifyError,
 )
