@@ -42,8 +42,9 @@ options:
   dest:
     description:
       - Directory for the snapshots, an absolute path. Created with mode 0700 when missing; an
-        existing one owned by the user the module runs as is tightened to 0700 (see
-        RV(dest_mode_tightened)).
+        existing one owned by the user the module runs as and holding nothing but snapshots is
+        tightened to 0700 (see RV(dest_mode_tightened)); a shared directory holding other files
+        keeps its mode, with a warning (the snapshots themselves are always 0600).
       - A directory, or a snapshot in it, that is writable by group or others or owned by another
         user is refused, because whoever can write there could plant or swap a snapshot that is
         later restored.
@@ -134,7 +135,9 @@ removed_partial:
   elements: str
   sample: [/var/backups/etcd/.etcd-snapshot-20240309T101500Z.db.k2j4x9.part]
 dest_mode_tightened:
-  description: Whether O(dest) existed with a mode other than 0700 and was (in check mode, would be) set to 0700.
+  description: >-
+    Whether O(dest) existed with a mode other than 0700, held nothing but snapshots, and was (in check
+    mode, would be) set to 0700.
   returned: always
   type: bool
   sample: false

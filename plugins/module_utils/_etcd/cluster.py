@@ -412,6 +412,13 @@ def snapshots_to_remove(existing, keep, new_path=None):
     return paths[:len(paths) - keep]
 
 
+def holds_only_snapshots(dest_dir):
+    """Whether dest_dir holds nothing but etcd snapshots (*.db) and their temporaries (.*.part): a
+    directory for snapshots, whose mode is ours to set (never /var/backups or /, say)."""
+    return all(name.endswith('.db') or (name.startswith('.') and name.endswith(PARTIAL_SUFFIX))
+               for name in os.listdir(dest_dir))
+
+
 def snapshot_dir_problems(dest_dir, prefix):
     """Why snapshots cannot be kept in dest_dir: bad arguments, a directory (or a snapshot in it) that
     another user owns or that group or others may write (whoever can write there can swap the
@@ -435,7 +442,8 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
 
     Everything is checked before the first request: `keep`, `prefix` (the file stays in dest_dir),
     dest_dir absolute and trusted. dest_dir is created with mode 0700, or tightened to 0700 when
-    it is ours and looser; temporary files of interrupted snapshots are removed.
+    it is ours, looser and holds nothing but snapshots (a shared directory keeps its mode and gets a
+    warning: the snapshots themselves are 0600); temporary files of interrupted snapshots are removed.
     """
     problem = number_problem('keep', keep, SNAPSHOT_KEEP)
     if problem:
@@ -465,11 +473,17 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
         path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
     if os.path.dirname(os.path.normpath(path)) != os.path.normpath(dest_dir):
         raise EtcdInputError('the snapshot file %s would not be in dest %s; nothing was changed' % (path, dest_dir))
-    tighten = os.path.isdir(dest_dir) and stat.S_IMODE(os.stat(dest_dir).st_mode) != SNAPSHOT_DIR_MODE
+    loose = os.path.isdir(dest_dir) and stat.S_IMODE(os.stat(dest_dir).st_mode) != SNAPSHOT_DIR_MODE
+    tighten = loose and holds_only_snapshots(dest_dir)
     result = {'changed': True, 'path': path, 'endpoint': endpoint,
               'member_id': member_id_hex(status['member_id']), 'revision': status['revision'],
               'raft_index': status['raft_index'], 'size': None, 'sha256': None,
-              'dest_mode_tightened': tighten, 'removed_partial': partial_snapshots(dest_dir, prefix)}
+              'dest_mode_tightened': tighten, 'removed_partial': partial_snapshots(dest_dir, prefix),
+              'warnings': []}
+    if loose and not tighten:
+        result['warnings'].append('dest %s has mode %04o and holds other files than snapshots, so its mode was left '
+                                  'as it is; the snapshots are written with mode 0600. A directory of its own for '
+                                  'the snapshots is better.' % (dest_dir, stat.S_IMODE(os.stat(dest_dir).st_mode)))
     existing = existing_snapshots(dest_dir, prefix)
     removed = snapshots_to_remove(existing, keep, path)
     result['removed'] = removed

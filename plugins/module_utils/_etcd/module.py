@@ -192,5 +192,7 @@ def run_snapshot(module, client, connection):
         module.fail_json(msg=str(exc), reason=exc.reason, **result)
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot write the snapshot under %s: %s' % (params['dest'], exc), **result)
+    for warning in outcome.pop('warnings', []):
+        module.warn(warning)
     result.update(outcome)
     module.exit_json(**result)

@@ -219,6 +219,16 @@ def test_save_snapshot_removes_interrupted_parts_and_tightens_its_directory(tmp_
     assert again['dest_mode_tightened'] is False and again['removed_partial'] == []
 
 
+def test_save_snapshot_leaves_a_shared_directory_mode_alone_and_warns(tmp_path):
+    dest = str(tmp_path / 'backups')
+    os.mkdir(dest)
+    os.chmod(dest, 0o755)
+    touch(os.path.join(dest, 'passwd.backup'))         # /var/backups, say: not ours to chmod
+    result = save_snapshot(FakeClient(), ['https://e:2379'], dest)
+    assert result['dest_mode_tightened'] is False and stat.S_IMODE(os.stat(dest).st_mode) == 0o755
+    assert 'mode 0755 and holds other files' in result['warnings'][0]
+
+
 def test_save_snapshot_refuses_an_untrusted_directory_before_asking_etcd(tmp_path):
     dest = str(tmp_path / 'snapshots')
     os.mkdir(dest)
