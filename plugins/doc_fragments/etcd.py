@@ -24,7 +24,7 @@ options:
     elements: str
   ca_cert:
     description:
-      - CA bundle that signed the etcd server certificates.
+      - CA bundle that signed the etcd server certificates (an absolute path, as for the other files).
       - Defaults to C(<kubernetes_dir>/pki/etcd/ca.crt).
     type: path
   client_cert:
@@ -41,16 +41,23 @@ options:
     description:
       - Seconds to wait for each request to each member. Members are asked in parallel, so a
         member that is down costs one timeout, not one per member.
+      - A finite number greater than 0 and at most 3600.
     type: float
     default: 5.0
-  kubernetes_dir:
-    description:
-      - The kubeadm configuration directory. Every default path above is taken under it.
-    type: path
-    default: /etc/kubernetes
 notes:
   - Talks to etcd's gRPC-JSON gateway on the client port with the Python standard library
     only (etcd 3.4, 3.5 and 3.6); nothing needs to be installed on the node.
   - Use C(module_defaults) with C(group/kubemaint.control_plane.etcd) to set the connection
     options once for all etcd modules.
+  - The default paths are taken under O(kubernetes_dir) (documented with the node paths).
+'''
+
+    # The action group every etcd module belongs to (meta/runtime.yml action_groups.etcd).
+    ACTION_GROUP = r'''
+attributes:
+  action_group:
+    description: Use C(group/kubemaint.control_plane.etcd) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - kubemaint.control_plane.etcd
 '''

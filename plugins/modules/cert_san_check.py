@@ -31,6 +31,8 @@ author:
 requirements:
   - cryptography (on the control-plane node)
 extends_documentation_fragment:
+  - kubemaint.control_plane.node
+  - kubemaint.control_plane.node.manifests
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -45,20 +47,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  kubernetes_dir:
-    description:
-      - kubeadm's configuration directory. Every path kubeadm writes under C(/etc/kubernetes) is
-        looked up under this directory instead; a kubeconfig path outside it (kubelet.conf's
-        C(/var/lib/kubelet/pki/...)) is looked up under the root this directory belongs to
-        when it ends in C(etc/kubernetes).
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - Where the static pod manifests are read from to learn the node's identity.
-      - Default C(<kubernetes_dir>/manifests), then the stash directory
-        C(<kubernetes_dir>/manifests-stash) used while the pods are stopped.
-    type: path
   node_name:
     description:
       - This node's name as kubeadm knows it (the DNS SAN of its serving certificates).
@@ -113,6 +101,7 @@ options:
   min_days_valid:
     description:
       - A certificate or CA with fewer days left than this is a problem.
+      - From 0 to 36500.
     type: int
     default: 30
   fail_on_problems:
@@ -122,6 +111,9 @@ options:
     default: true
 notes:
   - Needs the node's own manifests (or O(node_name) and O(advertise_addresses)) to know who the node is.
+    They are read from O(manifests_dir) and, when it is not set, also from the stash directory
+    C(<kubernetes_dir>/manifests-stash) that M(kubemaint.control_plane.static_pod_toggle) uses
+    while the pods are stopped.
 seealso:
   - name: kubeadm certs check-expiration
     description: kubeadm's own expiry report.
@@ -332,6 +324,10 @@ certificates:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    DAYS,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.dep import require_cryptography
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import SanRuleError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import (
@@ -363,6 +359,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'min_days_valid': DAYS}, absolute_paths=('kubernetes_dir', 'manifests_dir'))
     require_cryptography(module)
     params = module.params
     try:

@@ -23,6 +23,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -49,16 +51,19 @@ options:
     elements: str
   wait_timeout:
     description:
-      - Seconds to wait until the new leader is confirmed by every reachable voter.
+      - Seconds to wait until the new leader is confirmed by every reachable voter; a finite number
+        greater than 0 and at most 3600.
     type: float
     default: 30
 '''
 
 EXAMPLES = r'''
+# node_name: a host variable holding the node's etcd member name (kubeadm's node name, which
+# may differ from the inventory name, e.g. host K-KUBE-LAB-01 with node name k-kube-lab-01)
 - name: Move etcd leadership away from the node about to be restarted
   kubemaint.control_plane.etcd_leader:
     avoid:
-      - "{{ inventory_hostname }}"
+      - "{{ node_name }}"
 
 - name: Make k-kube-lab-02 the etcd leader
   kubemaint.control_plane.etcd_leader:
@@ -121,6 +126,10 @@ timeout:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    LEADER_WAIT_TIMEOUT,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
@@ -139,6 +148,7 @@ def main():
         required_one_of=[('member', 'avoid')],
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'wait_timeout': LEADER_WAIT_TIMEOUT})
     client, connection = client_from_module(module)
     run_leader(module, client, connection)
 

@@ -26,6 +26,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -58,10 +60,12 @@ EXAMPLES = r'''
   kubemaint.control_plane.etcd_member_info:
   register: etcd
 
+# node_name: a host variable holding the node's etcd member name (kubeadm's node name, which
+# may differ from the inventory name, e.g. host K-KUBE-LAB-01 with node name k-kube-lab-01)
 - name: Would the cluster keep quorum without this node's member?
   kubemaint.control_plane.etcd_member_info:
     assume_stopped:
-      - "{{ inventory_hostname }}"
+      - "{{ node_name }}"
     fail_on_no_quorum: true
 
 - name: Ask several endpoints (the local member may be down)
@@ -79,7 +83,9 @@ cluster:
   type: dict
   contains:
     cluster_id:
-      description: Cluster id, 16 hex digits as etcdctl prints it; null when no member answered.
+      description: >-
+        Cluster id in hex, always 16 digits with leading zeros (etcdctl prints the same number
+        without leading zeros); null when no member answered.
       type: str
       sample: 7bddf81464c351c2
     leader:
@@ -138,7 +144,9 @@ members:
   elements: dict
   contains:
     id:
-      description: Member id, 16 hex digits as etcdctl prints it.
+      description: >-
+        Member id in hex, always 16 digits with leading zeros (etcdctl prints the same number
+        without leading zeros, e.g. C(8e9e05c52164694) for C(08e9e05c52164694)).
       type: str
       sample: 5d7db493b5095e61
     name:

@@ -23,6 +23,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -39,18 +41,27 @@ attributes:
 options:
   dest:
     description:
-      - Directory for the snapshots. Created with mode 0700 when missing.
+      - Directory for the snapshots, an absolute path. Created with mode 0700 when missing; an
+        existing one owned by the user the module runs as and holding nothing but snapshots is
+        tightened to 0700 (see RV(dest_mode_tightened)); a shared directory holding other files
+        keeps its mode, with a warning (the snapshots themselves are always 0600).
+      - A directory, or a snapshot in it, that is writable by group or others or owned by another
+        user is refused, because whoever can write there could plant or swap a snapshot that is
+        later restored.
     type: path
     required: true
   prefix:
     description:
       - File name prefix; also selects the files O(keep) counts and prunes.
+      - A plain file name part (no C(/), not starting with C(.)), so that the snapshot stays in O(dest).
     type: str
     default: etcd-snapshot
   keep:
     description:
       - How many snapshots with this O(prefix) to keep in O(dest), the new one included.
-      - V(0) keeps them all.
+      - V(0) keeps them all. At most 100000.
+      - Temporary files of interrupted snapshots (C(.<prefix>-*.part), left by a killed run) are
+        removed by the next run and never count.
     type: int
     default: 0
 '''
@@ -80,7 +91,7 @@ endpoint:
   type: str
   sample: https://127.0.1.1:2379
 member_id:
-  description: Id of the member that served the snapshot (16 hex digits).
+  description: Id of the member that served the snapshot, in hex, 16 digits with leading zeros.
   returned: always
   type: str
   sample: 5d7db493b5095e61
@@ -115,6 +126,21 @@ removed:
   type: list
   elements: str
   sample: [/var/backups/etcd/etcd-snapshot-20240309T101500Z.db]
+removed_partial:
+  description: >-
+    Temporary files of interrupted snapshots with this prefix (left by a run that was killed) that
+    were removed (in check mode, that would be removed). They never count for O(keep).
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/backups/etcd/.etcd-snapshot-20240309T101500Z.db.k2j4x9.part]
+dest_mode_tightened:
+  description: >-
+    Whether O(dest) existed with a mode other than 0700, held nothing but snapshots, and was (in check
+    mode, would be) set to 0700.
+  returned: always
+  type: bool
+  sample: false
 kept:
   description: The snapshots with this prefix left in O(dest), oldest first.
   returned: success and not check mode
@@ -156,6 +182,10 @@ timeout:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    SNAPSHOT_KEEP,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
@@ -172,6 +202,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'keep': SNAPSHOT_KEEP}, absolute_paths=('dest',), file_name_parts=('prefix',))
     client, connection = client_from_module(module)
     run_snapshot(module, client, connection)
 

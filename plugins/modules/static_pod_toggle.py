@@ -11,6 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: static_pod_toggle
 short_description: Stop and start kubeadm control-plane static pods without losing a manifest
+version_added: 0.1.0
 description:
   - Stops control-plane static pods by moving their manifests from the kubelet's manifests
     directory to a stash directory outside it, and starts them by moving them back; the
@@ -28,6 +29,20 @@ description:
     anything is moved; any problem fails the run with nothing changed.
   - A small record in the stash directory (C(stash-record.json)) says when and why each
     manifest was stashed.
+  - Stray copies. The kubelet runs every file of the manifests directory that is not a dotfile,
+    whatever its name. A file there that defines a control-plane pod already defined by another
+    file (C(etcd.yaml.bak), a copy under another name) is reported in RV(strays), in check mode
+    too. Stopping a component moves its strays into C(<stash_dir>/strays/) (mode C(0700)) with it,
+    so that the component does not come back from the copy. Strays are never deleted and never
+    moved back.
+  - Trust. The kubelet runs the manifests as root, so a stash directory, or a manifest in it or
+    about to be moved there, that is owned by another user than the one the module runs as, or
+    that group or others may write, is refused (for O(state=stopped) and O(state=started) alike)
+    with the path and the reason, and nothing is changed. Symlinks are followed and their target
+    is judged. See C(docs/security.md).
+  - Every argument is checked before anything moves (paths absolute, O(wait_timeout) bounded).
+  - An error after some components were moved (a full disk, for example) names the file and the
+    components this run already stopped or started.
   - Stopping several components follows the order kube-apiserver, kube-controller-manager,
     kube-scheduler, etcd; starting follows etcd, kube-apiserver, kube-controller-manager,
     kube-scheduler. With O(wait=true) each component must have stopped or started before the
@@ -35,6 +50,8 @@ description:
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 extends_documentation_fragment:
+  - kubemaint.control_plane.node
+  - kubemaint.control_plane.node.manifests
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -61,20 +78,9 @@ options:
     type: str
     required: true
     choices: [stopped, started]
-  kubernetes_dir:
-    description:
-      - The node's kubeadm directory. Paths in the manifests (C(/etc/kubernetes/...)) are
-        re-rooted into it, as are the defaults of O(manifests_dir) and O(stash_dir).
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - The directory the kubelet runs static pods from (its C(staticPodPath)).
-      - Defaults to C(manifests) under O(kubernetes_dir).
-    type: path
   stash_dir:
     description:
-      - Where stopped manifests are kept. Must be outside O(manifests_dir), because the kubelet runs
+      - Where stopped manifests are kept, an absolute path. Must be outside O(manifests_dir), because the kubelet runs
         every non-hidden file it finds there, backups included. Best on the same filesystem,
         so that moves are single atomic renames (across filesystems the module copies,
         fsyncs, renames into place and only then removes the source).
@@ -101,7 +107,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for each component.
+      - Seconds to wait for each component, from 1 to 86400. Checked, like every other argument,
+        before anything is moved.
     type: int
     default: 300
   reason:
@@ -130,6 +137,18 @@ EXAMPLES = r'''
     state: started
     wait_timeout: 600
   become: true
+
+- name: List stray copies of control-plane manifests (etcd.yaml.bak and the like); changes nothing
+  kubemaint.control_plane.static_pod_toggle:
+    name: all
+    state: started
+  check_mode: true
+  register: manifests_view
+
+- name: Refuse to go on while a stray copy would keep a component running
+  ansible.builtin.assert:
+    that: manifests_view.strays | length == 0
+    fail_msg: "stray manifests: {{ manifests_view.strays | map(attribute='path') | join(', ') }}"
 
 - name: Restart only the scheduler, without waiting
   kubemaint.control_plane.static_pod_toggle:
@@ -160,6 +179,38 @@ record_path:
   returned: always
   type: str
   sample: /etc/kubernetes/manifests-stash/stash-record.json
+strays:
+  description: >-
+    Every stray copy of a control-plane manifest in the manifests directory, found before the run:
+    a file the kubelet would run (not a dotfile) other than C(<component>.yaml) that defines a
+    control-plane pod which another file (the component's manifest, in the manifests directory or
+    stashed, or another copy) defines too.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/kubernetes/manifests/etcd.yaml.bak, component: etcd, action: stash,
+            stash_path: /etc/kubernetes/manifests-stash/strays/etcd.yaml.bak}]
+  contains:
+    path:
+      description: The stray file in the manifests directory.
+      returned: always
+      type: str
+      sample: /etc/kubernetes/manifests/etcd.yaml.bak
+    component:
+      description: The control-plane component it defines.
+      returned: always
+      type: str
+      sample: etcd
+    action:
+      description: V(stash) when this run moves (in check mode, would move) it away with its component, else V(none).
+      returned: always
+      type: str
+      sample: stash
+    stash_path:
+      description: Where it is moved to, or null when it stays.
+      returned: always
+      type: str
+      sample: /etc/kubernetes/manifests-stash/strays/etcd.yaml.bak
 components:
   description: One entry per component, in the order they were handled.
   returned: always
@@ -221,6 +272,10 @@ components:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    WAIT_TIMEOUT,
+    check_arguments,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     toggle_static_pods,
@@ -242,13 +297,15 @@ def main():
         ),
         supports_check_mode=True,
     )
+    check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT},
+                    absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir'))
     params = dict((key, module.params[key]) for key in (
         'state', 'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
     try:
         result = toggle_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
     except ToggleError as exc:
-        changed = not module.check_mode and any(entry['changed'] for entry in exc.results)
-        module.fail_json(msg=str(exc), changed=changed, components=exc.results)
+        module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
+                         strays=exc.strays)
     module.exit_json(**result)
 
 

@@ -200,6 +200,12 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path):
     result = run_module('cert_san_check', {'kubernetes_dir': empty, 'node_name': 'x', 'advertise_addresses': ['10.0.0.1'],
                                            'service_cidr': 'bogus'})
     assert result['failed'] and "service_cidr 'bogus' is not a CIDR" in result['msg']
+    # issue 14: numbers bounded, paths absolute, every problem named at once
+    result = run_module('cert_san_check', {'kubernetes_dir': 'etc/kubernetes', 'min_days_valid': -1})
+    assert result['failed'] and result['invalid_arguments'] == [
+        'min_days_valid must be at least 0 and at most 36500, not -1',
+        "kubernetes_dir must be an absolute path, not 'etc/kubernetes' (a relative path would be taken from the "
+        "module's temporary working directory on the node)"], result['msg']
     assert os.listdir(empty) == []
 
 

@@ -71,3 +71,19 @@ def test_refusals(lab):
     assert both['failed'] and 'mutually exclusive' in both['msg']
     neither = run_module('etcd_leader', conn(node))
     assert neither['failed'] and 'one of the following is required' in neither['msg']
+
+
+def test_hostile_numbers_are_refused_before_anything_moves(lab):
+    """Issue 14: non-finite or unbounded numbers were accepted (nan) or crashed (1e13, inf)."""
+    node = lab.nodes[0]
+    lab.wait_healthy(timeout=120)
+    before = leader_name(lab, node)
+    target = [n.name for n in lab.nodes if n.name != before][0]
+    for args, words in (({'wait_timeout': 'nan'}, 'wait_timeout must be a finite number'),
+                        ({'wait_timeout': 'inf'}, 'wait_timeout must be a finite number'),
+                        ({'wait_timeout': -1}, 'wait_timeout must be greater than 0'),
+                        ({'timeout': 1e13}, 'timeout must be greater than 0 and at most 3600')):
+        result = run_module('etcd_leader', conn(node, member=target, **args))
+        assert result['failed'] and words in result['msg'], result.get('msg')
+        assert 'Traceback' not in result['_stdout'] + result['_stderr']
+    assert leader_name(lab, node) == before

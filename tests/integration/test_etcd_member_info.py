@@ -132,7 +132,9 @@ def test_no_endpoint_reachable_is_reported(lab):
 
 
 @pytest.mark.parametrize('case', ['foreign_ca', 'foreign_client_cert', 'missing_cert', 'cert_is_directory',
-                                  'key_mismatch', 'not_etcd', 'not_tls', 'malformed_url', 'plain_http', 'unknown_assumed'])
+                                  'key_mismatch', 'not_etcd', 'not_tls', 'malformed_url', 'plain_http', 'unknown_assumed',
+                                  # issue 14: an OverflowError traceback, and "0 members" of a healthy cluster
+                                  'timeout_huge', 'timeout_inf', 'timeout_nan', 'relative_ca'])
 def test_bad_input_fails_clearly(lab, case):
     node = lab.nodes[0]
     pki = node.pki_dir
@@ -150,6 +152,10 @@ def test_bad_input_fails_clearly(lab, case):
         'malformed_url': dict(endpoints=['https://[%s' % node.address]),
         'plain_http': dict(endpoints=['http://%s:2379' % node.address]),
         'unknown_assumed': dict(assume_stopped=['no-such-node']),
+        'timeout_huge': dict(timeout=1e13),
+        'timeout_inf': dict(timeout='inf'),
+        'timeout_nan': dict(timeout='nan'),
+        'relative_ca': dict(ca_cert='pki/etcd/ca.crt'),
     }[case]
     expected = {
         'foreign_ca': 'did not sign the server certificate',
@@ -162,6 +168,10 @@ def test_bad_input_fails_clearly(lab, case):
         'malformed_url': 'malformed etcd endpoint',
         'plain_http': 'scheme must be https',
         'unknown_assumed': 'no-such-node, which is not a member',
+        'timeout_huge': 'timeout must be greater than 0 and at most 3600, not 10000000000000',
+        'timeout_inf': 'timeout must be a finite number',
+        'timeout_nan': 'timeout must be a finite number',
+        'relative_ca': "ca_cert must be an absolute path, not 'pki/etcd/ca.crt'",
     }[case]
     result = run_module('etcd_member_info', conn(node, **args))
     assert result['failed'], result

@@ -1,5 +1,7 @@
-"""etcd_snapshot against the lab: accepted by etcdutl, mode 0600, keeps the last N."""
+"""etcd_snapshot against the lab: accepted by etcdutl, mode 0600, keeps the last N; issue 14's
+directory, prefix and interrupted-snapshot rules."""
 import os
+import stat
 import subprocess
 
 from tests.integration.etcd_helpers import conn, etcdctl_json
@@ -52,3 +54,39 @@ def test_snapshot_bad_dest_and_endpoint(lab, tmp_path):
                                             endpoints=['https://%s:2999' % node.address]))
     assert dead['failed'] and 'connection refused' in dead['msg']
     assert not os.path.exists(str(tmp_path / 's'))
+
+
+def test_snapshot_prefix_and_dest_are_checked_before_anything(lab, tmp_path):
+    node = lab.nodes[0]
+    dest = str(tmp_path / 'inside')
+    for args, words in (({'prefix': '../escaped'}, 'prefix must be a plain file name part'),
+                        ({'prefix': 'a/b'}, 'prefix must be a plain file name part'),
+                        ({'dest': 'relative/snapshots'}, "dest must be an absolute path, not 'relative/snapshots'"),
+                        ({'keep': -1}, 'keep must be at least 0')):
+        result = run_module('etcd_snapshot', conn(node, **dict({'dest': dest}, **args)))
+        assert result['failed'] and words in result['msg'], result.get('msg')
+        assert 'Traceback' not in result['_stdout'] + result['_stderr']
+    assert os.listdir(str(tmp_path)) == []       # nothing escaped dest, nothing created
+
+
+def test_snapshot_directory_trust_mode_and_interrupted_parts(lab, tmp_path):
+    node = lab.nodes[0]
+    dest = str(tmp_path / 'snapshots')
+    os.mkdir(dest)
+    os.chmod(dest, 0o777)
+    refused = run_module('etcd_snapshot', conn(node, dest=dest))
+    assert refused['failed'] and 'writable by group and others' in refused['msg'], refused.get('msg')
+    assert os.listdir(dest) == [] and stat.S_IMODE(os.stat(dest).st_mode) == 0o777
+
+    os.chmod(dest, 0o755)        # ours and not writable by others: tightened, as a new one is created
+    part = os.path.join(dest, '.etcd-snapshot-20240101T000000Z.db.x1y2.part')   # a killed run's stream
+    with open(part, 'wb') as handle:
+        handle.write(b'etcd data' * 100)
+    check = run_module('etcd_snapshot', conn(node, dest=dest, keep=1), check_mode=True)
+    assert check['removed_partial'] == [part] and check['dest_mode_tightened'] is True
+    assert os.path.exists(part) and stat.S_IMODE(os.stat(dest).st_mode) == 0o755
+    result = run_module('etcd_snapshot', conn(node, dest=dest, keep=1))
+    assert not result['failed'], result.get('msg')
+    assert result['removed_partial'] == [part] and result['removed'] == []
+    assert os.listdir(dest) == [os.path.basename(result['path'])]
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o700

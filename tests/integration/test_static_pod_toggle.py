@@ -1,4 +1,5 @@
-"""static_pod_toggle against the lab (issue 4, "Must show" 1, 2, 4, 5, 6, 7).
+"""static_pod_toggle against the lab (issue 4, "Must show" 1, 2, 4, 5, 6, 7; issue 14's strays, trust rule
+and bad input).
 
 Every module call goes through real ansible-playbook (helpers.run_module); the kubelet emulator
 really stops and starts the pods, etcd is the real binary. "Must show" 3 (crash safety) is in
@@ -188,15 +189,15 @@ def test_modes_owners_and_stash_dir_mode_kept(lab):
     node = lab.nodes[1]
     manifest = os.path.join(node.manifests_dir, 'kube-scheduler.yaml')
     os.chmod(manifest, 0o640)
-    os.chown(manifest, 2345, 3456)
+    os.chown(manifest, 0, 3456)  # another group is kept; another owner would be refused (issue 14)
     try:
         ok(toggle(node, ['kube-scheduler'], 'stopped'))
         info = os.stat(os.path.join(stash_dir(node), 'kube-scheduler.yaml'))
-        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 2345, 3456)
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 0, 3456)
         assert stat.S_IMODE(os.stat(stash_dir(node)).st_mode) == 0o700
         ok(toggle(node, ['kube-scheduler'], 'started'))
         info = os.stat(manifest)
-        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 2345, 3456)
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o640, 0, 3456)
         assert stat.S_IMODE(os.stat(stash_dir(node)).st_mode) == 0o700
     finally:
         os.chown(manifest, 0, 0)
@@ -225,6 +226,19 @@ def _not_yaml(root):
         handle.write('apiVersion: v1\nkind: [Pod\n  - broken: {\n')
 
 
+def _world_writable_stash(root):
+    os.mkdir(os.path.join(root, 'manifests-stash'), 0o700)
+    os.chmod(os.path.join(root, 'manifests-stash'), 0o777)
+
+
+def _foreign_stashed_manifest(root):
+    stash = os.path.join(root, 'manifests-stash')
+    os.mkdir(stash, 0o700)
+    os.rename(os.path.join(root, 'manifests', 'kube-scheduler.yaml'), os.path.join(stash, 'kube-scheduler.yaml'))
+    os.chown(os.path.join(stash, 'kube-scheduler.yaml'), 65534, 65534)
+    os.chmod(os.path.join(stash, 'kube-scheduler.yaml'), 0o666)
+
+
 def _not_a_pod(root):
     with open(os.path.join(root, 'manifests', 'etcd.yaml'), 'w') as handle:
         handle.write('apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: etcd\n')
@@ -238,8 +252,15 @@ def _not_a_pod(root):
     (None, {'stash_dir': 'manifests/stash'}, r'stash directory .* is inside the manifests directory'),
     (None, {'stash_dir': 'admin.conf'}, r'stash path .*admin\.conf exists and is not a directory'),
     (None, {'name': ['etcd', 'kube-proxy']}, r'value of name must be one or more of'),
+    # issue 14: checked before anything moves (wait_timeout=-1 stashed a manifest, then failed)
+    (None, {'wait_timeout': -1}, r'wait_timeout must be at least 1 and at most 86400, not -1'),
+    (None, {'relative_stash_dir': 'stash'}, r"stash_dir must be an absolute path, not 'stash'"),
+    (_world_writable_stash, {}, r'stash directory .*manifests-stash cannot be trusted: .* writable by group and '
+                                r'others \(mode 0777\)'),
+    (_foreign_stashed_manifest, {}, r'kube-scheduler manifest .*kube-scheduler\.yaml cannot be trusted: .*owned by '
+                                    r'uid 65534'),
 ], ids=['no-manifests-dir', 'unreadable', 'not-yaml', 'not-a-pod', 'stash-inside', 'stash-is-file',
-        'unknown-component'])
+        'unknown-component', 'wait-timeout', 'relative-stash', 'world-writable-stash', 'foreign-stashed-manifest'])
 def test_bad_input_is_a_clear_error_and_changes_nothing(lab, tmp_path, breaker, extra, pattern):
     import re
     root = _kubernetes_copy(lab, tmp_path)
@@ -248,6 +269,8 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(lab, tmp_path, breaker, 
     extra = dict(extra)
     if 'stash_dir' in extra:
         extra['stash_dir'] = os.path.join(root, extra['stash_dir'])
+    if 'relative_stash_dir' in extra:
+        extra['stash_dir'] = extra.pop('relative_stash_dir')
     name = extra.pop('name', ['all'])
     before = snapshot(root, os.path.join(root, 'manifests'), os.path.join(root, 'manifests-stash'))
     for state in ('stopped', 'started'):
@@ -256,6 +279,38 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(lab, tmp_path, breaker, 
         assert re.search(pattern, result['msg']), result['msg']
         assert 'Traceback' not in result['msg']
         assert snapshot(root, os.path.join(root, 'manifests'), os.path.join(root, 'manifests-stash')) == before
+
+
+def test_stray_etcd_copy_is_stashed_with_etcd_and_etcd_stays_down(lab):
+    """Issue 14: with manifests/etcd.yaml.bak, stopping etcd left the copy running (etcd came back 7 s later)."""
+    node = lab.nodes[2]
+    lab.wait_healthy(timeout=120)
+    stray = os.path.join(node.manifests_dir, 'etcd.yaml.bak')
+    shutil.copy2(os.path.join(node.manifests_dir, 'etcd.yaml'), stray)
+    stashed_stray = os.path.join(stash_dir(node), 'strays', 'etcd.yaml.bak')
+    try:
+        # What the quorum guard asks: cheap, check mode, changes nothing, names the file.
+        check = ok(toggle(node, ['all'], 'started', check_mode=True))
+        assert check['changed'] is False
+        assert [(s['path'], s['component']) for s in check['strays']] == [(stray, 'etcd')]
+
+        stopped = ok(toggle(node, ['etcd'], 'stopped', reason='issue 14 stray'))
+        assert [(s['action'], s['stash_path']) for s in stopped['strays']] == [('stash', stashed_stray)]
+        assert not os.path.exists(stray) and os.path.exists(stashed_stray)
+        # No etcd on the node's ports, right away and after the kubelet had time to start a copy.
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            assert not [port for port in (2379, 2380, 2381) if accepts(node.address, port)]
+            time.sleep(0.5)
+
+        started = ok(toggle(node, ['etcd'], 'started'))
+        assert started['strays'] == [] and not os.path.exists(stray)   # a stray is never restored
+        assert node.etcd_healthy(timeout=5)
+    finally:
+        for path in (stray, stashed_stray):
+            if os.path.exists(path):
+                os.unlink(path)
+        ok(toggle(node, ['all'], 'started'))
 
 
 def test_runbook_scenario_2_1_with_the_module_alone(lab):

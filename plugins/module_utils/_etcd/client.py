@@ -58,17 +58,14 @@ SHA256_SIZE = 32
 SNAPSHOT_MODE = 0o600
 
 
-# Failures that only say "this member is not there right now", as opposed to bad input.
-UNREACHABLE_ERRORS = (EtcdConnectionError,)
-
-
 def member_id_hex(value):
-    """etcd member/cluster id (int or decimal string) as etcdctl prints it: 16 hex digits."""
+    """etcd member/cluster id (int or decimal string) in hex, always 16 digits: etcdctl prints the
+    same number without its leading zeros."""
     return '%016x' % int(value)
 
 
 def member_id_int(value):
-    """Accept an id as int, decimal string, or hex string (16 digits as etcdctl prints)."""
+    """Accept an id as int, decimal string, or hex string (16 digits as member_id_hex writes it)."""
     if isinstance(value, int):
         return value
     text = str(value).strip().lower()

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import datetime
 import os
+import stat
 import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
@@ -31,14 +32,32 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quor
     quorum_summary,
     unknown_member_names,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    SNAPSHOT_KEEP,
+    absolute_path_problem,
+    file_name_part_problem,
+    number_problem,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
+    os_error_text,
+    trust_problems,
+)
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
 THREAD_SLACK = 1.0
 NO_LEADER_PROBE_TIMEOUT = 3.0
 
 
+SNAPSHOT_DIR_MODE = 0o700
+PARTIAL_SUFFIX = '.part'
+
+
 class EtcdInputError(Exception):
     """The task asked for something impossible (unknown member, learner as leader, ...)."""
+
+
+class SnapshotWriteError(EtcdInputError):
+    """The snapshot could not be written on the node (full disk, permissions); the message names the file."""
 
 
 def _error_fields(error):
@@ -273,8 +292,8 @@ def config_errors(state):
 def check_member_names(state, names, option):
     unknown = unknown_member_names(state['members'], names)
     if unknown:
-        raise EtcdInputError('%s names %s, which %s not a member of this etcd cluster (members: %s)' % (
-            option, ', '.join(unknown), 'is' if len(unknown) == 1 else 'are',
+        raise EtcdInputError('%s names %s, which %s of this etcd cluster (members: %s)' % (
+            option, ', '.join(unknown), 'is not a member' if len(unknown) == 1 else 'are not members',
             ', '.join(m['name'] or m['id'] for m in state['members'])))
 
 
@@ -365,7 +384,8 @@ def snapshot_file_name(prefix, now=None):
 
 
 def existing_snapshots(dest_dir, prefix):
-    """Snapshots this module wrote (prefix-*.db) in dest_dir, oldest first."""
+    """Snapshots this module wrote (prefix-*.db) in dest_dir, oldest first. Temporary files of
+    interrupted snapshots are dotfiles ending in .part and never count."""
     if not os.path.isdir(dest_dir):
         return []
     found = []
@@ -377,6 +397,15 @@ def existing_snapshots(dest_dir, prefix):
     return [entry[2] for entry in sorted(found)]
 
 
+def partial_snapshots(dest_dir, prefix):
+    """Temporary files a killed run left (.<prefix>-<time>.db.<random>.part, see EtcdClient.snapshot)."""
+    if not os.path.isdir(dest_dir):
+        return []
+    return sorted(os.path.join(dest_dir, name) for name in os.listdir(dest_dir)
+                  if name.startswith('.' + prefix + '-') and name.endswith(PARTIAL_SUFFIX)
+                  and os.path.isfile(os.path.join(dest_dir, name)))
+
+
 def snapshots_to_remove(existing, keep, new_path=None):
     """With `keep` N (None/0: keep all) and the new snapshot counted, the oldest paths to delete."""
     paths = list(existing) + ([new_path] if new_path and new_path not in existing else [])
@@ -385,12 +414,46 @@ def snapshots_to_remove(existing, keep, new_path=None):
     return paths[:len(paths) - keep]
 
 
+def holds_only_snapshots(dest_dir):
+    """Whether dest_dir holds nothing but etcd snapshots (*.db) and their temporaries (.*.part): a
+    directory for snapshots, whose mode is ours to set (never /var/backups or /, say)."""
+    return all(name.endswith('.db') or (name.startswith('.') and name.endswith(PARTIAL_SUFFIX))
+               for name in os.listdir(dest_dir))
+
+
+def snapshot_dir_problems(dest_dir, prefix):
+    """Why snapshots cannot be kept in dest_dir: bad arguments, a directory (or a snapshot in it) that
+    another user owns or that group or others may write (whoever can write there can swap the
+    snapshot a restore will use). [] when fine, or when dest_dir does not exist yet."""
+    problems = [problem for problem in (absolute_path_problem('dest', dest_dir),
+                                        file_name_part_problem('prefix', prefix)) if problem]
+    if problems:
+        return problems
+    if os.path.lexists(dest_dir) and not os.path.isdir(dest_dir):
+        return ['dest %s exists and is not a directory' % dest_dir]
+    if not os.path.isdir(dest_dir):
+        return []
+    problems = trust_problems(dest_dir)
+    for path in existing_snapshots(dest_dir, prefix):
+        problems.extend(trust_problems(path))
+    return problems
+
+
 def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None, check_mode=False):
-    """Snapshot from the first given endpoint that answers; write it under dest_dir; prune."""
-    if keep is not None and keep < 0:
-        raise EtcdInputError('keep must be 0 (keep every snapshot) or a positive number, not %d' % keep)
-    if os.path.exists(dest_dir) and not os.path.isdir(dest_dir):
-        raise EtcdInputError('dest %s exists and is not a directory' % dest_dir)
+    """Snapshot from the first given endpoint that answers; write it under dest_dir; prune.
+
+    Everything is checked before the first request: `keep`, `prefix` (the file stays in dest_dir),
+    dest_dir absolute and trusted. dest_dir is created with mode 0700, or tightened to 0700 when
+    it is ours, looser and holds nothing but snapshots (a shared directory keeps its mode and gets a
+    warning: the snapshots themselves are 0600); temporary files of interrupted snapshots are removed.
+    """
+    problem = number_problem('keep', keep, SNAPSHOT_KEEP)
+    if problem:
+        raise EtcdInputError(problem)
+    problems = snapshot_dir_problems(dest_dir, prefix)
+    if problems:
+        raise EtcdInputError('refusing to keep snapshots in %s: %s. Nothing was changed.'
+                             % (dest_dir, '; '.join(problems)))
     failures = []
     source = None
     for endpoint in endpoints:
@@ -410,17 +473,39 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
     while os.path.exists(path):
         counter += 1
         path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    if os.path.dirname(os.path.normpath(path)) != os.path.normpath(dest_dir):
+        raise EtcdInputError('the snapshot file %s would not be in dest %s; nothing was changed' % (path, dest_dir))
+    loose = os.path.isdir(dest_dir) and stat.S_IMODE(os.stat(dest_dir).st_mode) != SNAPSHOT_DIR_MODE
+    tighten = loose and holds_only_snapshots(dest_dir)
     result = {'changed': True, 'path': path, 'endpoint': endpoint,
               'member_id': member_id_hex(status['member_id']), 'revision': status['revision'],
-              'raft_index': status['raft_index'], 'size': None, 'sha256': None}
+              'raft_index': status['raft_index'], 'size': None, 'sha256': None,
+              'dest_mode_tightened': tighten, 'removed_partial': partial_snapshots(dest_dir, prefix),
+              'warnings': []}
+    if loose and not tighten:
+        result['warnings'].append('dest %s has mode %04o and holds other files than snapshots, so its mode was left '
+                                  'as it is; the snapshots are written with mode 0600. A directory of its own for '
+                                  'the snapshots is better.' % (dest_dir, stat.S_IMODE(os.stat(dest_dir).st_mode)))
     existing = existing_snapshots(dest_dir, prefix)
     removed = snapshots_to_remove(existing, keep, path)
     result['removed'] = removed
     if check_mode:
         return result
-    if not os.path.isdir(dest_dir):
-        os.makedirs(dest_dir, 0o700)
-    saved = client.snapshot(endpoint, path)
+    try:
+        if not os.path.isdir(dest_dir):
+            os.makedirs(dest_dir, SNAPSHOT_DIR_MODE)
+        if tighten:
+            os.chmod(dest_dir, SNAPSHOT_DIR_MODE)
+        for partial in result['removed_partial']:
+            os.unlink(partial)
+    except (IOError, OSError) as exc:
+        raise SnapshotWriteError('cannot prepare the snapshot directory %s: %s; no snapshot taken'
+                                 % (dest_dir, os_error_text(exc)))
+    try:
+        saved = client.snapshot(endpoint, path)
+    except (IOError, OSError) as exc:
+        raise SnapshotWriteError('cannot write the snapshot %s: %s; no snapshot was kept and no partial file '
+                                 'left' % (path, os_error_text(exc)))
     result.update({'size': saved['size'], 'sha256': saved['sha256'], 'embedded_sha256': saved['embedded_sha256']})
     for old in removed:
         os.unlink(old)

@@ -34,6 +34,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clus
     public_state,
     save_snapshot,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    REQUEST_TIMEOUT,
+    check_arguments,
+    number_problem,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,
@@ -50,6 +55,10 @@ ETCD_CONNECTION_ARGSPEC = dict(
     kubernetes_dir=dict(type='path', default=DEFAULT_KUBERNETES_DIR),
 )
 
+# Checked by client_from_module before anything is read (every etcd module calls it first).
+ETCD_CONNECTION_NUMBERS = {'timeout': REQUEST_TIMEOUT}
+ETCD_CONNECTION_PATHS = ('ca_cert', 'client_cert', 'client_key', 'kubernetes_dir')
+
 
 def etcd_argument_spec(**extra):
     """The shared connection options plus the module's own."""
@@ -63,8 +72,9 @@ def resolve_connection(params):
     node = KubeadmNode(params.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR)
     timeout = params.get('timeout')
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-    if timeout <= 0:
-        raise EtcdConfigError('timeout must be a positive number of seconds, not %s' % timeout)
+    problem = number_problem('timeout', timeout, REQUEST_TIMEOUT)
+    if problem:
+        raise EtcdConfigError(problem)
     endpoints = params.get('endpoints')
     if endpoints:
         source = 'endpoints option'
@@ -100,6 +110,7 @@ def client_from_params(params):
 
 def client_from_module(module):
     """client_from_params for an AnsibleModule: bad options end in fail_json, never a traceback."""
+    check_arguments(module, ETCD_CONNECTION_NUMBERS, ETCD_CONNECTION_PATHS)
     try:
         return client_from_params(module.params)
     except ManifestError as exc:
@@ -183,5 +194,7 @@ def run_snapshot(module, client, connection):
         module.fail_json(msg=str(exc), reason=exc.reason, **result)
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot write the snapshot under %s: %s' % (params['dest'], exc), **result)
+    for warning in outcome.pop('warnings', []):
+        module.warn(warning)
     result.update(outcome)
     module.exit_json(**result)

@@ -35,6 +35,13 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def os_error_text(exc):
+    """'No space left on device (/path)': the reason and the file(s), for messages that must name both."""
+    reason = getattr(exc, 'strerror', None) or str(exc)
+    paths = [path for path in (getattr(exc, 'filename', None), getattr(exc, 'filename2', None)) if path]
+    return '%s (%s)' % (reason, ', '.join(str(path) for path in paths)) if paths else reason
+
+
 def trust_problems(path):
     """Why `path` (a directory or file whose content decides what the kubelet runs as root, or an
     etcd snapshot) cannot be trusted: owned by someone other than the user we run as (root on a

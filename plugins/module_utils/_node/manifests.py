@@ -6,7 +6,7 @@
 """Private to the kubemaint.control_plane collection: not a public API.
 
 A kubeadm control-plane node as it lies on disk: where its files are, what its static pod
-manifests say (command-line flags, probes, hostPath volumes) and who the node is (node
+manifests say (command-line flags) and who the node is (node
 name, advertise addresses), read from the manifests kubeadm wrote.
 
 Every absolute path kubeadm writes starts with /etc/kubernetes. `kubernetes_dir` re-roots
@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
     YamlSubsetError,
@@ -35,26 +36,38 @@ COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-schedul
 START_ORDER = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 # The apiserver first, so clients and load balancers move to other apiservers before etcd goes.
 STOP_ORDER = ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd')
-DEFAULT_GRACE_PERIOD = 30
 STASH_DIR_NAME = 'manifests-stash'
+# kubeadm sets --service-account-issuer=https://kubernetes.default.svc.<dnsDomain>
+_ISSUER_DOMAIN_RE = re.compile(r'^https://kubernetes\.default\.svc\.(.+?)\.?$')
 
 
 class ManifestError(Exception):
     """A static pod manifest is missing, unreadable, not YAML or not a Pod. The message names the file."""
 
 
-def reroot(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
-    """Map a path kubeadm wrote (under /etc/kubernetes) into `kubernetes_dir`."""
-    if not path or not kubernetes_dir:
+def reroot(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR, relative_to=None):
+    """Map a path kubeadm wrote (in a manifest or a kubeconfig) onto the node under `kubernetes_dir`.
+
+    /etc/kubernetes/... follows `kubernetes_dir`; other absolute paths (etcd's /var/lib/etcd,
+    kubelet.conf's /var/lib/kubelet/pki/...) follow the node root when `kubernetes_dir` is
+    <root>/etc/kubernetes, and stay as they are otherwise; a relative path is taken relative to
+    `relative_to` (a kubeconfig's directory, as kubectl reads it) and kept relative without it.
+    """
+    if not path:
         return path
+    if not os.path.isabs(path):
+        return os.path.normpath(os.path.join(relative_to, path)) if relative_to else path
     default = DEFAULT_KUBERNETES_DIR
-    normalized_dir = os.path.normpath(kubernetes_dir)
+    normalized_dir = os.path.normpath(kubernetes_dir or default)
     if normalized_dir == default:
         return path
     if path == default:
         return normalized_dir
     if path.startswith(default + '/'):
         return os.path.join(normalized_dir, path[len(default) + 1:])
+    suffix = default  # '/etc/kubernetes': a node root below which the whole filesystem is mirrored
+    if normalized_dir.endswith(suffix):
+        return normalized_dir[:-len(suffix)] + path
     return path
 
 
@@ -145,30 +158,8 @@ class StaticPod:
             return labels['component']
         return self.name
 
-    @property
-    def grace_period(self):
-        value = self.spec.get('terminationGracePeriodSeconds')
-        return value if isinstance(value, int) and value >= 0 else DEFAULT_GRACE_PERIOD
-
     def flag(self, name, default=None):
         return self.flags.get(name, default)
-
-    def probe(self, kind='startupProbe'):
-        """The container's probe of that kind ('livenessProbe', 'readinessProbe', 'startupProbe'), or {}."""
-        probe = self.container.get(kind)
-        return probe if isinstance(probe, dict) else {}
-
-    def host_path_mounts(self):
-        """{mountPath: hostPath} for every volumeMount backed by a hostPath volume."""
-        volumes = {}
-        for volume in self.spec.get('volumes') or []:
-            if isinstance(volume, dict) and isinstance(volume.get('hostPath'), dict):
-                volumes[volume.get('name')] = volume['hostPath'].get('path')
-        mounts = {}
-        for mount in self.container.get('volumeMounts') or []:
-            if isinstance(mount, dict) and mount.get('name') in volumes:
-                mounts[mount.get('mountPath')] = volumes[mount['name']]
-        return mounts
 
 
 class KubeadmNode:
@@ -202,24 +193,48 @@ class KubeadmNode:
             raise ManifestError('%s has no --advertise-client-urls' % pod.path)
         return urls
 
-    def identity(self):
-        """Who this node is, from its own manifests: node name and advertise addresses.
+    def identity(self, also_in=()):
+        """Who this node is, as its own manifests say; the first of the manifests directory and the
+        directories in `also_in` (the stash, where the manifests are while the pods are stopped)
+        that holds a component's manifest is read.
 
-        Returns a dict with `node_name` (etcd's --name, which kubeadm sets to the node name),
-        `advertise_address` (kube-apiserver's --advertise-address), and `etcd_addresses`
-        (hosts of etcd's advertised client and peer URLs). Missing manifests leave keys None/empty.
+        Returns `node_name` (etcd's --name, which kubeadm sets to the node name), `addresses`
+        (kube-apiserver's --advertise-address, then the hosts of etcd's advertised client and peer
+        URLs), `peers` (the other members of etcd's --initial-cluster, {name, addresses}),
+        `service_cidr` (--service-cluster-ip-range), `dns_domain` (from --service-account-issuer)
+        and `manifests` (the files read). Unknown facts are None or empty. Raises ManifestError
+        when a manifest exists but cannot be read.
         """
-        identity = {'node_name': None, 'advertise_address': None, 'etcd_addresses': []}
-        if os.path.exists(self.manifest_path('etcd')):
-            etcd = self.read_manifest('etcd')
+        directories = [self.manifests_dir] + list(also_in)
+        found = {}
+        for component in ('etcd', 'kube-apiserver'):
+            for directory in directories:
+                path = os.path.join(directory, component + '.yaml')
+                if os.path.exists(path):
+                    found[component] = self.read_manifest(component, path)
+                    break
+        identity = {'node_name': None, 'addresses': [], 'peers': [], 'service_cidr': None, 'dns_domain': None,
+                    'manifests': []}
+        etcd = found.get('etcd')
+        if etcd is not None:
+            identity['manifests'].append(etcd.path)
             identity['node_name'] = etcd.flag('name')
-            hosts = []
             for flag in ('advertise-client-urls', 'initial-advertise-peer-urls'):
                 for url in split_urls(etcd.flag(flag)):
                     host = url_host(url)
-                    if host and host not in hosts:
-                        hosts.append(host)
-            identity['etcd_addresses'] = hosts
-        if os.path.exists(self.manifest_path('kube-apiserver')):
-            identity['advertise_address'] = self.read_manifest('kube-apiserver').flag('advertise-address')
+                    if host and host not in identity['addresses']:
+                        identity['addresses'].append(host)
+            for member in split_urls(etcd.flag('initial-cluster')):
+                name, _sep, url = member.partition('=')
+                if name and name != identity['node_name']:
+                    identity['peers'].append({'name': name, 'addresses': [url_host(url)] if url_host(url) else []})
+        apiserver = found.get('kube-apiserver')
+        if apiserver is not None:
+            identity['manifests'].append(apiserver.path)
+            address = apiserver.flag('advertise-address')
+            if address:
+                identity['addresses'] = [address] + [item for item in identity['addresses'] if item != address]
+            identity['service_cidr'] = apiserver.flag('service-cluster-ip-range')
+            issuer = _ISSUER_DOMAIN_RE.match(apiserver.flag('service-account-issuer') or '')
+            identity['dns_domain'] = issuer.group(1) if issuer else None
         return identity

@@ -16,7 +16,6 @@ __metaclass__ = type
 
 import datetime
 import os
-import re
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.load import (
     CertFileError,
@@ -48,8 +47,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,
     ManifestError,
-    split_urls,
-    url_host,
 )
 
 DEFAULT_MIN_DAYS_VALID = 30
@@ -91,8 +88,6 @@ REGENERATE_HINT = {
     'etcd-peer': 'kubeadm init phase certs etcd-peer',
 }
 
-_ISSUER_DOMAIN_RE = re.compile(r'^https://kubernetes\.default\.svc\.(.+?)\.?$')
-
 
 class IdentityError(ValueError):
     """This node's name or addresses are unknown or unusable: the SAN check cannot run."""
@@ -102,69 +97,38 @@ def utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _manifest(nodes, component):
-    """The component's manifest from the first of `nodes` (manifests dir, then stash) that has it."""
-    for node in nodes:
-        if os.path.exists(node.manifest_path(component)):
-            return node.read_manifest(component)
-    return None
-
-
 def node_identity(kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None, node_name=None, advertise_addresses=None,
                   service_cidr=None, dns_domain=None, other_nodes=None):
     """Who this node is and what its certificates must name.
 
     Given values win; the rest comes from the node's own static pod manifests (in the manifests
-    directory, or in the stash directory when the pods are stopped): node name = etcd's --name;
-    addresses = kube-apiserver's --advertise-address and the hosts of etcd's advertised URLs;
-    service CIDR = --service-cluster-ip-range; DNS domain from --service-account-issuer;
-    other nodes = the other members of etcd's --initial-cluster, added to those given.
+    directory, or in the stash directory when the pods are stopped), read by KubeadmNode.identity;
+    the other members of etcd's --initial-cluster are added to the other nodes given.
     """
     node = KubeadmNode(kubernetes_dir, manifests_dir)
-    nodes = [node]
-    if not manifests_dir:
-        nodes.append(KubeadmNode(kubernetes_dir, node.default_stash_dir))
-    sources = []
+    stash = [] if manifests_dir else [node.default_stash_dir]
+    searched = ' or '.join([node.manifests_dir] + stash)
     try:
-        etcd = _manifest(nodes, 'etcd')
-        apiserver = _manifest(nodes, 'kube-apiserver')
+        found = node.identity(also_in=stash)
     except ManifestError as exc:
         raise IdentityError('cannot read this node\'s identity from its manifests: %s; give node_name and '
                             'advertise_addresses' % exc)
-    found_name, found_addresses, others = None, [], []
-    if etcd is not None:
-        sources.append(etcd.path)
-        found_name = etcd.flag('name')
-        for flag in ('advertise-client-urls', 'initial-advertise-peer-urls'):
-            for url in split_urls(etcd.flag(flag)):
-                host = url_host(url)
-                if host and host not in found_addresses:
-                    found_addresses.append(host)
-        for member in split_urls(etcd.flag('initial-cluster')):
-            name, _sep, url = member.partition('=')
-            if name and name != found_name:
-                others.append({'name': name, 'addresses': [url_host(url)] if url_host(url) else []})
-    if apiserver is not None:
-        sources.append(apiserver.path)
-        address = apiserver.flag('advertise-address')
-        if address:
-            found_addresses.insert(0, address)
-        service_cidr = service_cidr or apiserver.flag('service-cluster-ip-range')
-        issuer = _ISSUER_DOMAIN_RE.match(apiserver.flag('service-account-issuer') or '')
-        dns_domain = dns_domain or (issuer.group(1) if issuer else None)
+    found_name, found_addresses, others = found['node_name'], found['addresses'], found['peers']
+    sources = found['manifests']
+    service_cidr = service_cidr or found['service_cidr']
+    dns_domain = dns_domain or found['dns_domain']
 
     name = node_name or found_name
     if not name:
         raise IdentityError('cannot tell this node\'s name: no etcd manifest with --name in %s; give node_name'
-                            % ' or '.join(item.manifests_dir for item in nodes))
+                            % searched)
     try:
         addresses = check_addresses(advertise_addresses or found_addresses)
     except SanRuleError as exc:
         raise IdentityError(str(exc))
     if not addresses:
         raise IdentityError('cannot tell this node\'s advertise address: no kube-apiserver --advertise-address or '
-                            'etcd URLs in %s; give advertise_addresses'
-                            % ' or '.join(item.manifests_dir for item in nodes))
+                            'etcd URLs in %s; give advertise_addresses' % searched)
     merged_others = []
     for other in list(other_nodes or []) + others:
         other_name = other.get('name')

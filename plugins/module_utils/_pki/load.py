@@ -216,26 +216,6 @@ def _verify_signature(public_key, cert):
         public_key.verify(cert.signature, cert.tbs_certificate_bytes)
 
 
-def node_path(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR, relative_to=None):
-    """Map a path written in a kubeconfig onto the node.
-
-    /etc/kubernetes/... follows `kubernetes_dir`; other absolute paths (kubelet.conf's
-    /var/lib/kubelet/pki/...) follow the node root when `kubernetes_dir` is <root>/etc/kubernetes;
-    relative paths are relative to the kubeconfig's directory, as kubectl reads them.
-    """
-    if not os.path.isabs(path):
-        return os.path.normpath(os.path.join(relative_to or '.', path))
-    mapped = reroot(path, kubernetes_dir)
-    if mapped != path:
-        return mapped
-    kubernetes_dir = os.path.normpath(kubernetes_dir or DEFAULT_KUBERNETES_DIR)
-    suffix = os.sep + os.path.join('etc', 'kubernetes')
-    if kubernetes_dir != DEFAULT_KUBERNETES_DIR and kubernetes_dir.endswith(suffix):
-        root = kubernetes_dir[:-len(suffix)]
-        return os.path.join(root, path.lstrip(os.sep))
-    return path
-
-
 def kubeconfig_credentials(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
     """The client certificate and key a kubeconfig authenticates with.
 
@@ -270,7 +250,7 @@ def kubeconfig_credentials(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
                 raise CertFileError('has %s that is not base64' % data_key)
             result[what + '_source'] = 'embedded'
         elif user.get(file_key):
-            source = node_path(user[file_key], kubernetes_dir, relative_to=directory)
+            source = reroot(user[file_key], kubernetes_dir, relative_to=directory)
             try:
                 result[what + '_data'] = read_bytes(source)
             except CertFileError as exc:

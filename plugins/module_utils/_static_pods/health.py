@@ -11,11 +11,12 @@ component's own static pod manifest (its flags), the way the kubelet's probes wo
 - Stopped: every one of the component's ports refuses TCP connections (a connect that hangs
   means something still holds the port, so it does not count as stopped).
 - Started:
-  * etcd: `GET /health` on its first advertised client URL answers `{"health": "true"}`
-    (etcd serves that only when it has a leader, i.e. is part of a cluster with quorum), and
-    the member list, read through that same member, lists it under its `--name`. Client cert,
-    key and CA are the ones in etcd's flags (`--cert-file`, `--key-file`, `--trusted-ca-file`),
-    as the runbook's etcdctl calls use them.
+  * etcd: the same meaning of "healthy" as etcd_member_info, through the same gateway client
+    (`_etcd/client.EtcdClient`): a linearizable read through its first advertised client URL
+    succeeds (only a member of a cluster with quorum can serve one), and the member list, read
+    through that same member, lists it under its `--name` as a voting member. Client cert, key
+    and CA are the ones in etcd's flags (`--cert-file`, `--key-file`, `--trusted-ca-file`), as
+    the runbook's etcdctl calls use them; TLS is verified.
   * kube-apiserver: `GET /readyz` on `--bind-address` (when not a wildcard, else
     `--advertise-address`):`--secure-port` answers 200, verified against the cluster CA
     (`pki/ca.crt`).
@@ -33,7 +34,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
-import json
 import os
 import socket
 import time
@@ -41,6 +41,11 @@ import time
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
+    EtcdClient,
+    validate_endpoint,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     split_urls,
     url_host,
@@ -146,12 +151,10 @@ class HealthProbe:
         self.validate_certs = True
         if component == 'etcd':
             urls = split_urls(pod.flag('advertise-client-urls'))
-            self.base_url = (urls[0] if urls else 'http://127.0.0.1:2379').rstrip('/')
-            self.url = self.base_url + '/health'
-            if self.base_url.startswith('https://'):
-                self.ca_path = node.path(pod.flag('trusted-ca-file') or '/etc/kubernetes/pki/etcd/ca.crt')
-                self.client_cert = node.path(pod.flag('cert-file') or '/etc/kubernetes/pki/etcd/server.crt')
-                self.client_key = node.path(pod.flag('key-file') or '/etc/kubernetes/pki/etcd/server.key')
+            self.url = (urls[0] if urls else 'https://127.0.0.1:2379').rstrip('/')
+            self.ca_path = node.path(pod.flag('trusted-ca-file') or '/etc/kubernetes/pki/etcd/ca.crt')
+            self.client_cert = node.path(pod.flag('cert-file') or '/etc/kubernetes/pki/etcd/server.crt')
+            self.client_key = node.path(pod.flag('key-file') or '/etc/kubernetes/pki/etcd/server.key')
         elif component == 'kube-apiserver':
             # A specific --bind-address is the only address listening; 0.0.0.0 (kubeadm's) serves
             # the advertise address too, which is what the kubelet's probes use.
@@ -168,46 +171,34 @@ class HealthProbe:
                 # kubeadm default: an in-memory self-signed certificate; see the module docstring.
                 self.validate_certs = False
 
-    def _get(self, url, data=None, timeout=PROBE_TIMEOUT):
-        response = open_url(url, data=data, method='POST' if data is not None else 'GET',
-                            headers={'Content-Type': 'application/json'} if data is not None else None,
-                            validate_certs=self.validate_certs, ca_path=self.ca_path,
-                            client_cert=self.client_cert, client_key=self.client_key,
-                            use_proxy=False, timeout=timeout, follow_redirects='none')
-        return response.getcode(), response.read()
-
     def check(self, timeout=PROBE_TIMEOUT):
         """(healthy, detail) — never raises for network errors."""
+        if self.component == 'etcd':
+            return self._check_etcd(timeout)
         try:
-            status, body = self._get(self.url, timeout=timeout)
+            response = open_url(self.url, method='GET', validate_certs=self.validate_certs, ca_path=self.ca_path,
+                                use_proxy=False, timeout=timeout, follow_redirects='none')
+            status = response.getcode()
         except HTTPError as exc:
             return False, '%s answered HTTP %s' % (self.url, exc.code)
         except (URLError, socket.error, OSError, ValueError) as exc:
             return False, '%s: %s' % (self.url, getattr(exc, 'reason', None) or exc)
         if status != 200:
             return False, '%s answered HTTP %s' % (self.url, status)
-        if self.component != 'etcd':
-            return True, '%s answered 200' % self.url
-        return self._check_etcd(body, timeout)
+        return True, '%s answered 200' % self.url
 
-    def _check_etcd(self, body, timeout):
+    def _check_etcd(self, timeout):
+        """Healthy as etcd_member_info means it (a linearizable read), and a voting member under its --name."""
         try:
-            health = json.loads(body.decode('utf-8'))
-        except (ValueError, UnicodeDecodeError):
-            return False, '%s answered something that is not JSON' % self.url
-        if str(health.get('health')).lower() != 'true':
-            return False, '%s: not healthy (%s)' % (self.url, health.get('reason') or health)
-        member_url = self.base_url + '/v3/cluster/member/list'
-        try:
-            status, body = self._get(member_url, data='{}', timeout=timeout)
-            members = json.loads(body.decode('utf-8')).get('members') or []
-        except HTTPError as exc:
-            return False, '%s answered HTTP %s' % (member_url, exc.code)
-        except (URLError, socket.error, OSError, ValueError, UnicodeDecodeError) as exc:
-            return False, '%s: %s' % (member_url, getattr(exc, 'reason', None) or exc)
+            endpoint = validate_endpoint(self.url)
+            client = EtcdClient(self.ca_path, self.client_cert, self.client_key, timeout=timeout)
+            client.health_probe(endpoint)
+            members = client.member_list(endpoint)['members']
+        except EtcdError as exc:
+            return False, str(exc)
         name = self.pod.flag('name')
         for member in members:
-            if member.get('name') == name and not member.get('isLearner'):
+            if member['name'] == name and not member['is_learner']:
                 return True, 'healthy, voting member %s of the cluster' % name
         return False, 'healthy but %s is not (yet) a voting member in the member list' % name
 

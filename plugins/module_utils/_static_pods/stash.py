@@ -17,6 +17,16 @@ interrupted after the copy), which the next run resolves by removing the stray c
 A plan is computed first for every requested component (reading, never writing), then
 applied; check mode and diff mode report the same plan without applying it. Any problem
 found while planning fails the whole run before anything is touched.
+
+Trust: the kubelet runs as root whatever lies in the manifests directory, so a stash directory
+(or a manifest in it, or one about to go there) that another user owns or that group or others
+may write is refused, for stopping and for starting alike (_node/files.trust_problems).
+
+Strays: the kubelet runs every file of the manifests directory that is not a dotfile, whatever
+its name. A copy such as `etcd.yaml.bak` defines the same pod as `etcd.yaml`: stopping etcd by
+moving `etcd.yaml` away leaves the copy running (etcd comes back from it). Such strays are
+reported, and stashed (never deleted, never restored) under `<stash>/strays/` together with
+their component when it stops.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +40,9 @@ import stat
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
     fsync_dir,
+    os_error_text,
     sha256_file,
+    trust_problems,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -45,6 +57,7 @@ STARTED = 'started'
 STOPPED = 'stopped'
 STATES = (STARTED, STOPPED)
 RECORD_NAME = 'stash-record.json'
+STRAYS_DIR_NAME = 'strays'
 STASH_DIR_MODE = 0o700
 RECORD_MODE = 0o600
 # Temporary files are dotfiles: the kubelet ignores them in the manifests directory.
@@ -60,6 +73,16 @@ ACTION_REMOVE_STRAY_STASH = 'remove-stray-stash'
 
 class StashError(Exception):
     """Planning or applying a move failed; the message says what, where and what to do."""
+
+
+def untrusted(what, path):
+    """StashError message parts when `path` must not be trusted, else None."""
+    problems = trust_problems(path)
+    if not problems:
+        return None
+    return ('%s cannot be trusted: %s. The kubelet runs as root whatever is restored from there; nothing was '
+            'changed. Make it owned by the user this runs as (root) and not writable by group or others '
+            '(chown root; chmod go-w), after checking its content.' % (what, '; '.join(problems)))
 
 
 def resolve_components(names):
@@ -122,6 +145,24 @@ class ComponentPlan:
         }
 
 
+class StrayPlan:
+    """A stray copy of a component's manifest and what becomes of it."""
+
+    def __init__(self, component, path):
+        self.component = component
+        self.path = path
+        self.action = ACTION_NONE
+        self.stash_path = None
+
+    @property
+    def changed(self):
+        return self.action != ACTION_NONE
+
+    def as_dict(self):
+        return {'path': self.path, 'component': self.component, 'action': self.action,
+                'stash_path': self.stash_path}
+
+
 class ManifestStash:
     """The manifests directory and the stash directory of one node."""
 
@@ -130,6 +171,7 @@ class ManifestStash:
         self.manifests_dir = self.node.manifests_dir
         self.stash_dir = stash_dir or self.node.default_stash_dir
         self.record_path = os.path.join(self.stash_dir, RECORD_NAME)
+        self.strays_dir = os.path.join(self.stash_dir, STRAYS_DIR_NAME)
 
     def stash_path(self, component):
         return os.path.join(self.stash_dir, component + '.yaml')
@@ -146,6 +188,12 @@ class ManifestStash:
         if os.path.lexists(self.stash_dir) and not os.path.isdir(self.stash_dir):
             raise StashError('stash path %s exists and is not a directory: move it away or choose another stash_dir'
                              % self.stash_dir)
+        for directory, what in ((self.stash_dir, 'stash directory %s' % self.stash_dir),
+                                (self.strays_dir, 'stray stash directory %s' % self.strays_dir)):
+            if os.path.isdir(directory):
+                message = untrusted(what, directory)
+                if message:
+                    raise StashError(message)
         if not os.path.isdir(self.stash_dir) and wanted == STOPPED:
             parent = os.path.dirname(os.path.abspath(self.stash_dir))
             if not os.path.isdir(parent):
@@ -167,6 +215,9 @@ class ManifestStash:
                 if not os.path.isfile(path):
                     raise StashError('cannot read %s manifest %s: not a regular file. Nothing was changed.'
                                      % (component, path))
+                message = untrusted('%s manifest %s' % (component, path), path)
+                if message:
+                    raise StashError(message)
                 try:
                     checksums[path] = sha256_file(path)
                 except (IOError, OSError) as exc:
@@ -191,6 +242,53 @@ class ManifestStash:
         plan.pod = self._read(component, plan.manifest_path if in_manifests else plan.stash_path)
         return plan
 
+    def find_strays(self):
+        """Files of the manifests directory, other than `<component>.yaml`, that the kubelet would run and
+        that define a control-plane pod already defined by another file (the component's own manifest,
+        in the manifests directory or stashed, or another such copy). Read-only; [] when there is none."""
+        try:
+            names = sorted(os.listdir(self.manifests_dir))
+        except OSError:
+            return []
+        canonical = set(component + '.yaml' for component in COMPONENTS)
+        copies = {}
+        for name in names:
+            path = os.path.join(self.manifests_dir, name)
+            if name.startswith('.') or name in canonical or not os.path.isfile(path):
+                continue
+            try:
+                component = StaticPod.from_file(path).component
+            except ManifestError:
+                continue  # not a pod the kubelet could run either
+            if component in COMPONENTS:
+                copies.setdefault(component, []).append(path)
+        strays = []
+        for component in COMPONENTS:
+            paths = copies.get(component, [])
+            own = (os.path.lexists(self.node.manifest_path(component))
+                   or os.path.lexists(self.stash_path(component)))
+            if paths and (own or len(paths) > 1):
+                strays.extend(StrayPlan(component, path) for path in paths)
+        return strays
+
+    def plan_strays(self, components, wanted):
+        """Every stray, with the ones of `components` to be stashed when stopping."""
+        strays = self.find_strays()
+        taken = set()
+        for stray in strays:
+            if wanted == STOPPED and stray.component in components:
+                stray.action = ACTION_STASH
+                stray.stash_path = self._free_stray_path(os.path.basename(stray.path), taken)
+                taken.add(stray.stash_path)
+        return strays
+
+    def _free_stray_path(self, name, taken):
+        candidate, counter = os.path.join(self.strays_dir, name), 0
+        while os.path.lexists(candidate) or candidate in taken:
+            counter += 1
+            candidate = os.path.join(self.strays_dir, '%s.%d' % (name, counter))
+        return candidate
+
     def _read(self, component, path):
         try:
             pod = StaticPod.from_file(path)
@@ -209,16 +307,25 @@ class ManifestStash:
 
     # ------------------------------------------------------------------ applying
 
-    def ensure_stash_dir(self):
+    def ensure_stash_dir(self, directory=None):
+        directory = directory or self.stash_dir
         try:
-            os.mkdir(self.stash_dir, STASH_DIR_MODE)
+            os.mkdir(directory, STASH_DIR_MODE)
         except OSError as exc:
             if exc.errno != errno.EEXIST:
-                raise StashError('cannot create stash directory %s: %s' % (self.stash_dir, exc.strerror))
+                raise StashError('cannot create stash directory %s: %s' % (directory, exc.strerror))
         else:
-            fsync_dir(os.path.dirname(os.path.abspath(self.stash_dir)))
-        if stat.S_IMODE(os.stat(self.stash_dir).st_mode) != STASH_DIR_MODE:
-            os.chmod(self.stash_dir, STASH_DIR_MODE)
+            fsync_dir(os.path.dirname(os.path.abspath(directory)))
+        if stat.S_IMODE(os.stat(directory).st_mode) != STASH_DIR_MODE:
+            os.chmod(directory, STASH_DIR_MODE)
+
+    def apply_stray(self, stray):
+        """Move a stray copy out of the manifests directory into <stash>/strays/ (never deleted)."""
+        if stray.action != ACTION_STASH:
+            return
+        self.ensure_stash_dir()
+        self.ensure_stash_dir(self.strays_dir)
+        self._move(stray.path, stray.stash_path)
 
     def apply_component(self, plan, reason=None):
         """Carry out one component's plan. Each step leaves the manifest in at least one place."""
@@ -266,6 +373,19 @@ class ManifestStash:
         directory = os.path.dirname(destination)
         tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(destination))
         info = os.stat(source)
+        try:
+            self._copy_to(source, tmp, info)
+        except (IOError, OSError) as exc:
+            _remove_quietly(tmp)
+            raise StashError('cannot copy %s to %s: %s; the manifest stays at %s'
+                             % (source, destination, os_error_text(exc), source))
+        os.rename(tmp, destination)
+        fsync_dir(directory)
+        os.unlink(source)
+        fsync_dir(os.path.dirname(source))
+
+    @staticmethod
+    def _copy_to(source, tmp, info):
         if os.path.lexists(tmp):
             os.unlink(tmp)
         with open(source, 'rb') as reader:
@@ -281,10 +401,6 @@ class ManifestStash:
                 os.fchmod(writer.fileno(), stat.S_IMODE(info.st_mode))
                 os.fsync(writer.fileno())
         os.utime(tmp, (info.st_atime, info.st_mtime))
-        os.rename(tmp, destination)
-        fsync_dir(directory)
-        os.unlink(source)
-        fsync_dir(os.path.dirname(source))
 
     # ------------------------------------------------------------------ the record
 
@@ -314,19 +430,32 @@ class ManifestStash:
             }
         text = json.dumps({'components': record}, indent=2, sort_keys=True) + '\n'
         tmp = os.path.join(self.stash_dir, TMP_PREFIX + RECORD_NAME)
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, RECORD_MODE)
-        with os.fdopen(fd, 'w') as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, self.record_path)
-        fsync_dir(self.stash_dir)
+        try:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, RECORD_MODE)
+            with os.fdopen(fd, 'w') as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.rename(tmp, self.record_path)
+            fsync_dir(self.stash_dir)
+        except (IOError, OSError) as exc:
+            _remove_quietly(tmp)
+            raise StashError('cannot write the stash record %s: %s' % (self.record_path, os_error_text(exc)))
 
 
-def describe_locations(plans, after):
-    """Diff text: one line per component naming the file(s) holding its manifest."""
+def _remove_quietly(path):
+    """Remove a temporary file of ours after a failure; the failure being reported matters more."""
+    try:
+        if os.path.lexists(path):
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def describe_locations(plans, after, strays=()):
+    """Diff text: one line per component naming the file(s) holding its manifest, one per stray copy."""
     lines = []
     for plan in plans:
         if after:
@@ -337,4 +466,7 @@ def describe_locations(plans, after):
             paths = [plan.manifest_path if plan.state_before == STARTED else plan.stash_path]
         state = plan.wanted if after else plan.state_before
         lines.append('%s: %s (%s) sha256 %s' % (plan.component, state, ', '.join(paths), plan.sha256))
+    for stray in strays:
+        lines.append('%s: stray copy %s' % (stray.component, stray.stash_path if after and stray.changed
+                                            else stray.path))
     return '\n'.join(lines) + '\n'

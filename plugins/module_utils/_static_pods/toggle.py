@@ -12,6 +12,13 @@ stop or start order, waiting for each to really stop or start before the next on
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    WAIT_TIMEOUT,
+    number_problem,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import os_error_text
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
     WaitTimeout,
     wait_started,
@@ -26,35 +33,64 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
 
 
 class ToggleError(Exception):
-    """The toggle failed; `results` holds what was done up to the failure."""
+    """The toggle failed; `results` holds what was done up to the failure, `strays` the strays seen."""
 
-    def __init__(self, message, results=None):
+    def __init__(self, message, results=None, strays=None, changed=False):
         super(ToggleError, self).__init__(message)
         self.results = results or []
+        self.strays = strays or []
+        self.changed = changed
+
+
+def _names(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else '%s and %s' % (', '.join(items[:-1]), items[-1])
+
+
+def already_done(entries, state):
+    """What this run already changed, for a failure message: the operator must know what is down."""
+    done = [entry['name'] for entry in entries if entry.get('applied')]
+    if not done:
+        return 'Nothing was changed by this run.'
+    verb = 'stopped' if state == STOPPED else 'started'
+    return ('%s %s already %s by this run (%s); rerun once the cause is fixed, or bring %s back with '
+            'state=%s.' % (_names(done), 'was' if len(done) == 1 else 'were', verb,
+                           'manifests in the stash directory' if state == STOPPED else 'manifests back in place',
+                           'it' if len(done) == 1 else 'them', 'started' if state == STOPPED else 'stopped'))
 
 
 def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False):
-    """Bring the named components to `state`. Returns the module result (without `failed`)."""
+    """Bring the named components to `state`. Returns the module result (without `failed`).
+
+    `strays` in the result lists every stray copy of a control-plane manifest in the manifests
+    directory ({path, component, action, stash_path}); stopping a component stashes its strays too.
+    """
+    problem = number_problem('wait_timeout', wait_timeout, WAIT_TIMEOUT)
+    if problem:
+        raise ToggleError(problem + '. Nothing was changed.')
     stash = ManifestStash(kubernetes_dir, manifests_dir, stash_dir)
     try:
         plans = stash.plan(names, state)
+        strays = stash.plan_strays([plan.component for plan in plans], state)
     except StashError as exc:
-        raise ToggleError(str(exc))
+        # the strays are still worth knowing (the quorum guard reads them from a check-mode call)
+        raise ToggleError(str(exc), strays=[stray.as_dict() for stray in stash.find_strays()])
     result = {
-        'changed': any(plan.changed for plan in plans),
+        'changed': any(plan.changed for plan in plans) or any(stray.changed for stray in strays),
         'state': state,
         'manifests_dir': stash.manifests_dir,
         'stash_dir': stash.stash_dir,
         'record_path': stash.record_path,
         'components': [],
+        'strays': [stray.as_dict() for stray in strays],
     }
     if diff:
         result['diff'] = {
             'before_header': 'manifest locations',
             'after_header': 'manifest locations',
-            'before': describe_locations(plans, after=False),
-            'after': describe_locations(plans, after=True),
+            'before': describe_locations(plans, after=False, strays=strays),
+            'after': describe_locations(plans, after=True, strays=strays),
         }
     for plan in plans:
         entry = plan.as_dict()
@@ -63,9 +99,17 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
         if check_mode:
             continue
         try:
+            for stray in strays:
+                if stray.component == plan.component:
+                    stash.apply_stray(stray)
             stash.apply_component(plan, reason=reason)
         except (StashError, OSError) as exc:
-            raise ToggleError('%s: %s' % (plan.component, exc), result['components'])
+            detail = str(exc) if isinstance(exc, StashError) else os_error_text(exc)
+            verb = 'stop' if state == STOPPED else 'start'
+            message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
+            raise ToggleError(message,
+                              _public(result['components']), result['strays'], _changed_so_far(result, strays))
+        entry['applied'] = plan.changed
         if wait:
             try:
                 if state == STOPPED:
@@ -74,5 +118,16 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                     entry['waited'] = round(wait_started(plan.component, plan.pod, stash.node, wait_timeout), 3)
             except WaitTimeout as exc:
                 raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
-                                  'or raise wait_timeout.' % (exc, plan.kept_path), result['components'])
+                                  'or raise wait_timeout.' % (exc, plan.kept_path),
+                                  _public(result['components']), result['strays'], _changed_so_far(result, strays))
+    result['components'] = _public(result['components'])
     return result
+
+
+def _changed_so_far(result, strays):
+    return (any(entry.get('applied') for entry in result['components'])
+            or any(stray.changed and not os.path.lexists(stray.path) for stray in strays))
+
+
+def _public(entries):
+    return [dict((key, value) for key, value in entry.items() if key != 'applied') for entry in entries]

@@ -61,10 +61,6 @@ def test_static_pod_reads_kubeadm_etcd_manifest():
     assert pod.command[0] == 'etcd'
     assert pod.flag('name') == 'k-kube-lab-01'
     assert pod.flag('advertise-client-urls') == 'https://10.101.11.240:2379'
-    assert pod.grace_period == 30
-    assert pod.host_path_mounts() == {'/var/lib/etcd': '/var/lib/etcd',
-                                      '/etc/kubernetes/pki/etcd': '/etc/kubernetes/pki/etcd'}
-    assert pod.probe('startupProbe')['httpGet']['port'] == 2381
 
 
 @pytest.mark.parametrize('text,message', [
@@ -89,9 +85,19 @@ def test_parse_flags_last_wins_and_switches():
     ('/etc/kubernetes/pki/ca.crt', '/etc/kubernetes', '/etc/kubernetes/pki/ca.crt'),
     ('/etc/kubernetesX/ca.crt', '/lab', '/etc/kubernetesX/ca.crt'),
     ('/var/lib/etcd', '/lab', '/var/lib/etcd'),
+    # a root that mirrors the filesystem (the lab's <node>/etc/kubernetes) takes the other paths along
+    ('/var/lib/kubelet/pki/c.pem', '/lab/n1/etc/kubernetes', '/lab/n1/var/lib/kubelet/pki/c.pem'),
+    ('/var/lib/kubelet/pki/c.pem', '/etc/kubernetes', '/var/lib/kubelet/pki/c.pem'),
+    ('/var/lib/kubelet/pki/c.pem', '/srv/kube', '/var/lib/kubelet/pki/c.pem'),
+    ('pki/c.pem', '/srv/kube', 'pki/c.pem'),
 ])
 def test_reroot(path, root, expected):
     assert reroot(path, root) == expected
+
+
+def test_reroot_relative_to_a_kubeconfig_directory():
+    assert reroot('pki/c.pem', '/srv/kube', relative_to='/srv/kube') == '/srv/kube/pki/c.pem'
+    assert reroot('../c.pem', '/etc/kubernetes', relative_to='/etc/kubernetes/x') == '/etc/kubernetes/c.pem'
 
 
 def test_node_identity_from_manifests(tmp_path):
@@ -100,8 +106,16 @@ def test_node_identity_from_manifests(tmp_path):
     for name in ('etcd.yaml', 'kube-apiserver.yaml'):
         (manifests / name).write_text(open(os.path.join(REFERENCE, name)).read())
     node = KubeadmNode(str(tmp_path))
-    assert node.identity() == {'node_name': 'k-kube-lab-01', 'advertise_address': '10.101.11.240',
-                               'etcd_addresses': ['10.101.11.240']}
     assert node.etcd_client_urls() == ['https://10.101.11.240:2379']
     with pytest.raises(ManifestError, match='kube-scheduler.yaml not found'):
         node.read_manifest('kube-scheduler')
+    identity = node.identity()
+    assert (identity['node_name'], identity['addresses']) == ('k-kube-lab-01', ['10.101.11.240'])
+    assert identity['manifests'] == [str(manifests / 'etcd.yaml'), str(manifests / 'kube-apiserver.yaml')]
+    assert identity['service_cidr'] and identity['dns_domain'] == 'cluster.local'
+    # the pods stopped: the manifests are read from the stash
+    stash = tmp_path / 'manifests-stash'
+    os.rename(str(manifests), str(stash))
+    manifests.mkdir()
+    assert node.identity()['node_name'] is None
+    assert node.identity(also_in=[str(stash)])['manifests'][0] == str(stash / 'etcd.yaml')

@@ -10,7 +10,6 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki import dep as _cert_dep
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.load import node_path
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules import (
     SanRuleError,
     compare_sans,
@@ -467,14 +466,6 @@ NOW = datetime.datetime(2025, 3, 10, 12, 0, 0, tzinfo=datetime.timezone.utc)
 def test_days_left_and_residual_time_round_like_kubeadm(delta, days, text):
     assert days_left(NOW + delta, NOW) == days
     assert residual_time(NOW + delta, NOW) == text
-
-
-def test_node_path_reroots_kubeconfig_paths():
-    assert node_path('/etc/kubernetes/pki/x.pem', '/lab/n1/etc/kubernetes') == '/lab/n1/etc/kubernetes/pki/x.pem'
-    assert node_path('/var/lib/kubelet/pki/c.pem', '/lab/n1/etc/kubernetes') == '/lab/n1/var/lib/kubelet/pki/c.pem'
-    assert node_path('/var/lib/kubelet/pki/c.pem', '/etc/kubernetes') == '/var/lib/kubelet/pki/c.pem'
-    assert node_path('/var/lib/kubelet/pki/c.pem', '/srv/kube') == '/var/lib/kubelet/pki/c.pem'
-    assert node_path('pki/c.pem', '/srv/kube', relative_to='/srv/kube') == '/srv/kube/pki/c.pem'
 
 
 # --- the dependency check ------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_listening_addresses_from_kubeadm_manifests(component, expected):
 def test_probes_from_kubeadm_manifests_keep_tls_verified():
     node = KubeadmNode('/srv/node1/etc/kubernetes')
     etcd = HealthProbe('etcd', reference('etcd'), node)
-    assert etcd.url == 'https://10.101.11.240:2379/health'
+    assert etcd.url == 'https://10.101.11.240:2379'
     assert (etcd.ca_path, etcd.client_cert, etcd.client_key) == (
         '/srv/node1/etc/kubernetes/pki/etcd/ca.crt', '/srv/node1/etc/kubernetes/pki/etcd/server.crt',
         '/srv/node1/etc/kubernetes/pki/etcd/server.key')
@@ -132,3 +132,26 @@ def test_wait_started_times_out_when_nothing_listens():
     probe_socket.close()
     with pytest.raises(WaitTimeout, match=r'127\.0\.0\.1:%d' % port):
         wait_started('kube-scheduler', scheduler_pod(port), KubeadmNode('/nonexistent'), timeout=1, interval=0.2)
+
+
+def test_etcd_probe_speaks_through_the_gateway_client_and_says_why_not():
+    """One HTTP path to etcd: the probe's failures are the gateway client's classified errors."""
+    probe_socket = socket.socket()
+    probe_socket.bind(('127.0.0.1', 0))
+    port = probe_socket.getsockname()[1]
+    probe_socket.close()
+    cert, key, cleanup = self_signed('127.0.0.1')
+    try:
+        text = ('apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\nspec:\n  containers:\n  - name: etcd\n'
+                '    command:\n    - etcd\n    - --name=n1\n    - --advertise-client-urls=https://127.0.0.1:%d\n'
+                '    - --cert-file=%s\n    - --key-file=%s\n    - --trusted-ca-file=%s\n' % (port, cert, key, cert))
+        probe = HealthProbe('etcd', StaticPod.from_text(text, 'etcd.yaml'), KubeadmNode('/nonexistent'))
+        assert (probe.ca_path, probe.client_cert, probe.client_key) == (cert, cert, key)
+        healthy, detail = probe.check(timeout=1)
+        assert not healthy and 'https://127.0.0.1:%d: connection refused' % port in detail
+        plain = HealthProbe('etcd', StaticPod.from_text(text.replace('https://', 'http://'), 'etcd.yaml'),
+                            KubeadmNode('/nonexistent'))
+        healthy, detail = plain.check(timeout=1)
+        assert not healthy and 'scheme must be https' in detail
+    finally:
+        shutil.rmtree(cleanup, ignore_errors=True)

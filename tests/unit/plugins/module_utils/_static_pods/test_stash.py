@@ -98,15 +98,15 @@ def test_four_way_stop_then_start(node, names):
 def test_modes_owners_and_stash_dir_mode_kept(node):
     path = os.path.join(node, 'manifests', 'kube-scheduler.yaml')
     os.chmod(path, 0o640)
-    os.chown(path, 1234, 5678)
+    os.chown(path, 0, 5678)  # another group is fine; another owner is refused (see below)
     toggle(node, ['kube-scheduler'], 'stopped')
     stash_dir = os.path.join(node, 'manifests-stash')
     assert stat.S_IMODE(os.stat(stash_dir).st_mode) == 0o700
     stashed = os.stat(os.path.join(stash_dir, 'kube-scheduler.yaml'))
-    assert (stat.S_IMODE(stashed.st_mode), stashed.st_uid, stashed.st_gid) == (0o640, 1234, 5678)
+    assert (stat.S_IMODE(stashed.st_mode), stashed.st_uid, stashed.st_gid) == (0o640, 0, 5678)
     toggle(node, ['kube-scheduler'], 'started')
     back = os.stat(path)
-    assert (stat.S_IMODE(back.st_mode), back.st_uid, back.st_gid) == (0o640, 1234, 5678)
+    assert (stat.S_IMODE(back.st_mode), back.st_uid, back.st_gid) == (0o640, 0, 5678)
     assert stat.S_IMODE(os.stat(stash_dir).st_mode) == 0o700
 
 
@@ -249,12 +249,157 @@ def test_cross_filesystem_move_keeps_mode_and_owner(node, monkeypatch):
     TMP_NAME = _stash.TMP_PREFIX
     monkeypatch.setattr(_stash.os, 'rename', rename)
     path = os.path.join(node, 'manifests', 'kube-scheduler.yaml')
-    os.chmod(path, 0o644)
-    os.chown(path, 4321, 8765)
+    os.chmod(path, 0o640)
+    os.chown(path, 0, 8765)
     digest = sha(path)
     result = toggle(node, ['kube-scheduler'], 'stopped')
     stashed = os.path.join(node, 'manifests-stash', 'kube-scheduler.yaml')
     assert result['changed'] is True and not os.path.exists(path)
     info = os.stat(stashed)
-    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, sha(stashed)) == (0o644, 4321, 8765, digest)
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, sha(stashed)) == (0o640, 0, 8765, digest)
     assert not [name for name in os.listdir(os.path.dirname(stashed)) if name.startswith(_stash.TMP_PREFIX)]
+
+
+# ---------------------------------------------------------------- issue 14: trust, strays, full disk
+
+@pytest.mark.parametrize('state', ['stopped', 'started'])
+@pytest.mark.parametrize('mode,owner,words', [
+    (0o777, 0, 'writable by group and others'),
+    (0o770, 0, 'writable by group'),
+    (0o700, 65534, 'owned by uid 65534'),
+])
+def test_untrusted_stash_dir_is_refused_for_stop_and_start(node, state, mode, owner, words):
+    stash_dir = os.path.join(node, 'manifests-stash')
+    if state == 'started':
+        toggle(node, ['kube-scheduler'], 'stopped')
+    else:
+        os.mkdir(stash_dir)
+    os.chmod(stash_dir, mode)
+    os.chown(stash_dir, owner, 0)
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match='stash directory %s cannot be trusted: .*%s' % (stash_dir, words)):
+        toggle(node, ['all'], state)
+    assert snapshot(node) == before
+
+
+def test_untrusted_stashed_manifest_is_never_restored(node):
+    toggle(node, ['kube-scheduler'], 'stopped')
+    stashed = os.path.join(node, 'manifests-stash', 'kube-scheduler.yaml')
+    os.chown(stashed, 65534, 65534)
+    os.chmod(stashed, 0o666)
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match=r'kube-scheduler manifest .*kube-scheduler\.yaml cannot be trusted: .*owned '
+                                          r'by uid 65534.*writable by group and others'):
+        toggle(node, ['kube-scheduler'], 'started')
+    assert snapshot(node) == before
+
+
+def test_symlinked_stash_dir_is_judged_by_its_target(node, tmp_path):
+    target = tmp_path / 'elsewhere'
+    target.mkdir()
+    os.chmod(str(target), 0o777)
+    os.symlink(str(target), os.path.join(node, 'manifests-stash'))
+    with pytest.raises(ToggleError, match='cannot be trusted'):
+        toggle(node, ['etcd'], 'stopped')
+    assert os.listdir(str(target)) == []
+
+
+def _write_copy(node, component, name):
+    source = os.path.join(node, 'manifests', component + '.yaml')
+    copy = os.path.join(node, 'manifests', name)
+    shutil.copy(source, copy)
+    return copy
+
+
+def test_stray_copy_is_reported_in_check_mode_and_when_starting(node):
+    stray = _write_copy(node, 'etcd', 'etcd.yaml.bak')
+    _write_copy(node, 'etcd', '.etcd.yaml.swp')            # a dotfile: the kubelet ignores it
+    with open(os.path.join(node, 'manifests', 'notes.txt'), 'w') as handle:
+        handle.write('not a pod\n')
+    before = snapshot(node)
+    for state in ('started', 'stopped'):
+        result = toggle(node, ['all'], state, check_mode=True)
+        assert [(entry['path'], entry['component']) for entry in result['strays']] == [(stray, 'etcd')]
+    assert toggle(node, ['all'], 'started')['strays'][0]['action'] == 'none'
+    assert snapshot(node) == before
+
+
+def test_stopping_stashes_the_stray_with_its_component_and_never_restores_it(node):
+    stray = _write_copy(node, 'etcd', 'etcd-copy.yaml')
+    digest = sha(stray)
+    assert toggle(node, ['kube-scheduler'], 'stopped')['strays'][0]['action'] == 'none'   # not etcd's stop
+    assert os.path.exists(stray)
+    result = toggle(node, ['etcd'], 'stopped', diff=True)
+    moved = result['strays'][0]
+    assert result['changed'] and moved['action'] == 'stash'
+    assert moved['stash_path'] == os.path.join(node, 'manifests-stash', 'strays', 'etcd-copy.yaml')
+    assert not os.path.exists(stray) and sha(moved['stash_path']) == digest
+    assert stat.S_IMODE(os.stat(os.path.dirname(moved['stash_path'])).st_mode) == 0o700
+    assert 'etcd: stray copy %s' % moved['stash_path'] in result['diff']['after']
+    assert toggle(node, ['etcd'], 'stopped')['changed'] is False
+    started = toggle(node, ['all'], 'started')
+    assert started['strays'] == [] and not os.path.exists(stray)
+    assert sha(moved['stash_path']) == digest                    # kept, never deleted
+
+
+def test_a_stray_while_the_component_is_stopped_is_stashed_by_the_next_stop(node):
+    toggle(node, ['etcd'], 'stopped')
+    stray = _write_copy(node, 'kube-apiserver', 'etcd.yaml.orig')
+    with open(stray) as handle:
+        text = handle.read()
+    with open(stray, 'w') as handle:   # an etcd pod under another name, its own manifest stashed
+        handle.write(text.replace('component: kube-apiserver', 'component: etcd'))
+    result = toggle(node, ['etcd'], 'stopped')
+    assert result['changed'] is True and [s['action'] for s in result['strays']] == ['stash']
+    assert not os.path.exists(stray)
+
+
+def test_a_lone_manifest_under_another_name_is_not_a_stray(node):
+    os.rename(os.path.join(node, 'manifests', 'kube-scheduler.yaml'), os.path.join(node, 'manifests', 'sched.yml'))
+    assert toggle(node, ['etcd'], 'stopped', check_mode=True)['strays'] == []
+    _write_copy(node, 'etcd', 'sched2.yml')
+    os.rename(os.path.join(node, 'manifests', 'sched2.yml'), os.path.join(node, 'manifests', 'other.yml'))
+    assert [s['component'] for s in toggle(node, ['etcd'], 'stopped', check_mode=True)['strays']] == ['etcd']
+
+
+def test_full_disk_names_the_path_and_what_was_already_stopped(node, monkeypatch):
+    real_fsync = os.fsync
+    calls = {'records': 0}
+
+    def fsync(fd):
+        name = os.readlink('/proc/self/fd/%d' % fd)
+        if os.path.basename(name) == _stash.TMP_PREFIX + 'stash-record.json':
+            calls['records'] += 1
+            if calls['records'] == 3:    # the third component's record: the disk is full now
+                raise OSError(28, 'No space left on device', name)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(_stash.os, 'fsync', fsync)
+    with pytest.raises(ToggleError) as failure:
+        toggle(node, ['all'], 'stopped')
+    message = str(failure.value)
+    assert 'cannot stop kube-scheduler' in message
+    assert 'No space left on device' in message and os.path.join(node, 'manifests-stash') in message
+    assert 'kube-apiserver and kube-controller-manager were already stopped' in message
+    assert failure.value.changed is True
+    stash_dir = os.path.join(node, 'manifests-stash')
+    assert not [name for name in os.listdir(stash_dir) if name.startswith(_stash.TMP_PREFIX)]
+    assert os.path.exists(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))  # not moved: nothing lost
+    monkeypatch.undo()
+    assert toggle(node, ['all'], 'stopped')['changed'] is True   # converges once there is space
+
+
+@pytest.mark.parametrize('wait_timeout', [-1, 0, float('nan'), float('inf'), 10 ** 13])
+def test_bad_wait_timeout_changes_nothing(node, wait_timeout):
+    before = snapshot(node)
+    with pytest.raises(ToggleError, match='wait_timeout must be .*Nothing was changed'):
+        toggle(node, ['etcd'], 'stopped', wait=True, wait_timeout=wait_timeout)
+    assert snapshot(node) == before
+
+
+def test_strays_are_reported_even_when_the_plan_fails(node):
+    stray = _write_copy(node, 'etcd', 'etcd.yaml.bak')
+    os.unlink(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))    # no scheduler manifest anywhere
+    with pytest.raises(ToggleError, match='no kube-scheduler manifest') as failure:
+        toggle(node, ['all'], 'started', check_mode=True)
+    assert [entry['path'] for entry in failure.value.strays] == [stray]

@@ -1,0 +1,306 @@
+"""_etcd/cluster.py: the pure parts (leader choice, member list choice, snapshot bookkeeping and the
+snapshot directory rules) and collect_cluster_state/save_snapshot over a fake client."""
+import datetime
+import errno
+import os
+import stat
+
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import cluster as _cluster
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
+    EtcdConnectionError,
+    EtcdTLSVerifyError,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
+    EtcdInputError,
+    SnapshotWriteError,
+    check_member_names,
+    choose_leader_target,
+    collect_cluster_state,
+    config_errors,
+    existing_snapshots,
+    partial_snapshots,
+    public_state,
+    save_snapshot,
+    snapshot_dir_problems,
+    snapshot_file_name,
+    snapshots_to_remove,
+)
+
+
+def status(member_id, leader, term=2, applied=10):
+    return {'member_id': member_id, 'leader': leader, 'raft_term': term, 'raft_index': applied,
+            'raft_applied_index': applied, 'errors': [], 'version': '3.5.1', 'db_size': 1, 'db_size_in_use': 1,
+            'revision': 7, 'cluster_id': 99, 'is_learner': False}
+
+
+def test_pick_member_list_prefers_a_member_that_sees_a_leader_then_the_newest_term():
+    lists = {'a': {'raft_term': 9}, 'b': {'raft_term': 3}, 'c': {'raft_term': 4}}
+    statuses = {'a': {'leader': None, 'raft_term': 9}, 'b': {'leader': 1, 'raft_term': 3},
+                'c': {'leader': 1, 'raft_term': 4}}
+    assert _cluster._pick_member_list(lists, statuses)[0] == 'c'
+    assert _cluster._pick_member_list(lists, {})[0] == 'a'
+
+
+@pytest.mark.parametrize('statuses,expected', [
+    ([], None),
+    ([{'leader': None, 'raft_term': 1}], None),
+    ([{'leader': 1, 'raft_term': 2}, {'leader': 1, 'raft_term': 2}, {'leader': 2, 'raft_term': 2}], 1),
+    ([{'leader': 1, 'raft_term': 2}, {'leader': 2, 'raft_term': 3}], 2),      # the newer term wins
+    ([{'leader': 42, 'raft_term': 5}, {'leader': 1, 'raft_term': 2}], 1),     # 42 is not a member
+])
+def test_leader_by_votes(statuses, expected):
+    assert _cluster._leader_by_votes(statuses, {1, 2, 3}) == expected
+
+
+def member(name, healthy=True, learner=False, applied=10):
+    return {'name': name, 'id': '%016x' % (hash(name) & 0xffff), 'healthy': healthy, 'is_learner': learner,
+            'raft_applied_index': applied, 'error': None, 'health_error': None if healthy else 'down',
+            'endpoint': 'https://%s:2379' % name}
+
+
+def state(leader='a', members=None):
+    members = members or [member('a'), member('b', applied=12), member('c', applied=12)]
+    return {'members': members,
+            'cluster': {'leader': {'name': leader, 'id': '1'} if leader else None}}
+
+
+@pytest.mark.parametrize('kwargs,target,words', [
+    ({'member': 'a'}, None, 'already the leader'),
+    ({'member': 'b'}, 'b', 'move leadership from a to b'),
+    ({'avoid': ['b']}, None, 'not in avoid'),
+    ({'avoid': ['a']}, 'b', 'most caught-up'),               # b and c tie on applied index: name decides
+    ({'avoid': ['a', 'b']}, 'c', 'from a to c'),
+])
+def test_choose_leader_target(kwargs, target, words):
+    chosen, reason = choose_leader_target(state(), **kwargs)
+    assert (chosen['name'] if chosen else None) == target and words in reason
+
+
+def test_choose_leader_target_prefers_the_highest_applied_index():
+    members = [member('a'), member('b', applied=5), member('c', applied=6)]
+    assert choose_leader_target(state(members=members), avoid=['a'])[0]['name'] == 'c'
+
+
+@pytest.mark.parametrize('the_state,kwargs,message', [
+    (state(), {'member': 'zz'}, 'member names zz, which is not a member'),
+    (state(members=[member('a'), member('b', learner=True)]), {'member': 'b'}, 'is a learner'),
+    (state(leader=None), {'member': 'b'}, 'has no leader'),
+    (state(members=[member('a'), member('b', healthy=False)]), {'member': 'b'}, 'not healthy'),
+    (state(leader=None), {'avoid': ['a']}, 'has no leader'),
+    (state(members=[member('a'), member('b', healthy=False), member('c', learner=True)]), {'avoid': ['a']},
+     'no healthy voting member outside avoid'),
+])
+def test_choose_leader_target_refusals(the_state, kwargs, message):
+    with pytest.raises(EtcdInputError, match=message):
+        choose_leader_target(the_state, **kwargs)
+
+
+def test_check_member_names_and_public_state():
+    check_member_names(state(), ['a', 'b'], 'assume_stopped')
+    with pytest.raises(EtcdInputError, match='assume_stopped names x, y, which are not members'):
+        check_member_names(state(), ['x', 'a', 'y'], 'assume_stopped')
+    assert public_state({'a': 1, 'endpoint_error_objects': {}}) == {'a': 1}
+
+
+def test_config_errors_are_the_ones_that_are_not_a_member_down():
+    down = EtcdConnectionError('refused')
+    tls = EtcdTLSVerifyError('bad CA')
+    assert config_errors({'endpoint_error_objects': {'x': down, 'y': tls}}) == [tls]
+
+
+# ---------------------------------------------------------------- snapshots
+
+def test_snapshot_file_name():
+    assert snapshot_file_name('etcd', datetime.datetime(2024, 3, 10, 10, 15, 0)) == 'etcd-20240310T101500Z.db'
+
+
+@pytest.mark.parametrize('count,keep,removed', [
+    (0, 2, 0), (1, 2, 0), (2, 2, 1), (5, 2, 4), (5, 0, 0), (5, None, 0), (3, 1, 3),
+])
+def test_snapshots_to_remove_counts_the_new_one(count, keep, removed):
+    existing = ['/d/s-%d.db' % i for i in range(count)]
+    result = snapshots_to_remove(existing, keep, '/d/new.db')
+    assert result == existing[:removed]
+
+
+def touch(path, mode=0o600, mtime=None):
+    with open(path, 'wb') as handle:
+        handle.write(b'x')
+    os.chmod(path, mode)
+    if mtime:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_existing_and_partial_snapshots(tmp_path):
+    d = str(tmp_path)
+    old = touch(os.path.join(d, 'etcd-snapshot-20240101T000000Z.db'), mtime=1000)
+    new = touch(os.path.join(d, 'etcd-snapshot-20240102T000000Z.db'), mtime=2000)
+    part = touch(os.path.join(d, '.etcd-snapshot-20240103T000000Z.db.abc123.part'))
+    touch(os.path.join(d, '.other-20240103T000000Z.db.abc123.part'))
+    touch(os.path.join(d, 'other-20240101T000000Z.db'))
+    assert existing_snapshots(d, 'etcd-snapshot') == [old, new]
+    assert partial_snapshots(d, 'etcd-snapshot') == [part]
+    assert existing_snapshots(d + '/missing', 'etcd-snapshot') == []
+
+
+@pytest.mark.parametrize('setup,words', [
+    (lambda d: os.chmod(d, 0o777), 'writable by group and others'),
+    (lambda d: os.chmod(d, 0o770), 'writable by group'),
+    (lambda d: os.chown(d, 65534, 0), 'owned by uid 65534'),
+    (lambda d: os.chmod(touch(os.path.join(d, 'etcd-snapshot-1.db')), 0o666), 'etcd-snapshot-1.db is writable'),
+    (lambda d: os.chown(touch(os.path.join(d, 'etcd-snapshot-1.db')), 65534, 0), 'owned by uid 65534'),
+])
+def test_snapshot_dir_problems(tmp_path, setup, words):
+    d = str(tmp_path / 'snapshots')
+    os.mkdir(d, 0o700)
+    assert snapshot_dir_problems(d, 'etcd-snapshot') == []
+    setup(d)
+    assert words in '; '.join(snapshot_dir_problems(d, 'etcd-snapshot'))
+
+
+def test_snapshot_dir_problems_arguments(tmp_path):
+    assert 'plain file name part' in snapshot_dir_problems(str(tmp_path), '../escaped')[0]
+    assert 'absolute path' in snapshot_dir_problems('relative/dir', 'etcd-snapshot')[0]
+    assert 'not a directory' in snapshot_dir_problems(touch(str(tmp_path / 'f')), 'etcd-snapshot')[0]
+    assert snapshot_dir_problems(str(tmp_path / 'not-yet'), 'etcd-snapshot') == []
+
+
+class FakeClient:
+    """The gateway client's snapshot side: writes a file like EtcdClient.snapshot, or fails."""
+    timeout = 1.0
+
+    def __init__(self, fail=None):
+        self.fail = fail
+        self.calls = 0
+
+    def status(self, endpoint, timeout=None):
+        return status(1, 1)
+
+    def snapshot(self, endpoint, path, timeout=None):
+        self.calls += 1
+        if self.fail:
+            raise self.fail
+        touch(path)
+        return {'size': 1, 'sha256': 'ab', 'embedded_sha256': 'cd'}
+
+
+def tree(root):
+    return sorted((directory, tuple(sorted(files)), oct(stat.S_IMODE(os.stat(directory).st_mode)))
+                  for directory, _dirs, files in os.walk(root))
+
+
+@pytest.mark.parametrize('prefix', ['../escaped', 'a/b', '.hidden', ''])
+def test_save_snapshot_refuses_a_prefix_that_leaves_dest(tmp_path, prefix):
+    dest = str(tmp_path / 'snapshots')
+    client = FakeClient()
+    with pytest.raises(EtcdInputError, match='plain file name part'):
+        save_snapshot(client, ['https://e:2379'], dest, prefix=prefix)
+    assert client.calls == 0 and os.listdir(str(tmp_path)) == []
+
+
+def test_save_snapshot_removes_interrupted_parts_and_tightens_its_directory(tmp_path):
+    dest = str(tmp_path / 'snapshots')
+    os.mkdir(dest)
+    os.chmod(dest, 0o755)                      # pre-existing and ours: tightened, reported
+    part = touch(os.path.join(dest, '.etcd-snapshot-20240101T000000Z.db.x1.part'))
+    kept_old = touch(os.path.join(dest, 'etcd-snapshot-20240101T000000Z.db'), mtime=1000)
+    before = tree(str(tmp_path))
+    check = save_snapshot(FakeClient(), ['https://e:2379'], dest, keep=2, check_mode=True)
+    assert check['removed_partial'] == [part] and check['dest_mode_tightened'] is True and check['removed'] == []
+    assert tree(str(tmp_path)) == before
+    result = save_snapshot(FakeClient(), ['https://e:2379'], dest, keep=2)
+    assert not os.path.exists(part) and result['removed'] == []    # the .part never counted for keep
+    assert result['kept'] == [kept_old, result['path']]
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o700
+    again = save_snapshot(FakeClient(), ['https://e:2379'], dest, keep=2, check_mode=True)
+    assert again['dest_mode_tightened'] is False and again['removed_partial'] == []
+
+
+def test_save_snapshot_leaves_a_shared_directory_mode_alone_and_warns(tmp_path):
+    dest = str(tmp_path / 'backups')
+    os.mkdir(dest)
+    os.chmod(dest, 0o755)
+    touch(os.path.join(dest, 'passwd.backup'))         # /var/backups, say: not ours to chmod
+    result = save_snapshot(FakeClient(), ['https://e:2379'], dest)
+    assert result['dest_mode_tightened'] is False and stat.S_IMODE(os.stat(dest).st_mode) == 0o755
+    assert 'mode 0755 and holds other files' in result['warnings'][0]
+
+
+def test_save_snapshot_refuses_an_untrusted_directory_before_asking_etcd(tmp_path):
+    dest = str(tmp_path / 'snapshots')
+    os.mkdir(dest)
+    os.chmod(dest, 0o777)
+    client = FakeClient()
+    with pytest.raises(EtcdInputError, match='refusing to keep snapshots in %s: .*writable by group and others' % dest):
+        save_snapshot(client, ['https://e:2379'], dest)
+    assert client.calls == 0 and stat.S_IMODE(os.stat(dest).st_mode) == 0o777
+
+
+def test_save_snapshot_on_a_full_disk_names_the_file(tmp_path):
+    dest = str(tmp_path / 'snapshots')
+    client = FakeClient(fail=OSError(errno.ENOSPC, 'No space left on device'))
+    with pytest.raises(SnapshotWriteError, match=r'cannot write the snapshot %s/etcd-snapshot-\d+T\d+Z\.db: No space '
+                                                 r'left on device; no snapshot was kept' % dest):
+        save_snapshot(client, ['https://e:2379'], dest)
+
+
+# ---------------------------------------------------------------- collect_cluster_state over a fake gateway
+
+class FakeCluster:
+    """Three members a, b, c (ids 1..3, c a learner when asked); `down` endpoints refuse connections."""
+
+    def __init__(self, down=(), learner=False, leader=1):
+        self.timeout = 1.0
+        self.down = set(down)
+        self.learner = learner
+        self.leader = leader
+
+    def _check(self, endpoint):
+        if endpoint in self.down:
+            raise EtcdConnectionError('%s: connection refused' % endpoint, endpoint)
+
+    def member_list(self, endpoint, timeout=None):
+        self._check(endpoint)
+        return {'cluster_id': 99, 'member_id': 1, 'revision': 1, 'raft_term': 2, 'members': [
+            {'id': i, 'name': name, 'peer_urls': [], 'client_urls': ['https://%s:2379' % name],
+             'is_learner': self.learner and name == 'c'} for i, name in ((1, 'a'), (2, 'b'), (3, 'c'))]}
+
+    def status(self, endpoint, timeout=None):
+        self._check(endpoint)
+        member_id = {'https://a:2379': 1, 'https://b:2379': 2, 'https://c:2379': 3}[endpoint]
+        return status(member_id, self.leader)
+
+    def health_probe(self, endpoint, timeout=None):
+        self._check(endpoint)
+        if not self.leader:
+            raise EtcdConnectionError('%s: no leader' % endpoint, endpoint)
+        return {}
+
+    def alarm_list(self, endpoint, timeout=None):
+        return []
+
+
+def test_collect_cluster_state_reports_a_member_down_without_failing():
+    result = collect_cluster_state(FakeCluster(down={'https://b:2379'}), ['https://a:2379'])
+    cluster = result['cluster']
+    assert (cluster['voting_members'], cluster['healthy_voters'], cluster['has_quorum']) == (3, 2, True)
+    assert cluster['leader'] == {'id': '0000000000000001', 'name': 'a'}
+    down = [m for m in result['members'] if m['name'] == 'b'][0]
+    assert down['reachable'] is False and down['error_reason'] == 'connection_refused'
+
+
+def test_collect_cluster_state_learner_and_no_leader():
+    result = collect_cluster_state(FakeCluster(learner=True, leader=None), ['https://a:2379'])
+    assert result['cluster']['voting_members'] == 2 and result['cluster']['learners'] == 1
+    assert result['cluster']['leader'] is None and result['cluster']['has_quorum'] is False
+
+
+def test_collect_cluster_state_with_no_endpoint_answering():
+    result = collect_cluster_state(FakeCluster(down={'https://a:2379'}), ['https://a:2379'],
+                                   assume_stopped=['a'])
+    assert result['members'] == [] and result['cluster']['member_count'] == 0
+    assert 'connection refused' in result['endpoint_errors']['https://a:2379']
+    assert result['projection']['assume_stopped'] == ['a']
