@@ -273,3 +273,66 @@ def test_bad_input_is_refused_before_anything_is_written(lab):
     # refused even without certificates: the options are checked first
     result = run_module('etcd_lock', {'state': 'acquired', 'ttl': 0, 'kubernetes_dir': '/nonexistent'})
     assert result['failed'] and 'ttl must be between' in result['msg']
+
+
+def role_play(tmp_path, name, tasks_from, extra_tasks=(), hosts='control_plane', **role_vars):
+    """A playbook that includes maintenance_lock with tasks_from, then prints what it holds."""
+    path = tmp_path / ('%s.yml' % name)
+    tasks = [{'name': 'lock', 'ansible.builtin.include_role': {'name': 'kubemaint.control_plane.maintenance_lock',
+                                                                'tasks_from': tasks_from},
+              'vars': role_vars}]
+    tasks += list(extra_tasks)
+    tasks.append({'name': 'show', 'ansible.builtin.debug': {
+        'msg': 'LOCK token={{ maintenance_lock_token | default("") }} '
+               'held={{ maintenance_lock_status.held | default("") }} summary={{ maintenance_lock_status.summary }}'}})
+    path.write_text(yaml.safe_dump([{'name': name, 'hosts': hosts, 'gather_facts': False, 'serial': 1,
+                                     'tasks': tasks}]))
+    return str(path)
+
+
+def test_role_acquire_refresh_release_and_a_second_run(lab, tmp_path):
+    from tests.integration.helpers import run_playbook
+    key = PREFIX + 'role'
+    common = {'maintenance_lock_key': key, 'maintenance_lock_ttl': 30}
+    refresh_task = {'name': 'refresh', 'ansible.builtin.include_role': {
+        'name': 'kubemaint.control_plane.maintenance_lock', 'tasks_from': 'refresh'}, 'vars': common}
+    holding = role_play(tmp_path, 'Stop one node', 'acquire', [refresh_task], **common)
+    first = run_playbook(holding, lab.inventory_path, extra_vars={'awx_job_id': 77}, limit=lab.nodes[1].name,
+                         env={'USER': 'alice'})
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    record, lease = stored(lab, key)
+    assert (record['user'], record['awx_job_id'], record['playbook'], record['node']) == (
+        'alice', '77', 'Stop one node', lab.nodes[1].name)
+    assert record['controller'] == os.uname()[1] and 0 < lease_ttl(lab, lease) <= 30
+
+    # another run on another node: fails at once naming the holder, changes nothing
+    second = run_playbook(role_play(tmp_path, 'Stop another node', 'acquire', maintenance_lock_wait_timeout=0,
+                                    **common),
+                          lab.inventory_path, limit=lab.nodes[2].name, env={'USER': 'bob'})
+    assert second.returncode != 0
+    text = second.stdout + second.stderr
+    assert 'held by alice on %s (AWX job 77), playbook Stop one node, node %s' % (os.uname()[1], lab.nodes[1].name) \
+        in text, text[-4000:]
+    assert stored(lab, key) == (record, lease)
+
+    # query reads it from any node and changes nothing
+    query = run_playbook(role_play(tmp_path, 'Show the lock', 'query', **common), lab.inventory_path,
+                         limit=lab.nodes[0].name)
+    assert query.returncode == 0 and 'held=True summary=held by alice' in query.stdout, query.stdout[-3000:]
+    assert 'changed=0' in query.stdout
+
+    # a run that holds no lock and sets maintenance_lock_break removes it
+    cleared = run_playbook(role_play(tmp_path, 'Clear a dead run', 'release', maintenance_lock_break=True,
+                                     **common),
+                           lab.inventory_path, limit=lab.nodes[0].name)
+    assert cleared.returncode == 0, cleared.stdout[-4000:]
+    assert stored(lab, key) == (None, None) and lease_ttl(lab, lease) == -1
+
+    # a whole run: acquire, refresh, release; nothing left behind
+    release_task = {'name': 'release', 'ansible.builtin.include_role': {
+        'name': 'kubemaint.control_plane.maintenance_lock', 'tasks_from': 'release'}, 'vars': common}
+    whole = run_playbook(role_play(tmp_path, 'Whole run', 'acquire', [refresh_task, release_task], **common),
+                         lab.inventory_path)
+    assert whole.returncode == 0, whole.stdout[-4000:]
+    assert whole.stdout.count('LOCK token= held=False summary=free') == 3, whole.stdout[-4000:]
+    assert stored(lab, key) == (None, None)
