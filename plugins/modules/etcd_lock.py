@@ -13,7 +13,7 @@ short_description: Take, refresh, release or read the control plane's maintenanc
 version_added: 0.2.0
 description:
   - A cluster-wide lock that keeps two maintenance runs (two operators, two AWX jobs) from working
-    on the control plane at the same time: the quorum guard reads etcd and the stop follows some
+    on the control plane at the same time. The quorum guard reads etcd and the stop follows some
     seconds later, so two runs that checked at once could each stop a node and take quorum away.
   - The lock is one etcd key under C(/kubemaint.control_plane/), written in a transaction only
     while it is absent and attached to a lease of O(ttl) seconds. Its value names the holder
@@ -64,7 +64,7 @@ options:
   token:
     description:
       - Identifies the run holding the lock (an identifier, not a secret).
-      - With O(state=acquired), omit it the first time: a new random token is made and returned;
+      - With O(state=acquired), omit it the first time. A new random token is then made and returned;
         pass the returned token to every later refresh and to the release.
       - Required with O(state=released) unless O(break_lock=true).
     type: str
@@ -116,7 +116,7 @@ notes:
   - Uses the etcd gRPC-JSON gateway calls C(/v3/kv/txn), C(/v3/kv/range), C(/v3/lease/grant),
     C(/v3/lease/keepalive), C(/v3/lease/timetolive) and C(/v3/lease/revoke); the endpoints are
     tried in order, so give every member when the local one may be down.
-  - Needs a quorum: without one, no lock can be taken, refreshed or released.
+  - Needs a quorum. Without one, no lock can be taken, refreshed or released.
 seealso:
   - module: kubemaint.control_plane.etcd_member_info
 '''
@@ -166,7 +166,7 @@ action:
   description:
     - What was done (in check mode, would be done).
     - V(taken) (the lock was free), V(refreshed) (held by O(token), lease renewed),
-      V(renewed) (held by O(token), moved to a new lease: other O(ttl), or the lease had run out),
+      V(renewed) (held by O(token), moved to a new lease because O(ttl) changed or the lease had run out),
       V(broken) (taken over or removed with O(break_lock)), V(released), V(absent) (nothing to release),
       V(leave) (held by another token, left alone), V(query); V(wait) on failure after waiting.
   returned: always
