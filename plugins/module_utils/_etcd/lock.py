@@ -424,6 +424,7 @@ class MaintenanceLock:
         started_wait = self._clock()
         deadline = started_wait + wait_timeout
         first = None
+        waited = 0.0
         while True:
             kv, current = self.read(token)
             if first is None:
@@ -433,12 +434,14 @@ class MaintenanceLock:
                 now = self._clock()
                 if now >= deadline:
                     raise LockHeldError(held_message(current, now - started_wait), current)
-                self._sleep(min(POLL_INTERVAL, max(0.0, deadline - now)))
+                pause = min(POLL_INTERVAL, max(0.0, deadline - now))
+                self._sleep(pause)
+                waited += pause
                 continue
             outcome = self._apply_acquire(action, kv, current, token, holder, ttl, check_mode)
             if outcome is None:
                 continue  # lost a race: read again
-            outcome.update({'token': token, 'lock_before': first, 'waited': round(self._clock() - started_wait, 3)})
+            outcome.update({'token': token, 'lock_before': first, 'waited': round(waited, 3)})
             return outcome
 
     def _apply_acquire(self, action, kv, current, token, holder, ttl, check_mode):
