@@ -256,24 +256,51 @@ BAD_INPUT = [
 ]
 
 
+OPTIONS = ('state', 'key', 'token', 'ttl', 'wait_timeout', 'break_lock', 'holder', 'kubernetes_dir', 'timeout')
+
+
+def run_module_cases(module_name, cases, timeout=600):
+    """Run the module once per case in ONE ansible-playbook (a loop): the list of results."""
+    with tempfile.TemporaryDirectory(prefix='kubemaint-cases-') as tmp:
+        out = os.path.join(tmp, 'results.json')
+        args = dict((option, '{{ item.%s | default(omit) }}' % option) for option in OPTIONS)
+        task = {'name': 'cases', 'kubemaint.control_plane.' + module_name: args, 'loop': '{{ cases }}',
+                'ignore_errors': True, 'register': 'result'}
+        save = {'name': 'save', 'ansible.builtin.copy': {'content': '{{ result.results | to_json }}', 'dest': out}}
+        playbook = os.path.join(tmp, 'play.yml')
+        with open(playbook, 'w') as handle:
+            yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'vars': {'cases': cases},
+                             'tasks': [task, save]}], handle)
+        proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), playbook, '-i', 'localhost,', '-c', 'local',
+                               '-e', 'ansible_python_interpreter=%s' % sys.executable],
+                              capture_output=True, text=True, timeout=timeout, env=ansible_env(), cwd=tmp, check=False)
+        assert os.path.exists(out), proc.stdout[-4000:] + proc.stderr[-4000:]
+        with open(out) as handle:
+            return json.load(handle), proc.stdout + proc.stderr
+
+
 def test_bad_input_is_refused_before_anything_is_written(lab):
     node = lab.nodes[0]
     key = PREFIX + 'bad-input'
     leases = lease_ids(lab)
-    for extra, message in BAD_INPUT:
+    cases = []
+    for extra, _message in BAD_INPUT:
         args = lock(node, key, state='acquired', token='tok-alice-0001', holder=ALICE)
         args.update(extra)
         if args.get('token') is None:
             args.pop('token')
-        result = run_module('etcd_lock', args)
-        assert result['failed'], (extra, result)
-        assert message in result['msg'], (extra, result['msg'])
-        assert 'Traceback' not in result['msg'] + result['_stderr'], (extra, result['_stderr'][-2000:])
-        assert stored(lab, key) == (None, None), extra
-    assert lease_ids(lab) <= leases, 'bad input left a lease behind'
+        cases.append(args)
     # refused even without certificates: the options are checked first
-    result = run_module('etcd_lock', {'state': 'acquired', 'ttl': 0, 'kubernetes_dir': '/nonexistent'})
-    assert result['failed'] and 'ttl must be between' in result['msg']
+    cases.append({'state': 'acquired', 'ttl': 0, 'kubernetes_dir': '/nonexistent'})
+    results, output = run_module_cases('etcd_lock', cases)
+    assert len(results) == len(BAD_INPUT) + 1
+    for (extra, message), result in zip(BAD_INPUT + [({'kubernetes_dir': '/nonexistent'}, 'ttl must be between')],
+                                        results):
+        assert result.get('failed'), (extra, result)
+        assert message in result['msg'], (extra, result['msg'])
+    assert 'Traceback' not in output, output[-4000:]
+    assert stored(lab, key) == (None, None)
+    assert lease_ids(lab) <= leases, 'bad input left a lease behind'
 
 
 def role_play(tmp_path, name, tasks_from, extra_tasks=(), hosts='control_plane', **role_vars):
