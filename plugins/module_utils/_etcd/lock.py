@@ -238,34 +238,40 @@ def kv_from_txn(txn):
 
 # ---------------------------------------------------------------- transactions
 
-def put_if_absent_txn(key, value, lease_id):
-    """Write the key only if it does not exist (create_revision == 0); else read it back."""
+def _guarded_txn(key, target, revision_field, revision, operation):
+    """`operation` only if the key's `target` revision equals `revision`; else read the key back
+    (the failed transaction then tells who holds it, in the same round trip)."""
     return {
-        'compare': [{'key': _b64(key), 'target': 'CREATE', 'result': 'EQUAL', 'create_revision': '0'}],
-        'success': [{'request_put': {'key': _b64(key), 'value': _b64(value), 'lease': str(int(lease_id))}}],
+        'compare': [{'key': _b64(key), 'target': target, 'result': 'EQUAL', revision_field: str(int(revision))}],
+        'success': [operation],
         'failure': [{'request_range': {'key': _b64(key)}}],
     }
+
+
+def _put(key, value, lease_id):
+    return {'request_put': {'key': _b64(key), 'value': _b64(value), 'lease': str(int(lease_id))}}
+
+
+def put_if_absent_txn(key, value, lease_id):
+    """Write the key only if it does not exist (create_revision == 0)."""
+    return _guarded_txn(key, 'CREATE', 'create_revision', 0, _put(key, value, lease_id))
 
 
 def replace_txn(key, mod_revision, value, lease_id):
     """Overwrite the key only if nobody wrote it since we read it (mod_revision unchanged)."""
-    return {
-        'compare': [{'key': _b64(key), 'target': 'MOD', 'result': 'EQUAL', 'mod_revision': str(int(mod_revision))}],
-        'success': [{'request_put': {'key': _b64(key), 'value': _b64(value), 'lease': str(int(lease_id))}}],
-        'failure': [{'request_range': {'key': _b64(key)}}],
-    }
+    return _guarded_txn(key, 'MOD', 'mod_revision', mod_revision, _put(key, value, lease_id))
 
 
 def delete_txn(key, mod_revision):
     """Delete the key only if nobody wrote it since we read it."""
-    return {
-        'compare': [{'key': _b64(key), 'target': 'MOD', 'result': 'EQUAL', 'mod_revision': str(int(mod_revision))}],
-        'success': [{'request_delete_range': {'key': _b64(key)}}],
-        'failure': [{'request_range': {'key': _b64(key)}}],
-    }
+    return _guarded_txn(key, 'MOD', 'mod_revision', mod_revision, {'request_delete_range': {'key': _b64(key)}})
 
 
 # ---------------------------------------------------------------- decisions
+
+# state: (lock free, held by this token, held by another token without break_lock)
+DECISIONS = {'acquired': ('take', 'refresh', 'wait'), 'released': ('absent', 'release', 'leave')}
+
 
 def decide(state, current, token, break_lock):
     """What to do about the lock as read (`current`: None when free, else lock_info()).
@@ -277,20 +283,14 @@ def decide(state, current, token, break_lock):
     """
     if state == 'query':
         return 'query'
-    mine = current is not None and token is not None and current.get('token') == token
-    if state == 'acquired':
-        if current is None:
-            return 'take'
-        if mine:
-            return 'refresh'
-        return 'break' if break_lock else 'wait'
-    if state == 'released':
-        if current is None:
-            return 'absent'
-        if mine:
-            return 'release'
-        return 'break' if break_lock else 'leave'
-    raise LockInputError('unknown state %r' % state)
+    if state not in DECISIONS:
+        raise LockInputError('unknown state %r' % state)
+    when_free, when_mine, when_other = DECISIONS[state]
+    if current is None:
+        return when_free
+    if token is not None and current.get('token') == token:
+        return when_mine
+    return 'break' if break_lock else when_other
 
 
 def lock_info(key, kv, lease_ttl, token=None):
