@@ -188,9 +188,9 @@ def test_killed_run_frees_the_lock_within_its_ttl(lab, tmp_path):
     key = PREFIX + 'killed'
     ttl = 4
     playbook = tmp_path / 'hold.yml'
+    take = lock(node, key, state='acquired', ttl=ttl, holder=ALICE)
     playbook.write_text(yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
-        {'name': 'take the lock', 'kubemaint.control_plane.etcd_lock': lock(node, key, state='acquired', ttl=ttl,
-                                                                               holder=ALICE)},
+        {'name': 'take the lock', 'kubemaint.control_plane.etcd_lock': take},
         {'name': 'a long step', 'ansible.builtin.wait_for': {'timeout': 120}},
     ]}]))
     command = [os.path.join(BIN, 'ansible-playbook'), str(playbook), '-i', 'localhost,', '-c', 'local',
@@ -299,9 +299,8 @@ def test_bad_input_is_refused_before_anything_is_written(lab):
 def role_play(tmp_path, name, tasks_from, extra_tasks=(), hosts='control_plane', **role_vars):
     """A playbook that includes maintenance_lock with tasks_from, then prints what it holds."""
     path = tmp_path / ('%s.yml' % name)
-    tasks = [{'name': 'lock', 'ansible.builtin.include_role': {'name': 'kubemaint.control_plane.maintenance_lock',
-                                                                'tasks_from': tasks_from},
-              'vars': role_vars}]
+    include = {'name': 'kubemaint.control_plane.maintenance_lock', 'tasks_from': tasks_from}
+    tasks = [{'name': 'lock', 'ansible.builtin.include_role': include, 'vars': role_vars}]
     tasks += list(extra_tasks)
     tasks.append({'name': 'show', 'ansible.builtin.debug': {
         'msg': 'LOCK token={{ maintenance_lock_token | default("") }} '
