@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
@@ -157,6 +158,30 @@ def test_second_holder_waits_then_fails_naming_the_first_and_break_lock(lab):
     cleared = run_module('etcd_lock', lock(node, key, state='released', break_lock=True))
     assert cleared['changed'] is True and cleared['action'] == 'broken', cleared.get('msg')
     assert stored(lab, key) == (None, None) and lease_ttl(lab, bob_lease) == -1
+
+
+def test_runs_launched_together_exactly_one_gets_the_lock(lab):
+    """Three runs race for a free lock at the same moment: one takes it, the others fail naming it."""
+    key = PREFIX + 'race'
+    users = ['racer-%d' % index for index in range(3)]
+    results = {}
+
+    def race(user, node):
+        results[user] = run_module('etcd_lock', lock(node, key, state='acquired', ttl=60,
+                                                     holder={'user': user, 'node': node.name}))
+    threads = [threading.Thread(target=race, args=(user, node)) for user, node in zip(users, lab.nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [user for user in users if not results[user]['failed']]
+    assert len(winners) == 1, dict((user, results[user].get('msg')) for user in users)
+    winner = winners[0]
+    assert results[winner]['action'] == 'taken' and stored(lab, key)[0]['user'] == winner
+    for user in users:
+        if user != winner:
+            assert 'held by %s' % winner in results[user]['msg'], results[user]['msg']
+    assert run_module('etcd_lock', lock(lab.nodes[0], key, state='released', token=results[winner]['token']))['changed']
 
 
 def test_expired_lease_frees_the_lock_for_a_waiting_run_and_a_late_refresh_retakes_it_once_free(lab):
