@@ -447,6 +447,70 @@ class EtcdClient:
         body = {'ID': str(member_id_int(member_id))}
         return parse_member_list(self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path))
 
+    # Leases and transactions, for the maintenance lock (module_utils/_etcd/lock.py).
+
+    def lease_grant(self, endpoint, ttl, timeout=None):
+        """LeaseGrant: a new lease of `ttl` seconds. Returns {'id': int, 'ttl': int} (etcd may
+        raise a TTL below its minimum, about 1.5 election timeouts, to that minimum)."""
+        path = '/v3/lease/grant'
+        data = self._expect_header(self._request(endpoint, path, {'TTL': str(int(ttl))}, timeout), endpoint, path)
+        if data.get('error'):
+            raise EtcdRequestError('%s: etcd refused the lease: %s' % (endpoint, data['error']), endpoint,
+                                   etcd_message=data['error'])
+        return {'id': _int(data.get('ID')), 'ttl': _int(data.get('TTL'))}
+
+    def lease_keepalive_once(self, endpoint, lease_id, timeout=None):
+        """One LeaseKeepAlive round trip (the gateway turns the stream into one JSON line per
+        request). Returns the TTL the lease got back: 0 when the lease no longer exists."""
+        path = '/v3/lease/keepalive'
+        data = self._request(endpoint, path, {'ID': str(int(lease_id))}, timeout)
+        if 'error' in data:
+            error = data['error']
+            message = error.get('message') if isinstance(error, dict) else error
+            raise EtcdRequestError('%s: etcd refused the lease keep-alive: %s' % (endpoint, message), endpoint,
+                                   etcd_message=message)
+        result = data.get('result')
+        if not isinstance(result, dict) or not isinstance(result.get('header'), dict):
+            raise EtcdNotEtcdError('%s: %s answered JSON without a keep-alive result: this is not etcd'
+                                   % (endpoint, path), endpoint)
+        return _int(result.get('TTL'))
+
+    def lease_revoke(self, endpoint, lease_id, timeout=None):
+        """LeaseRevoke (etcd deletes every key attached). False when the lease was already gone."""
+        path = '/v3/lease/revoke'
+        try:
+            self._expect_header(self._request(endpoint, path, {'ID': str(int(lease_id))}, timeout), endpoint, path)
+        except EtcdRequestError as exc:
+            if 'lease not found' in (exc.etcd_message or ''):
+                return False
+            raise
+        return True
+
+    def lease_time_to_live(self, endpoint, lease_id, timeout=None):
+        """LeaseTimeToLive: {'ttl': seconds left (-1: the lease is gone), 'granted_ttl': int}."""
+        path = '/v3/lease/timetolive'
+        data = self._expect_header(self._request(endpoint, path, {'ID': str(int(lease_id))}, timeout),
+                                   endpoint, path)
+        ttl = data.get('TTL')
+        return {'ttl': -1 if ttl in (None, '') else int(ttl), 'granted_ttl': _int(data.get('grantedTTL'))}
+
+    def kv_get(self, endpoint, key, timeout=None):
+        """Linearizable read of one key (`key` in bytes): (the gateway's kv object or None, header).
+        The kv object keeps the gateway's encoding (base64 key/value, decimal-string ints)."""
+        path = '/v3/kv/range'
+        body = {'key': base64.b64encode(key).decode('ascii')}
+        data = self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path)
+        kvs = data.get('kvs') or []
+        return (kvs[0] if kvs else None), parse_header(data)
+
+    def kv_txn(self, endpoint, request, timeout=None):
+        """Txn with an already built request body (compare/success/failure). Returns
+        {'succeeded': bool, 'responses': [...raw gateway responses...], 'revision': int}."""
+        path = '/v3/kv/txn'
+        data = self._expect_header(self._request(endpoint, path, request, timeout), endpoint, path)
+        return {'succeeded': bool(data.get('succeeded', False)), 'responses': list(data.get('responses') or []),
+                'revision': parse_header(data)['revision']}
+
 
 def _snapshot_line(line, endpoint):
     line = line.strip()
