@@ -32,6 +32,8 @@ author:
   - Kubemaint contributors (@kubemaint)
 extends_documentation_fragment:
   - kubemaint.control_plane.etcd
+  - kubemaint.control_plane.etcd.action_group
+  - kubemaint.control_plane.node
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
