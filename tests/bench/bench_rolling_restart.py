@@ -55,8 +55,8 @@ RATE_BIN = 0.25  # seconds per bar of the write rate on the timeline
 SETTLE = 2.0  # seconds of writing before and after the restart, for the baseline
 STATUS_INTERVAL = 0.2  # seconds between two rounds of Status RPCs to every member
 # Where a node's time goes in the playbook: a task whose name (or file, role, module) matches
-# starts that phase; a task that matches none (a shared read, a set_fact) stays in the phase
-# that included it. First match wins.
+# starts that phase; a task that matches none (a shared read, a set_fact, "see which pods are
+# stopped") stays in the phase that included it. First match wins.
 PHASES = (
     ('maintenance', ('maintenance', 'power-cycle', 'power_cycle')),
     ('cert check', ('certificate', 'cert_check', 'cert_san_check')),
@@ -65,8 +65,8 @@ PHASES = (
     ('leader move', ('leadership', 'etcd_leader', 'leader away')),
     ('catch-up', ('caught up', 'catch_up', 'catch up')),
     ('report', ('report', 'after the stop')),
-    ('stop', ('stop',)),
-    ('start', ('start',)),
+    ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'stopping', 'state=stopped')),
+    ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'starting', 'state=started')),
 )
 PHASE_ORDER = ('guard', 'snapshot', 'leader move', 'stop', 'maintenance', 'cert check', 'start', 'catch-up',
                'report', 'other')
@@ -426,7 +426,7 @@ def measure(procedure, nodes, directory, down_seconds=0.0):
         'failures': list(failures),
         'down': down,
         'steps': steps,
-        'phases': time_per_phase(tasks, down) if tasks else {},
+        'tasks': tasks,
         'names': [node.name for node in lab.nodes],
     }
 
@@ -604,7 +604,7 @@ def plot(results, nodes, path):
         from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
         return 'no PNG (%s); pip install -r requirements-test.txt' % exc
-    chosen = [result for result in results if result['nodes'] == nodes and result['run'] == 1]
+    chosen = [result for result in results if result['nodes'] == nodes and result['run'] == 1 and 'ack_times' in result]
     if not chosen:
         return 'no PNG for %d nodes: no result of the first run' % nodes
     figure, axes = pyplot.subplots(2, len(chosen), figsize=(5.5 * len(chosen), 6.5), squeeze=False,
@@ -659,7 +659,14 @@ def main(argv=None):
     parser.add_argument('--down-seconds', type=float, default=0.0,
                         help='how long a power-cycled node stays off, in (a) and (b) alike (default 0)')
     parser.add_argument('--out', default=os.path.join(REPO_ROOT, 'bench-results'), help='where the tables and PNGs go')
+    parser.add_argument('--from-json', metavar='PATH',
+                        help='measure nothing: report again from a rolling_restart.json of an earlier run')
     options = parser.parse_args(argv)
+    if options.from_json:
+        with open(options.from_json) as handle:
+            results = json.load(handle)
+        return report(results, options, results[0].get('header', 'machine: not recorded'),
+                      [result.get('load', float('nan')) for result in results])
     if options.runs < 1:
         parser.error('--runs must be at least 1')
     os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
@@ -668,32 +675,49 @@ def main(argv=None):
     print(header, flush=True)
     results = []
     loads = []
-    for run in range(1, options.runs + 1):
-        for nodes in options.nodes:
+    for nodes in options.nodes:  # every run of a size before the next size: a run cut short keeps whole sizes
+        for run in range(1, options.runs + 1):
             for procedure in procedures:
                 print('rolling restart bench: run %d/%d, %s on %d nodes ...' % (run, options.runs, LABELS[procedure], nodes),
                       flush=True)
                 with tempfile.TemporaryDirectory(prefix='kubemaint-bench-rr-') as directory:
                     result = measure(procedure, nodes, directory, options.down_seconds)
+                result['down_seconds'] = options.down_seconds
                 result['run'] = run
+                result['header'] = header
+                result['load'] = os.getloadavg()[0]
                 results.append(result)
-                loads.append(os.getloadavg()[0])
+                loads.append(result['load'])
+                os.makedirs(options.out, exist_ok=True)
+                with open(os.path.join(options.out, 'rolling_restart.partial.json'), 'w') as handle:
+                    json.dump(results, handle)  # a run cut short still reports with --from-json
                 print('  wall %.1f s, longest stall %.2f s, %d failed first attempts, %d elections, member down '
                       'mean %.1f s, %d lost' % (result['wall'], result['longest_stall'], result['first_failures'],
                                                 result['elections'], result['down_mean'], len(result['lost'])),
                       flush=True)
+    return report(results, options, header, loads)
+
+
+def report(results, options, header, loads):
+    """Tables, targets and phases on stdout and in <out>; the raw figures in <out>/rolling_restart.json."""
     add_derived(results)
+    for result in results:
+        result['phases'] = time_per_phase(result['tasks'], result['down']) if result.get('tasks') else {}
+    procedures = [procedure for procedure in PROCEDURES if any(result['procedure'] == procedure for result in results)]
+    sizes = sorted({result['nodes'] for result in results})
+    runs = len({result['run'] for result in results})
+    down_seconds = results[0].get('down_seconds', options.down_seconds)
     parts = [
         'Rolling restart / rolling reboot of the whole control plane while a gRPC client puts a value every 10 ms '
         '(2 s deadline per put, retried until acknowledged); %d run(s), each procedure on a fresh lab, cells are '
         'median [min-max] over the runs. Floor = the manual procedure of the same run. Power-cycled nodes stay off '
-        '%.1f s.' % (options.runs, options.down_seconds),
+        '%.1f s.' % (runs, down_seconds),
         header + '; 1-minute load average after each measurement: min %.1f, median %.1f, max %.1f'
         % (min(loads), statistics.median(loads), max(loads)),
-        table(results, procedures, options.nodes),
-        'Targets of issue 12 (medians):\n\n' + targets(results, options.nodes),
+        table(results, procedures, sizes),
+        'Targets of issue 12 (medians):\n\n' + targets(results, sizes),
     ]
-    for nodes in options.nodes:
+    for nodes in sizes:
         for procedure in PLAYBOOK_PROCEDURES:
             text = phase_table(results, procedure, nodes)
             if text:
@@ -704,10 +728,9 @@ def main(argv=None):
     os.makedirs(options.out, exist_ok=True)
     with open(os.path.join(options.out, 'rolling_restart.md'), 'w') as handle:
         handle.write(text + '\n')
-    raw = [{key: value for key, value in result.items() if key not in ('ack_times', 'failures')} for result in results]
     with open(os.path.join(options.out, 'rolling_restart.json'), 'w') as handle:
-        json.dump(raw, handle, indent=1, default=str)
-    for nodes in options.nodes:
+        json.dump(results, handle)
+    for nodes in sizes:
         path = os.path.join(options.out, 'rolling_restart_%d.png' % nodes)
         error = plot(results, nodes, path)
         print(error or 'timeline: %s' % path)
