@@ -65,8 +65,8 @@ PHASES = (
     ('leader move', ('leadership', 'etcd_leader', 'leader away')),
     ('catch-up', ('caught up', 'catch_up', 'catch up')),
     ('report', ('report', 'after the stop')),
-    ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'stopping', 'state=stopped')),
-    ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'starting', 'state=started')),
+    ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'state=stopped')),
+    ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'state=started')),
 )
 PHASE_ORDER = ('guard', 'snapshot', 'leader move', 'stop', 'maintenance', 'cert check', 'start', 'catch-up',
                'report', 'other')
