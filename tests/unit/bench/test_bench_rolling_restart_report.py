@@ -36,7 +36,9 @@ def test_tasks_without_a_phase_word_stay_in_the_phase_that_included_them():
         _task('Stop the pods (apiserver first, etcd last)', 2.0, 4.0),
         _task('Run the maintenance tasks while the node is down', 4.0, 4.1),
         _task('Power-cycle lab-cp-01 (SIGKILL every process of the node, then boot it)', 4.1, 5.0),
-        _task('Start the node\'s control plane', 5.0, 5.1),
+        _task('Start the node\'s control plane', 5.0, 5.05),
+        _task("Validating arguments against arg spec 'start' - runs the guard", 5.05, 5.1,
+              action='ansible.builtin.validate_argument_spec'),
         _task('See which control-plane pods are stopped on lab-cp-01', 5.1, 5.5),
         _task('Poll etcd until caught up, member lab-cp-01', 6.0, 7.0),
     ]
