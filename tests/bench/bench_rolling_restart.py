@@ -31,6 +31,7 @@ to <out>/rolling_restart.json and a PNG timeline per size (first run) to
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -467,7 +468,7 @@ def add_derived(results):
 
 def spread(values, fmt):
     """'median [min-max]' of values, or the single value."""
-    values = [value for value in values if value == value]  # drop NaN (no floor in that run)
+    values = [value for value in values if not math.isnan(value)]  # NaN: no floor in that run
     if not values:
         return 'n/a'
     median = statistics.median(values)
@@ -527,7 +528,7 @@ def phase_table(results, procedure, nodes):
 
 def median_of(results, nodes, procedure, key):
     values = [result[key] for result in results if result['nodes'] == nodes and result['procedure'] == procedure]
-    values = [value for value in values if value == value]
+    values = [value for value in values if not math.isnan(value)]
     return statistics.median(values) if values else None
 
 
