@@ -1,39 +1,76 @@
-"""Write availability and wall time of a rolling restart of the whole control plane: the
-collection's rolling_restart playbook versus the runbook's manual procedure, 3 and 5 members.
+"""Write availability and wall time of a rolling restart or rolling reboot of the whole control
+plane: the collection's rolling_restart playbook (plain, and power-cycling each node as its
+maintenance step) versus a naive rolling power-cycle and the runbook's manual procedure.
 
-    python -m tests.bench.bench_rolling_restart [--nodes 3 5 [7]] [--out bench-results]
+    python -m tests.bench.bench_rolling_restart [--nodes 3 5 [7]] [--runs 3] [--out bench-results]
+        [--procedures playbook playbook-power-cycle naive-power-cycle manual] [--down-seconds 0]
 
-For every size and for each procedure a fresh lab (free loopback block) is started and a
-client (python-etcd3 over gRPC, the collection's ContinuousWriter of the integration tests)
-puts /bench/<n> every 10 ms with a 2 s deadline per put to all endpoints, retrying a failed or
-timed-out put on the next member until it is acknowledged, as the apiserver's etcd client does.
-Then, while it writes:
-- playbook: `ansible-playbook kubemaint.control_plane.rolling_restart -i <lab inventory>`
-  (quorum guard, snapshot, leadership moved away, pods stopped, started, caught up);
-- manual: per node, the runbook's way: `cd /etc/kubernetes && mv manifests manifests-DATE`,
-  wait until the node's etcd is gone, `mv manifests-DATE manifests`, wait until the node is
-  healthy (etcd answers a linearizable read, apiserver ready); no leader transfer, no guard.
-  Its wall time is the floor: the etcd restarts and catch-ups alone.
+For every run, size and procedure a fresh lab (free loopback block) is started and a client
+(python-etcd3 over gRPC, the integration tests' ContinuousWriter) puts /bench/<n> every 10 ms
+with a 2 s deadline per put to all endpoints, retrying a failed or timed-out put on the next
+member until it is acknowledged, as the apiserver's etcd client does. Then, while it writes:
+- playbook: `ansible-playbook kubemaint.control_plane.rolling_restart` (quorum guard, snapshot,
+  leadership moved away, pods stopped, started, caught up), no maintenance step;
+- playbook-power-cycle (a): the same playbook with rolling_restart_maintenance_tasks =
+  tests/bench/files/power_cycle.yml: the lab SIGKILLs every process of the node and starts its
+  kubelet emulator again (the pods were stopped gracefully by the playbook before);
+- naive-power-cycle (b): the same power-cycle node by node without the collection, with the
+  pods running (a rolling reboot): SIGKILL everything of the node, boot it, wait until the node
+  is healthy (etcd answers a linearizable read, apiserver ready), next node;
+- manual (c): the runbook's way: `cd /etc/kubernetes && mv manifests manifests-DATE`, wait
+  until the node's etcd is gone, `mv manifests-DATE manifests`, wait until the node is healthy;
+  no leader transfer, no guard. Its wall time is the floor: the etcd restarts and catch-ups alone.
+A second thread polls every member's client port (member-down windows) and etcd's Status RPC
+(leader and raft term: leader changes and elections). The playbook runs with a callback
+(tests/bench/callback_plugins) that times every task per host: where each node's time goes.
 At the end every value the writer meant to write is looked up with one range read; a value
-missing there is a lost write. Prints a markdown table, writes it to <out>/rolling_restart.md
-and a PNG timeline per size to <out>/rolling_restart_<nodes>.png (needs matplotlib).
+missing there is a lost write (exit 1). Prints markdown tables (median [min-max] over the runs),
+the issue's targets as met / not met, writes them to <out>/rolling_restart.md, the raw figures
+to <out>/rolling_restart.json and a PNG timeline per size (first run) to
+<out>/rolling_restart_<nodes>.png (needs matplotlib).
 """
 import argparse
+import json
+import math
 import os
-import subprocess
+import statistics
 import sys
 import tempfile
 import threading
 import time
 
-from tests.integration.helpers import REPO_ROOT, wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, play, port_open
-from tests.lab import Lab, free_base_address
+from tests.integration.helpers import REPO_ROOT, run_playbook, wait_for
+from tests.integration.playbook_helpers import ContinuousWriter, port_open
+from tests.lab import Lab, LabError, free_base_address
 
-PROCEDURES = ('playbook', 'manual')
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+POWER_CYCLE_TASKS = os.path.join(BENCH_DIR, 'files', 'power_cycle.yml')
+CALLBACK_DIR = os.path.join(BENCH_DIR, 'callback_plugins')
+CALLBACK_NAME = 'kubemaint_task_timing'
+PROCEDURES = ('playbook', 'playbook-power-cycle', 'naive-power-cycle', 'manual')
+LABELS = {'playbook': 'playbook (graceful)', 'playbook-power-cycle': '(a) playbook + power-cycle',
+          'naive-power-cycle': '(b) naive power-cycle', 'manual': '(c) manual (runbook)'}
+PLAYBOOK_PROCEDURES = ('playbook', 'playbook-power-cycle')
 STALL_MARK = 0.5  # seconds without an acknowledged write that count as a stall on the timeline
 RATE_BIN = 0.25  # seconds per bar of the write rate on the timeline
 SETTLE = 2.0  # seconds of writing before and after the restart, for the baseline
+STATUS_INTERVAL = 0.2  # seconds between two rounds of Status RPCs to every member
+# Where a node's time goes in the playbook: a task whose name (or file, role, module) matches
+# starts that phase; a task that matches none (a shared read, a set_fact, "see which pods are
+# stopped") stays in the phase that included it. First match wins.
+PHASES = (
+    ('maintenance', ('maintenance', 'power-cycle', 'power_cycle')),
+    ('cert check', ('certificate', 'cert_check', 'cert_san_check')),
+    ('guard', ('guard', 'lock', 'already stopped')),
+    ('snapshot', ('snapshot',)),
+    ('leader move', ('leadership', 'etcd_leader', 'leader away')),
+    ('catch-up', ('caught up', 'catch_up', 'catch up')),
+    ('report', ('report', 'after the stop')),
+    ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'state=stopped')),
+    ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'state=started')),
+)
+PHASE_ORDER = ('guard', 'snapshot', 'leader move', 'stop', 'maintenance', 'cert check', 'start', 'catch-up',
+               'report', 'other')
 
 
 class TimedList(list):
@@ -49,7 +86,8 @@ class TimedList(list):
 
 
 class TimedClient:
-    """Wraps one etcd3 client: records every put attempted and every put that failed, with times."""
+    """Wraps one etcd3 client: records every put attempted (first attempt's time), every failure
+    and the raft term in every acknowledgement's response header."""
 
     def __init__(self, client, index, record):
         self.client = client
@@ -58,12 +96,14 @@ class TimedClient:
 
     def put(self, key, value):
         started = time.monotonic()
-        self.record['attempted'].add(key)
+        self.record['first'].setdefault(key, started)
         try:
-            return self.client.put(key, value)
+            response = self.client.put(key, value)
         except Exception:  # pylint: disable=broad-except
             self.record['failures'].append((started, time.monotonic(), self.index))
             raise
+        self.record['terms'].append((time.monotonic(), response.header.raft_term))
+        return response
 
     def __getattr__(self, name):
         return getattr(self.client, name)
@@ -75,19 +115,33 @@ class TimedWriter(ContinuousWriter):
     def __init__(self, lab, prefix='/bench/'):
         super().__init__(lab, interval=0.01, deadline=2.0, prefix=prefix)
         self.deadline = 2.0
-        self.record = {'attempted': set(), 'failures': []}
+        self.record = {'first': {}, 'failures': [], 'terms': []}
         self.acknowledged = TimedList()
         self.clients = [TimedClient(client, index, self.record) for index, client in enumerate(self.clients)]
 
-    def read_back(self):
-        """Every value under the prefix, by one range read through the first member that answers."""
-        errors = []
-        for client in self.clients:
+    def latencies(self, begin, end):
+        """Seconds from a value's first put attempt to its acknowledgement, for values first tried in [begin, end]."""
+        found = []
+        for number, acked in zip(list(self.acknowledged), list(self.acknowledged.times)):
+            first = self.record['first'].get('%s%08d' % (self.prefix, number))
+            if first is not None and begin <= first <= end:
+                found.append(acked - first)
+        return found
+
+    def read_back(self, names):
+        """{member name: every value under the prefix}, one range read through each member.
+
+        Every member, not the first that answers: a member that lost an acknowledged write on its
+        own (etcd 3.5.0-3.5.2 can, when SIGKILLed right after applying it) is a lost write too."""
+        found, errors = {}, []
+        for client, name in zip(self.clients, names):
             try:
-                return {int(value) for value, _meta in client.get_prefix(self.prefix)}
+                found[name] = {int(value) for value, _meta in client.get_prefix(self.prefix)}
             except Exception as exc:  # pylint: disable=broad-except
-                errors.append('%s: %s' % (client.index, exc))
-        raise RuntimeError('no member answered the read-back: %s' % '; '.join(errors))
+                errors.append('%s: %s' % (name, exc))
+        if errors:
+            raise RuntimeError('members did not answer the read-back: %s' % '; '.join(errors))
+        return found
 
     def close(self):
         for client in self.clients:
@@ -135,7 +189,64 @@ class PortTimeline(threading.Thread):
         return intervals
 
 
+class LeaderTimeline(threading.Thread):
+    """Asks every member for its Status (gRPC, its own channels) every STATUS_INTERVAL seconds:
+    (time, member index, leader id, raft term), to count leader changes and elections."""
+
+    def __init__(self, lab):
+        super().__init__(daemon=True)
+        import etcd3  # pylint: disable=import-outside-toplevel
+        from etcd3 import etcdrpc  # pylint: disable=import-outside-toplevel
+        self.request = etcdrpc.StatusRequest()
+        self.clients = [etcd3.client(host=node.address, port=2379, timeout=0.5,
+                                     ca_cert=os.path.join(node.etcd_pki_dir, 'ca.crt'),
+                                     cert_cert=os.path.join(node.etcd_pki_dir, 'server.crt'),
+                                     cert_key=os.path.join(node.etcd_pki_dir, 'server.key'))
+                        for node in lab.nodes]
+        self.samples = []
+        self.stop_event = threading.Event()
+
+    def run(self):
+        while not self.stop_event.is_set():
+            for index, client in enumerate(self.clients):
+                try:
+                    status = client.maintenancestub.Status(self.request, 0.5, credentials=client.call_credentials,
+                                                           metadata=client.metadata)
+                except Exception:  # pylint: disable=broad-except
+                    continue
+                self.samples.append((time.monotonic(), index, status.leader, status.raftTerm))
+            self.stop_event.wait(STATUS_INTERVAL)
+
+    def stop(self):
+        self.stop_event.set()
+        self.join(10)
+        for client in self.clients:
+            try:
+                client.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+
+def leader_changes(samples):
+    """How often the leader seen by the members changed (a sample without a leader is no change)."""
+    changes, current = 0, None
+    for _moment, _index, leader, _term in sorted(samples):
+        if not leader:
+            continue
+        if current is not None and leader != current:
+            changes += 1
+        current = leader
+    return changes
+
+
+def elections(samples, terms):
+    """Raft term increases seen by the Status polls and in the writer's response headers."""
+    seen = [term for _moment, _index, _leader, term in samples] + [term for _moment, term in terms]
+    return max(seen) - min(seen) if seen else 0
+
+
 def run_quiet(command, cwd):
+    import subprocess  # pylint: disable=import-outside-toplevel
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
     if proc.returncode != 0:
         raise RuntimeError('%s in %s failed (rc=%d): %s' % (' '.join(command), cwd, proc.returncode, proc.stderr))
@@ -157,6 +268,37 @@ def manual_restart(lab):
     return steps
 
 
+def naive_power_cycle(lab, down_seconds):
+    """A rolling reboot without the collection: power-cycle a node with its pods running, wait until healthy, next."""
+    steps = []
+    for node in lab.nodes:
+        began = time.monotonic()
+        lab.power_cycle(node, down_seconds=down_seconds)
+        booted = time.monotonic()
+        lab.wait_healthy(timeout=300, nodes=[node])
+        steps.append((node.name, began, booted, booted, time.monotonic()))
+    return steps
+
+
+def run_rolling_restart(lab, timing_log, maintenance, down_seconds):
+    extra_vars = {}
+    if maintenance:
+        extra_vars = {'rolling_restart_maintenance_tasks': POWER_CYCLE_TASKS, 'lab_repo_root': REPO_ROOT,
+                      'lab_power_cycle_down_seconds': down_seconds}
+    env = {'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR, 'ANSIBLE_CALLBACKS_ENABLED': CALLBACK_NAME,
+           'KUBEMAINT_TASK_TIMING_LOG': timing_log}
+    proc = run_playbook('kubemaint.control_plane.rolling_restart', lab.inventory_path, extra_vars=extra_vars,
+                        timeout=1500, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError('rolling_restart failed on %d nodes (rc=%d): %s'
+                           % (len(lab.nodes), proc.returncode, (proc.stdout + proc.stderr)[-6000:]))
+    tasks = []
+    with open(timing_log) as handle:
+        for line in handle:
+            tasks.append(json.loads(line))
+    return tasks
+
+
 def stalls(times, start, end, threshold):
     """Gaps between acknowledgements (and from start / to end) longer than threshold: [(from, to)]."""
     found = []
@@ -168,25 +310,76 @@ def stalls(times, start, end, threshold):
     return found
 
 
-def measure(procedure, nodes, directory):
+def percentile(values, fraction):
+    """The nearest-rank percentile of values (0.0 when there are none)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, int(round(fraction * len(ordered) + 0.4999)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def phase_of(task, current):
+    """The phase a timed task starts, or `current` when it names none (see PHASES)."""
+    if task['action'].endswith('validate_argument_spec'):
+        return current  # a role's argument check quotes the role's description, which names other phases
+    text = ' '.join((task['task'], task['path'], task['role'], task['action'])).lower()
+    for phase, words in PHASES:
+        if any(word in text for word in words):
+            return phase
+    return current
+
+
+def time_per_phase(tasks, down):
+    """{host: {phase: [seconds, seconds while the host's etcd was down]}, plus '_span' and '_overhead'.
+
+    The span is first task start to last task end on the host; overhead is the part of it no
+    task accounts for (ansible between tasks: templating, forks, results)."""
+    by_host = {}
+    for task in sorted(tasks, key=lambda item: item['start']):
+        by_host.setdefault(task['host'], []).append(task)
+    result = {}
+    for host, host_tasks in by_host.items():
+        phases = {}
+        current = 'other'
+        for task in host_tasks:
+            current = phase_of(task, current)
+            seconds = task['end'] - task['start']
+            overlap = sum(max(0.0, min(task['end'], end) - max(task['start'], begin)) for begin, end in down.get(host, []))
+            entry = phases.setdefault(current, [0.0, 0.0])
+            entry[0] += seconds
+            entry[1] += overlap
+        span = host_tasks[-1]['end'] - host_tasks[0]['start']
+        phases['_span'] = [span, sum(end - begin for begin, end in down.get(host, []))]
+        phases['_overhead'] = [span - sum(value[0] for key, value in phases.items() if not key.startswith('_')), 0.0]
+        result[host] = phases
+    return result
+
+
+def measure(procedure, nodes, directory, down_seconds=0.0):
     """One procedure on a fresh lab while the writer writes; returns the figures and the timeline."""
     lab = Lab(directory, nodes=nodes, base_address=free_base_address(nodes))
-    writer = watcher = None
+    writer = watcher = leaders = None
+    tasks = []
     try:
         lab.up(timeout=240)
         lab.wait_healthy(timeout=180)
         watcher = PortTimeline(lab)
+        leaders = LeaderTimeline(lab)
         writer = TimedWriter(lab)
         origin = time.monotonic()
         watcher.start()
+        leaders.start()
         writer.start()
         time.sleep(SETTLE)
         started = time.monotonic()
         steps = []
-        if procedure == 'playbook':
-            proc = play('rolling_restart', lab, timeout=1500)
-            if proc.returncode != 0:
-                raise RuntimeError('rolling_restart failed on %d nodes: %s' % (nodes, describe(proc)))
+        if procedure in PLAYBOOK_PROCEDURES:
+            tasks = run_rolling_restart(lab, os.path.join(directory, 'task-timing.jsonl'),
+                                        procedure == 'playbook-power-cycle', down_seconds)
+            lab.reload_kubelets()  # the power-cycle (another process) started new emulators
+        elif procedure == 'naive-power-cycle':
+            steps = naive_power_cycle(lab, down_seconds)
         else:
             steps = manual_restart(lab)
         finished = time.monotonic()
@@ -194,62 +387,229 @@ def measure(procedure, nodes, directory):
         time.sleep(SETTLE)
         writer.stop()
         watcher.stop()
+        leaders.stop()
         ended = time.monotonic()
         if writer.is_alive():
             raise RuntimeError('the writer did not stop within 120 s')
-        found = writer.read_back()
+        found = writer.read_back([node.name for node in lab.nodes])
     finally:
         if writer is not None:
             writer.stop()
             writer.close()
         if watcher is not None:
             watcher.stop()
+        if leaders is not None:
+            leaders.stop()
+        try:
+            lab.reload_kubelets()
+        except LabError:
+            pass
         lab.down()
         left = lab.processes()
         if left:
             raise RuntimeError('lab processes left running after down: %s' % left)
-    meant = {int(key[len(writer.prefix):]) for key in writer.record['attempted']}
+    meant = {int(key[len(writer.prefix):]) for key in writer.record['first']}
     failures = writer.record['failures']
-    first_failures = writer.first_attempt_failures
+    down = watcher.down_intervals(ended)
+    down_per_node = [sum(end - begin for begin, end in down[node.name]) for node in lab.nodes]
+    latencies = writer.latencies(started, finished)
     return {
         'procedure': procedure, 'nodes': nodes,
         'wall': finished - started,
         'values': len(meant),
         'acknowledged': len(writer.acknowledged),
         'attempts': len(writer.acknowledged) + writer.retries,
-        'first_failures': first_failures,
+        'first_failures': writer.first_attempt_failures,
         'deadline_hits': sum(1 for begin, end, _index in failures if end - begin >= writer.deadline * 0.95),
         'longest_stall': writer.longest_stall,
+        'p99_latency': percentile(latencies, 0.99),
         'stalls': stalls(writer.acknowledged.times, origin, ended, STALL_MARK),
-        'lost': sorted(meant - found),
+        'elections': elections(leaders.samples, writer.record['terms']),
+        'leader_changes': leader_changes(leaders.samples),
+        'lost': sorted(set().union(*(meant - values for values in found.values()))),
+        'lost_on': {name: sorted(meant - values) for name, values in found.items() if meant - values},
+        'down_mean': sum(down_per_node) / len(down_per_node),
+        'down_max': max(down_per_node),
         'origin': origin, 'started': started, 'finished': finished, 'ended': ended,
         'ack_times': list(writer.acknowledged.times),
         'failures': list(failures),
-        'down': watcher.down_intervals(ended),
+        'down': down,
         'steps': steps,
+        'tasks': tasks,
         'names': [node.name for node in lab.nodes],
     }
 
 
-def mean_down(result):
-    spans = [end - begin for intervals in result['down'].values() for begin, end in intervals]
-    return sum(spans) / len(spans) if spans else 0.0
+# ------------------------------------------------------------------------------------ report
+METRICS = (  # (key, column title, format)
+    ('wall', 'wall time (s)', '%.1f'),
+    ('floor_ratio', 'vs floor', '%.1fx'),
+    ('down_mean', 'member down per node, mean (s)', '%.1f'),
+    ('down_max', 'member down per node, max (s)', '%.1f'),
+    ('first_failures', 'failed first attempts', '%d'),
+    ('deadline_hits', 'puts to the 2 s deadline', '%d'),
+    ('longest_stall', 'longest stall (s)', '%.2f'),
+    ('p99_latency', 'p99 put latency (s)', '%.3f'),
+    ('elections', 'elections (term increases)', '%d'),
+    ('leader_changes', 'leader changes', '%d'),
+    ('lost_count', 'lost writes', '%d'),
+    ('values', 'values written', '%d'),
+)
 
 
-def table(results):
-    lines = ['| nodes | procedure | wall time (s) | vs floor | values written | put attempts | first-attempt failures '
-             '| puts to the 2 s deadline | longest stall (s) | stalls > %.1f s | lost writes | etcd down per node (s, mean) |'
-             % STALL_MARK,
-             '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
-    floors = {result['nodes']: result['wall'] for result in results if result['procedure'] == 'manual'}
+def add_derived(results):
+    """floor_ratio (wall time over the same run's manual wall time) and lost_count on every result."""
+    floors = {(result['run'], result['nodes']): result['wall'] for result in results if result['procedure'] == 'manual'}
     for result in results:
-        floor = floors.get(result['nodes'])
-        lines.append('| %d | %s | %.1f | %s | %d | %d | %d | %d | %.2f | %d | %d | %.1f |' % (
-            result['nodes'], result['procedure'], result['wall'],
-            '%.1fx' % (result['wall'] / floor) if floor else 'n/a',
-            result['values'], result['attempts'], result['first_failures'], result['deadline_hits'],
-            result['longest_stall'], len(result['stalls']), len(result['lost']), mean_down(result)))
+        floor = floors.get((result['run'], result['nodes']))
+        result['floor_ratio'] = result['wall'] / floor if floor else float('nan')
+        result['lost_count'] = len(result['lost'])
+
+
+def spread(values, fmt):
+    """'median [min-max]' of values, or the single value."""
+    values = [value for value in values if not math.isnan(value)]  # NaN: no floor in that run
+    if not values:
+        return 'n/a'
+    median = statistics.median(values)
+    if len(values) == 1 or min(values) == max(values):
+        return fmt % median
+    return '%s [%s-%s]' % (fmt % median, fmt % min(values), fmt % max(values))
+
+
+def grouped(results):
+    groups = {}
+    for result in results:
+        groups.setdefault((result['nodes'], result['procedure']), []).append(result)
+    return groups
+
+
+def table(results, procedures, sizes):
+    groups = grouped(results)
+    lines = ['| nodes | procedure | runs | ' + ' | '.join(title for _key, title, _fmt in METRICS) + ' |',
+             '|---:|---|---:|' + '---:|' * len(METRICS)]
+    for nodes in sizes:
+        for procedure in procedures:
+            chosen = groups.get((nodes, procedure), [])
+            if not chosen:
+                continue
+            cells = [spread([result[key] for result in chosen], fmt) for key, _title, fmt in METRICS]
+            lines.append('| %d | %s | %d | %s |' % (nodes, LABELS[procedure], len(chosen), ' | '.join(cells)))
     return '\n'.join(lines)
+
+
+def phase_table(results, procedure, nodes):
+    """Per phase and node: seconds (median over the runs), and of them while the node's etcd was down."""
+    chosen = [result for result in results if result['procedure'] == procedure and result['nodes'] == nodes
+              and result['phases']]
+    if not chosen:
+        return ''
+    names = chosen[0]['names']
+    rows = []
+    for phase in PHASE_ORDER + ('_overhead', '_span'):
+        per_node = []
+        for name in names:
+            values = [result['phases'].get(name, {}).get(phase, [0.0, 0.0]) for result in chosen]
+            per_node.append((statistics.median(value[0] for value in values),
+                             statistics.median(value[1] for value in values)))
+        if not any(seconds for seconds, _down in per_node):
+            continue
+        title = {'_overhead': 'ansible between tasks', '_span': '**node total** (down: member down)'}.get(phase, phase)
+        mean = sum(seconds for seconds, _down in per_node) / len(per_node)
+        mean_down = sum(down for _seconds, down in per_node) / len(per_node)
+        rows.append('| %s | %s | %.2f | %.2f |' % (title, ' | '.join('%.2f (%.2f)' % pair for pair in per_node),
+                                                   mean, mean_down))
+    header = ('| phase | %s | mean per node (s) | of it while etcd down (s) |\n|---|%s---:|---:|'
+              % (' | '.join('%s: s (while down)' % name for name in names), '---:|' * len(names)))
+    return ('Where each node\'s time goes, %s, %d nodes (median over %d runs; seconds per node, in brackets '
+            'the part while that node\'s etcd was down):\n\n%s\n%s' % (LABELS[procedure], nodes, len(chosen), header,
+                                                                       '\n'.join(rows)))
+
+
+def median_of(results, nodes, procedure, key):
+    values = [result[key] for result in results if result['nodes'] == nodes and result['procedure'] == procedure]
+    values = [value for value in values if not math.isnan(value)]
+    return statistics.median(values) if values else None
+
+
+def targets(results, sizes):
+    """The issue's must-show targets, medians per size, each as met / not met / not measured."""
+    lines = []
+
+    def verdict(ok):
+        return 'met' if ok else '**not met**'
+
+    for nodes in sizes:
+        def med(procedure, key, _nodes=nodes):
+            return median_of(results, _nodes, procedure, key)
+        playbook = 'playbook' if med('playbook', 'wall') is not None else 'playbook-power-cycle'
+        manual_down, playbook_down = med('manual', 'down_mean'), med(playbook, 'down_mean')
+        if manual_down is not None and playbook_down is not None:
+            ratio = playbook_down / manual_down if manual_down else float('inf')
+            lines.append('- %d nodes, 1. member down per node, %s vs manual: %.1f s vs %.1f s = %.1fx (target <= 1.5x): %s'
+                         % (nodes, LABELS[playbook], playbook_down, manual_down, ratio, verdict(ratio <= 1.5)))
+        else:
+            lines.append('- %d nodes, 1. member down per node: not measured (needs a playbook and manual)' % nodes)
+        ratio = med(playbook, 'floor_ratio')
+        if ratio is not None:
+            lines.append('- %d nodes, 2. wall time, %s vs floor: %.1fx (target <= 5x): %s'
+                         % (nodes, LABELS[playbook], ratio, verdict(ratio <= 5)))
+        else:
+            lines.append('- %d nodes, 2. wall time vs floor: not measured (needs a playbook and manual)' % nodes)
+        stall_a, stall_b = med('playbook-power-cycle', 'longest_stall'), med('naive-power-cycle', 'longest_stall')
+        if stall_a is not None and stall_b is not None:
+            lines.append('- %d nodes, 3. longest stall (a) vs (b): %.2f s vs %.2f s (target (a) <= (b)/10 = %.2f s): %s'
+                         % (nodes, stall_a, stall_b, stall_b / 10, verdict(stall_a <= stall_b / 10)))
+        else:
+            lines.append('- %d nodes, 3. longest stall (a) vs (b): not measured (needs both)' % nodes)
+        fail_a, fail_c = med('playbook-power-cycle', 'first_failures'), med('manual', 'first_failures')
+        if fail_a is not None and fail_c is not None:
+            lines.append('- %d nodes, 3. failed first attempts (a) vs (c): %g vs %g (target (a) <= (c)): %s'
+                         % (nodes, fail_a, fail_c, verdict(fail_a <= fail_c)))
+        else:
+            lines.append('- %d nodes, 3. failed first attempts (a) vs (c): not measured (needs both)' % nodes)
+    per_procedure = {}
+    for result in results:
+        per_procedure[result['procedure']] = per_procedure.get(result['procedure'], 0) + result['lost_count']
+    lost = sum(per_procedure.values())
+    lines.append('- 3. lost writes, all runs and sizes: %s (target 0 everywhere): %s' % (
+        ', '.join('%s %d' % (LABELS[procedure], per_procedure[procedure])
+                  for procedure in PROCEDURES if procedure in per_procedure), verdict(lost == 0)))
+    return '\n'.join(lines)
+
+
+def lost_lines(results):
+    """One line per measurement that lost writes: which values, missing on which members."""
+    lines = []
+    for result in results:
+        if result['lost']:
+            lines.append('- %s, %d nodes, run %d: values %s missing on %s' % (
+                LABELS[result['procedure']], result['nodes'], result['run'], result['lost'][:20],
+                ', '.join('%s (%d)' % (name, len(values)) for name, values in sorted(result.get('lost_on', {}).items()))
+                or 'the first member that answered (this run read through one member only)'))
+    return '\n'.join(lines)
+
+
+def machine():
+    """Cores, memory and the load average now, for the record."""
+    try:
+        with open('/proc/meminfo') as handle:
+            total = int(handle.readline().split()[1]) / 1024.0 / 1024.0
+    except (OSError, ValueError, IndexError):
+        total = float('nan')
+    load = os.getloadavg()
+    return '%d cores, %.1f GiB memory, load average %.2f %.2f %.2f' % (os.cpu_count() or 0, total, *load)
+
+
+def etcd_version():
+    import subprocess  # pylint: disable=import-outside-toplevel
+    from tests.lab import find_etcd_binaries  # pylint: disable=import-outside-toplevel
+    try:
+        binary = find_etcd_binaries()[0]
+        out = subprocess.run([binary, '--version'], capture_output=True, text=True, timeout=30, check=False).stdout
+        return '%s (%s)' % (out.splitlines()[0].split(':', 1)[1].strip(), binary)
+    except (LabError, OSError, IndexError, subprocess.SubprocessError) as exc:
+        return 'unknown (%s)' % exc
 
 
 def write_rate(ack_times, origin, end):
@@ -262,7 +622,7 @@ def write_rate(ack_times, origin, end):
 
 
 def plot(results, nodes, path):
-    """Two columns (playbook, manual): acknowledged writes over time with stalls and failed puts
+    """One column per procedure (first run): acknowledged writes over time with stalls and failed puts
     above, each member's etcd down time (stop/start) below. Returns an error text or None."""
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
@@ -270,8 +630,10 @@ def plot(results, nodes, path):
         from matplotlib import pyplot  # pylint: disable=import-outside-toplevel
     except ImportError as exc:
         return 'no PNG (%s); pip install -r requirements-test.txt' % exc
-    chosen = [result for result in results if result['nodes'] == nodes]
-    figure, axes = pyplot.subplots(2, len(chosen), figsize=(7 * len(chosen), 6.5), squeeze=False,
+    chosen = [result for result in results if result['nodes'] == nodes and result['run'] == 1 and 'ack_times' in result]
+    if not chosen:
+        return 'no PNG for %d nodes: no result of the first run' % nodes
+    figure, axes = pyplot.subplots(2, len(chosen), figsize=(5.5 * len(chosen), 6.5), squeeze=False,
                                    gridspec_kw={'height_ratios': [3, 1.4]}, sharey='row')
     for column, result in enumerate(chosen):
         top, bottom = axes[0][column], axes[1][column]
@@ -288,8 +650,8 @@ def plot(results, nodes, path):
         for axis in (top, bottom):
             axis.axvline(result['started'] - origin, color='grey', linestyle='--', linewidth=0.8)
             axis.axvline(result['finished'] - origin, color='grey', linestyle='--', linewidth=0.8)
-        top.set_title('%s, %d nodes: %.1f s, longest stall %.2f s, %d first-attempt failures, %d lost'
-                      % (result['procedure'], nodes, result['wall'], result['longest_stall'], result['first_failures'],
+        top.set_title('%s, %d nodes: %.1f s,\nlongest stall %.2f s, %d first-attempt failures, %d lost'
+                      % (LABELS[result['procedure']], nodes, result['wall'], result['longest_stall'], result['first_failures'],
                          len(result['lost'])), fontsize=9)
         top.set_ylabel('writes/s')
         top.plot([], [], color='tab:red', alpha=0.25, linewidth=6, label='no write for > %.1f s' % STALL_MARK)
@@ -317,33 +679,90 @@ def plot(results, nodes, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--nodes', type=int, nargs='+', default=[3, 5], help='cluster sizes (7 is slow on 2 cores)')
-    parser.add_argument('--out', default=os.path.join(REPO_ROOT, 'bench-results'), help='where the table and PNGs go')
+    parser.add_argument('--runs', type=int, default=3, help='repetitions of the whole comparison (default 3)')
+    parser.add_argument('--procedures', nargs='+', choices=PROCEDURES, default=list(PROCEDURES),
+                        help='which procedures to compare (default: all four)')
+    parser.add_argument('--down-seconds', type=float, default=0.0,
+                        help='how long a power-cycled node stays off, in (a) and (b) alike (default 0)')
+    parser.add_argument('--out', default=os.path.join(REPO_ROOT, 'bench-results'), help='where the tables and PNGs go')
+    parser.add_argument('--from-json', metavar='PATH',
+                        help='measure nothing: report again from a rolling_restart.json of an earlier run')
     options = parser.parse_args(argv)
+    if options.from_json:
+        with open(options.from_json) as handle:
+            results = json.load(handle)
+        return report(results, options, results[0].get('header', 'machine: not recorded'),
+                      [result.get('load', float('nan')) for result in results])
+    if options.runs < 1:
+        parser.error('--runs must be at least 1')
     os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
+    procedures = [procedure for procedure in PROCEDURES if procedure in options.procedures]
+    header = 'machine at the start: %s; etcd %s' % (machine(), etcd_version())
+    print(header, flush=True)
     results = []
-    for nodes in options.nodes:
-        for procedure in PROCEDURES:
-            print('rolling restart bench: %s on %d nodes ...' % (procedure, nodes), flush=True)
-            with tempfile.TemporaryDirectory(prefix='kubemaint-bench-rr-') as directory:
-                results.append(measure(procedure, nodes, directory))
-    text = ('Rolling restart of the whole control plane while a gRPC client puts a value every 10 ms '
-            '(2 s deadline per put, retried until acknowledged). Floor = the manual procedure '
-            '(runbook: mv manifests away and back, node by node, no leader transfer, no guard).\n\n' + table(results))
+    loads = []
+    for nodes in options.nodes:  # every run of a size before the next size: a run cut short keeps whole sizes
+        for run in range(1, options.runs + 1):
+            for procedure in procedures:
+                print('rolling restart bench: run %d/%d, %s on %d nodes ...' % (run, options.runs, LABELS[procedure], nodes),
+                      flush=True)
+                with tempfile.TemporaryDirectory(prefix='kubemaint-bench-rr-') as directory:
+                    result = measure(procedure, nodes, directory, options.down_seconds)
+                result['down_seconds'] = options.down_seconds
+                result['run'] = run
+                result['header'] = header
+                result['load'] = os.getloadavg()[0]
+                results.append(result)
+                loads.append(result['load'])
+                os.makedirs(options.out, exist_ok=True)
+                with open(os.path.join(options.out, 'rolling_restart.partial.json'), 'w') as handle:
+                    json.dump(results, handle)  # a run cut short still reports with --from-json
+                print('  wall %.1f s, longest stall %.2f s, %d failed first attempts, %d elections, member down '
+                      'mean %.1f s, %d lost' % (result['wall'], result['longest_stall'], result['first_failures'],
+                                                result['elections'], result['down_mean'], len(result['lost'])),
+                      flush=True)
+    return report(results, options, header, loads)
+
+
+def report(results, options, header, loads):
+    """Tables, targets and phases on stdout and in <out>; the raw figures in <out>/rolling_restart.json."""
+    add_derived(results)
+    for result in results:
+        result['phases'] = time_per_phase(result['tasks'], result['down']) if result.get('tasks') else {}
+    procedures = [procedure for procedure in PROCEDURES if any(result['procedure'] == procedure for result in results)]
+    sizes = sorted({result['nodes'] for result in results})
+    runs = len({result['run'] for result in results})
+    down_seconds = results[0].get('down_seconds', options.down_seconds)
+    parts = [
+        'Rolling restart / rolling reboot of the whole control plane while a gRPC client puts a value every 10 ms '
+        '(2 s deadline per put, retried until acknowledged); %d run(s), each procedure on a fresh lab, cells are '
+        'median [min-max] over the runs. Floor = the manual procedure of the same run. Power-cycled nodes stay off '
+        '%.1f s.' % (runs, down_seconds),
+        header + '; 1-minute load average after each measurement: min %.1f, median %.1f, max %.1f'
+        % (min(loads), statistics.median(loads), max(loads)),
+        table(results, procedures, sizes),
+        'Targets of issue 12 (medians):\n\n' + targets(results, sizes),
+    ]
+    if lost_lines(results):
+        parts.append('Lost writes (acknowledged, then missing from a member at the end):\n\n' + lost_lines(results))
+    for nodes in sizes:
+        for procedure in PLAYBOOK_PROCEDURES:
+            text = phase_table(results, procedure, nodes)
+            if text:
+                parts.append(text)
+    text = '\n\n'.join(parts)
     print()
     print(text)
     os.makedirs(options.out, exist_ok=True)
     with open(os.path.join(options.out, 'rolling_restart.md'), 'w') as handle:
         handle.write(text + '\n')
-    for nodes in options.nodes:
+    with open(os.path.join(options.out, 'rolling_restart.json'), 'w') as handle:
+        json.dump(results, handle)
+    for nodes in sizes:
         path = os.path.join(options.out, 'rolling_restart_%d.png' % nodes)
         error = plot(results, nodes, path)
         print(error or 'timeline: %s' % path)
-    lost = [result for result in results if result['lost']]
-    if lost:
-        for result in lost:
-            print('LOST WRITES (%s, %d nodes): %s' % (result['procedure'], result['nodes'], result['lost'][:20]))
-        return 1
-    return 0
+    return 1 if any(result['lost'] for result in results) else 0
 
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@
     python -m tests.lab up --nodes 3 --dir .lab [--base-address 127.0.1.] [--timeout 90]
     python -m tests.lab status --dir .lab [--json]
     python -m tests.lab down --dir .lab
+    python -m tests.lab power-cycle --dir .lab --node lab-cp-01 [--down-seconds 0]
 
 Errors are one line on stderr and exit code 2; nothing is left running after a failed `up`.
 """
@@ -33,6 +34,11 @@ def _build_parser():
     status.add_argument('--json', action='store_true')
     down = sub.add_parser('down', help='stop every process of a lab')
     down.add_argument('--dir', required=True)
+    cycle = sub.add_parser('power-cycle', help='SIGKILL every process of one node (kubelet emulator and pods), '
+                                               'then start its kubelet emulator again, as a reboot with running pods')
+    cycle.add_argument('--dir', required=True)
+    cycle.add_argument('--node', required=True, help='node name (lab-cp-01), index or address')
+    cycle.add_argument('--down-seconds', type=float, default=0.0, help='seconds the node stays off (default 0)')
     return parser
 
 
@@ -40,7 +46,7 @@ def main(argv=None):
     parser = _build_parser()
     args = parser.parse_args(argv)
     if not args.command:
-        parser.error('a command is required: up, status or down')
+        parser.error('a command is required: up, status, down or power-cycle')
     try:
         if args.command == 'up':
             lab = Lab(args.dir, nodes=args.nodes, base_address=args.base_address, key_type=args.key_type)
@@ -66,6 +72,13 @@ def main(argv=None):
             if left:
                 raise LabError('processes still running after down: %s' % ', '.join(str(pid) for pid, _cmdline in left))
             print('lab down: %s' % lab.directory)
+        elif args.command == 'power-cycle':
+            lab = Lab.load(args.dir)
+            node = lab.node(int(args.node) if args.node.isdigit() else args.node)
+            killed = lab.power_cycle(node, down_seconds=args.down_seconds)
+            print('power-cycled %s: SIGKILLed %s; kubelet emulator started again (pid %d)' % (
+                node.name, ', '.join('%s (pid %d)' % (what, pid) for pid, what in killed) or 'nothing (it was off)',
+                lab.kubelet_pids[node.name][0]))
     except LabError as exc:
         sys.stderr.write('lab: error: %s\n' % exc)
         return 2

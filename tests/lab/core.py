@@ -287,16 +287,19 @@ class Lab:
 
     def _start_kubelets(self):
         for node in self.nodes:
-            log = open(os.path.join(node.log_dir, 'kubelet.log'), 'ab')
-            env = dict(os.environ)
-            env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
-            process = subprocess.Popen(
-                [sys.executable, '-m', 'tests.lab.kubelet', '--node-root', node.root, '--etcd-bin', self.etcd_bin],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT, env=env,
-                start_new_session=True)
-            log.close()
-            self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
-            self._save_state()
+            self._start_kubelet(node)
+
+    def _start_kubelet(self, node):
+        log = open(os.path.join(node.log_dir, 'kubelet.log'), 'ab')
+        env = dict(os.environ)
+        env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'tests.lab.kubelet', '--node-root', node.root, '--etcd-bin', self.etcd_bin],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT, env=env,
+            start_new_session=True)
+        log.close()
+        self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
+        self._save_state()
 
     def up(self, timeout=90):
         """Build every node and start it; return once etcd and every apiserver are healthy."""
@@ -395,6 +398,75 @@ class Lab:
         self.kubelet_pids = {}
         if os.path.isdir(self.directory) and os.path.exists(self.state_path):
             os.unlink(self.state_path)
+
+    # ---------------------------------------------------------------- power-cycle
+    def power_off(self, node, timeout=30):
+        """Cut one node's power: SIGKILL its kubelet emulator and every pod it runs, no grace period.
+
+        As a reboot or power loss with the pods running: etcd gets no SIGTERM, so it hands no
+        leadership over. The emulator goes first so that it cannot restart a pod it sees die.
+        The node's pod records are dropped as a reboot clears /run. Returns the killed
+        [(pid, what)]; raises LabError when one of them outlives `timeout` seconds.
+        """
+        node = node if isinstance(node, LabNode) else self.node(node)
+        killed = []
+        kubelet = self.kubelet_pids.pop(node.name, None)
+        if kubelet and _alive(*kubelet):
+            _kill_group(*kubelet)
+            killed.append((kubelet, 'kubelet'))
+        records = [(name, pid, start) for owner, name, pid, start in self._pod_records() if owner is node]
+        for name, pid, start in records:
+            if _alive(pid, start):
+                _kill_group(pid, start)
+                killed.append(((pid, start), name[:-len('.json')] if name.endswith('.json') else name))
+        # Anything else of the node (a pod the emulator was starting when it died): every process
+        # with a path under the node's root among its arguments.
+        seen = {pid for (pid, _start), _what in killed}
+        for pid, cmdline in self.processes():
+            if pid not in seen and any(names_path_under(argument, node.root) for argument in cmdline.split(' ')):
+                start = process_start_time(pid)
+                if start is not None:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        continue
+                    killed.append(((pid, start), cmdline.split(' ')[0]))
+        deadline = time.monotonic() + timeout
+        for (pid, start), _what in killed:
+            _wait_gone(pid, start, deadline)
+        left = ['%s pid %d' % (what, pid) for (pid, start), what in killed if _alive(pid, start)]
+        if left:
+            raise LabError('power-off of %s: still running after SIGKILL: %s' % (node.name, ', '.join(left)))
+        for name, _pid, _start in records:
+            try:
+                os.unlink(os.path.join(node.root, 'run', 'kubelet', 'pods', name))
+            except OSError:
+                pass
+        self._save_state()
+        return [(pid, what) for (pid, _start), what in killed]
+
+    def power_on(self, node):
+        """Boot one node: start its kubelet emulator, which runs the pods whose manifests it finds."""
+        node = node if isinstance(node, LabNode) else self.node(node)
+        if node.name in self._live_kubelets():
+            raise LabError('%s is running (its kubelet emulator is alive); power it off first' % node.name)
+        self.etcd_bin = self.etcd_bin or find_etcd_binaries(self._etcd_bin)[0]
+        self._start_kubelet(node)
+
+    def power_cycle(self, node, down_seconds=0.0):
+        """power_off, `down_seconds` without power, power_on; returns what power_off killed."""
+        if down_seconds < 0:
+            raise LabError('--down-seconds must not be negative, got %s' % down_seconds)
+        node = node if isinstance(node, LabNode) else self.node(node)
+        killed = self.power_off(node)
+        time.sleep(down_seconds)
+        self.power_on(node)
+        return killed
+
+    def reload_kubelets(self):
+        """Take the emulator pids from lab.json: another process (the CLI's power-cycle) may have restarted one."""
+        self.kubelet_pids = Lab.load(self.directory).kubelet_pids
+        return self.kubelet_pids
 
     def status(self):
         """Per node: emulator alive, running pods, etcd healthy, apiserver ready."""
