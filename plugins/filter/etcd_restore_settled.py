@@ -13,7 +13,7 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - True when the cluster has quorum and the member caught up with the leader, or when the member answers but fewer voters run than quorum needs (the next nodes must come back before quorum can).
+    - True when the cluster has quorum and the member caught up with the leader, or when fewer voters run than quorum needs by etcd's member list, or when no member answered O(quiet_tries) reads in a row (the next nodes must come back before quorum can).
 options:
   _input:
     description: The registered result of M(kubemaint.control_plane.etcd_member_info).
@@ -27,6 +27,12 @@ options:
     description: How many applied raft entries the member may trail the leader by.
     type: int
     default: 1000
+  quiet_tries:
+    description:
+      - When no member answers at all, how many reads (the C(attempts) of an C(until) loop) to wait before
+        concluding that quorum cannot form yet. A restarted etcd serves no client before it has quorum.
+    type: int
+    default: 5
 '''
 
 EXAMPLES = r'''
@@ -50,8 +56,8 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
 )
 
 
-def etcd_restore_settled(state, member, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
-    return restore_settled(state, member, max_applied_lag)
+def etcd_restore_settled(state, member, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, quiet_tries=5):
+    return restore_settled(state, member, max_applied_lag, quiet_tries)
 
 
 class FilterModule(object):

@@ -150,13 +150,23 @@ def member_caught_up(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG
     return False
 
 
-def restore_settled(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+def restore_settled(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, quiet_tries=5):
     """recover's wait after starting a member's etcd is over when either the cluster has quorum
-    and the member is caught up, or the member answers but too few voters run for quorum yet
-    (waiting for quorum then would wait for nothing: the next hosts must come back first)."""
+    and the member is caught up, or quorum cannot form yet with the voters running now (waiting
+    then would wait for nothing: the next hosts must come back first).
+
+    Quorum cannot form yet when etcd's member list, read from any member that answers, counts
+    fewer running voters than quorum needs; or when no member answers at all for `quiet_tries`
+    reads in a row (a restarted etcd serves no client before it has quorum, so the member list is
+    out of reach until enough voters run). `state` carries `attempts`, the reads so far, as an
+    `until` loop registers it.
+    """
     view = _as_view(state, max_applied_lag)
     if member_caught_up(view, member_name, max_applied_lag):
         return True
+    if not view['readable']:
+        attempts = state.get('attempts', 1) if isinstance(state, dict) else 1
+        return int(attempts or 1) >= int(quiet_tries)
     me = [m for m in view['members'] if m['name'] == member_name]
     if not me or not me[0]['reachable']:
         return False

@@ -74,6 +74,13 @@ def test_recover_stops_waiting_when_quorum_cannot_be_reached_yet():
     assert restore_settled(info(member('a', 100, leader=True), member('b', 100), member('c', 5)), 'b')
 
 
+def test_recover_moves_on_when_nobody_answers_for_a_while():
+    # a restarted etcd serves no client before it has quorum: silence means quorum cannot form yet
+    silent = {'members': [], 'endpoint_errors': {'https://a:2379': 'handshake timed out'}}
+    assert not restore_settled(dict(silent, attempts=4), 'a', quiet_tries=5)
+    assert restore_settled(dict(silent, attempts=5), 'a', quiet_tries=5)
+
+
 def test_endpoints_from_the_inventory():
     hosts = [{'name': 'cp1', 'node_address': '10.0.0.1'}, {'name': 'cp2', 'ansible_host': 'fd00::2'},
              {'name': 'cp3'}, {'name': 'cp1', 'node_address': '10.0.0.1'}]
