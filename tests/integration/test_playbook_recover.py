@@ -2,7 +2,10 @@
 member list, manifests found wherever the runbook or the collection moved them (one level down
 into manifests/, beside it, a stash that is a symlink), an untrusted stash refused and the node
 left stopped with a failing run that names it."""
+import contextlib
+import json
 import os
+import subprocess
 
 import yaml
 
@@ -77,3 +80,58 @@ def test_recover_with_part_of_the_members_in_the_inventory(lab_factory, tmp_path
     for node in (node4, node5):  # never touched: not in the inventory
         move_all(os.path.join(node.kubernetes_dir, 'manifests-stash'), node.manifests_dir)
     lab.wait_healthy(timeout=180)
+
+
+@contextlib.contextmanager
+def running_learner(lab, node, data_dir, log_path):
+    """An extra etcd member, added as a learner and started beside `node` (ports 12379/12380)."""
+    name = 'lab-learner'
+    peer, client = 'https://%s:12380' % node.address, 'https://%s:12379' % node.address
+
+    def add():
+        # etcd refuses reconfiguration until every member has been connected for a few seconds
+        proc = lab.etcdctl(node, 'member', 'add', name, '--learner', '--peer-urls=%s' % peer, '-w', 'json')
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+    added = wait_for(add, 60, 'etcd accepts the new learner', interval=1)
+    initial = ','.join('%s=%s' % (m.get('name') or name, m['peerURLs'][0]) for m in added['members'])
+    pki = node.etcd_pki_dir
+    with open(log_path, 'wb') as log:
+        process = subprocess.Popen([
+            lab.etcd_bin, '--name', name, '--data-dir', data_dir,
+            '--initial-cluster', initial, '--initial-cluster-state', 'existing',
+            '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+            '--listen-client-urls', client, '--advertise-client-urls', client,
+            '--cert-file', os.path.join(pki, 'server.crt'), '--key-file', os.path.join(pki, 'server.key'),
+            '--client-cert-auth', '--trusted-ca-file', os.path.join(pki, 'ca.crt'),
+            '--peer-cert-file', os.path.join(pki, 'peer.crt'), '--peer-key-file', os.path.join(pki, 'peer.key'),
+            '--peer-client-cert-auth', '--peer-trusted-ca-file', os.path.join(pki, 'ca.crt')],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: port_open(node.address, 12379), 90, 'the learner listens')
+            yield name
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_recover_with_a_learner_counts_only_the_voters(lab_factory, tmp_path):
+    lab = lab_factory(nodes=3)
+    node1, node2, node3 = lab.nodes
+    lab.wait_healthy(timeout=120)
+    with running_learner(lab, node3, str(tmp_path / 'learner-data'), str(tmp_path / 'learner.log')):
+        for node in (node1, node2):
+            os.rename(node.manifests_dir, os.path.join(node.kubernetes_dir, 'manifests-20240101'))
+        wait_for(lambda: not port_open(node1.address, 2379) and not port_open(node2.address, 2379), 90,
+                 'two voters down')
+        recovered = recover(lab.inventory_path)
+        assert recovered.returncode == 0, describe(recovered)
+        # 4 members, 3 of them voters: quorum needs 2 (a learner counted as a voter would make it 3)
+        assert 'quorum: yes (3 of 3 voters healthy, quorum needs 2, can lose 1 more)' in recovered.output, \
+            describe(recovered)
+        assert 'lab-learner' in recovered.output
+        for node in (node1, node2):
+            assert sorted(os.listdir(node.manifests_dir)) == COMPONENT_FILES

@@ -155,23 +155,21 @@ def restore_settled(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG,
     and the member is caught up, or quorum cannot form yet with the voters running now (waiting
     then would wait for nothing: the next hosts must come back first).
 
-    Quorum cannot form yet when etcd's member list, read from any member that answers, counts
-    fewer running voters than quorum needs; or when no member answers at all for `quiet_tries`
-    reads in a row (a restarted etcd serves no client before it has quorum, so the member list is
-    out of reach until enough voters run). `state` carries `attempts`, the reads so far, as an
-    `until` loop registers it.
+    Quorum cannot form yet when etcd's member list, read from a member that answers, counts fewer
+    running voters than quorum needs; or when the member does not answer for `quiet_tries` reads
+    in a row (a restarted etcd serves no client before it has quorum). `state` carries
+    `attempts`, the reads so far, as an `until` loop registers it.
     """
     view = _as_view(state, max_applied_lag)
     if member_caught_up(view, member_name, max_applied_lag):
         return True
-    if not view['readable']:
-        attempts = state.get('attempts', 1) if isinstance(state, dict) else 1
-        return int(attempts or 1) >= int(quiet_tries)
     me = [m for m in view['members'] if m['name'] == member_name]
-    if not me or not me[0]['reachable']:
-        return False
-    running_voters = len([m for m in view['members'] if not m['is_learner'] and m['reachable']])
-    return running_voters < view['quorum_size']
+    if me and me[0]['reachable']:
+        running_voters = len([m for m in view['members'] if not m['is_learner'] and m['reachable']])
+        if running_voters < view['quorum_size']:
+            return True
+    attempts = state.get('attempts', 1) if isinstance(state, dict) else 1
+    return not (me and me[0]['reachable']) and int(attempts or 1) >= int(quiet_tries)
 
 
 def format_endpoint(address, port):
