@@ -13,7 +13,9 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - Takes the result of M(kubemaint.control_plane.etcd_member_info) and returns the quorum figures (from etcd's member list; learners never count) and one entry per member with its lag behind the leader and whether it is caught up.
+    - Takes the result of M(kubemaint.control_plane.etcd_member_info) and returns the quorum figures (from
+      etcd's member list; learners never count) and one entry per member with its lag behind the leader and
+      whether it is caught up.
     - The same code serves the roles and the unit tests (C(plugins/module_utils/_etcd/guard.py)).
 options:
   _input:

@@ -13,7 +13,8 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - C(https://ADDRESS:PORT) for each host, ADDRESS being the host's C(node_address), else C(ansible_host), else its inventory name; IPv6 addresses in brackets.
+    - C(https://ADDRESS:PORT) for each host, ADDRESS being the host's C(node_address), else C(ansible_host),
+      else its inventory name; IPv6 addresses in brackets.
 options:
   _input:
     description: The hosts' variables, for example C(groups['control_plane'] | map('extract', hostvars)).

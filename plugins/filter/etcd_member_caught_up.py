@@ -13,10 +13,12 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - True when the cluster has quorum and the named member is healthy with an applied index within O(max_applied_lag) of the leader's (the leader itself counts as caught up).
+    - True when the cluster has quorum and the named member is healthy with an applied index within
+      O(max_applied_lag) of the leader's (the leader itself counts as caught up).
 options:
   _input:
-    description: The registered result of M(kubemaint.control_plane.etcd_member_info), or a view from P(kubemaint.control_plane.etcd_cluster_view#filter).
+    description: The registered result of M(kubemaint.control_plane.etcd_member_info), or a view from
+        P(kubemaint.control_plane.etcd_cluster_view#filter).
     type: dict
     required: true
   member:

@@ -13,10 +13,12 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - For the end of a stop or a recovery. When etcd has no quorum, a message naming how many voters must come back, which nodes are down and the commands that bring them back.
+    - For the end of a stop or a recovery. When etcd has no quorum, a message naming how many voters must come
+      back, which nodes are down and the commands that bring them back.
 options:
   _input:
-    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of M(kubemaint.control_plane.etcd_member_info).
+    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
+        M(kubemaint.control_plane.etcd_member_info).
     type: dict
     required: true
   member_hosts:

@@ -13,7 +13,9 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - True when the cluster has quorum and the member caught up with the leader, or when fewer voters run than quorum needs by etcd's member list, or when no member answered O(quiet_tries) reads in a row (the next nodes must come back before quorum can).
+    - True when the cluster has quorum and the member caught up with the leader, or when fewer voters run than
+      quorum needs by etcd's member list, or when no member answered O(quiet_tries) reads in a row (the next
+      nodes must come back before quorum can).
 options:
   _input:
     description: The registered result of M(kubemaint.control_plane.etcd_member_info).

@@ -16,7 +16,8 @@ description:
     - Formats a cluster view as the table C(etcdctl endpoint status --cluster -w table) prints, plus health and errors, and a quorum summary line.
 options:
   _input:
-    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of M(kubemaint.control_plane.etcd_member_info).
+    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
+        M(kubemaint.control_plane.etcd_member_info).
     type: dict
     required: true
 '''

@@ -13,11 +13,16 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - Refuses when etcd cannot be read, when the node is not an etcd member, when etcd has no quorum or would not keep a majority of its voters healthy and caught up without the node, when another voter is unreachable, unhealthy or trails the leader, when an etcd alarm is raised, when another control-plane host cannot be checked or has stopped pods, and when a stray manifest in a manifests directory defines a control-plane pod a second time.
+    - Refuses when etcd cannot be read, when the node is not an etcd member, when etcd has no quorum or would
+      not keep a majority of its voters healthy and caught up without the node, when another voter is
+      unreachable, unhealthy or trails the leader, when an etcd alarm is raised, when another control-plane host
+      cannot be checked or has stopped pods, and when a stray manifest in a manifests directory defines a
+      control-plane pod a second time.
     - Each reason is a sentence for the operator.
 options:
   _input:
-    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of M(kubemaint.control_plane.etcd_member_info), read right before the stop.
+    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
+        M(kubemaint.control_plane.etcd_member_info), read right before the stop.
     type: dict
     required: true
   member:
@@ -31,7 +36,8 @@ options:
     description: The node's own M(kubemaint.control_plane.static_pod_info) result (its stray manifests refuse the stop).
     type: dict
   peer_pods:
-    description: The registered results of M(kubemaint.control_plane.static_pod_info) looped over the other control-plane hosts (C(item) is the host), unreachable ones included.
+    description: The registered results of M(kubemaint.control_plane.static_pod_info) looped over the other control-plane
+        hosts (C(item) is the host), unreachable ones included.
     type: list
     elements: dict
   max_applied_lag:

@@ -195,8 +195,8 @@ def describe_found(host, report):
             if step['stash_dir'] not in sources:
                 sources.append(step['stash_dir'])
         moved = ''.join('; %s is moved to %s first' % (r['from'], r['to']) for r in plan['relocate'])
-        return '%s: to restore: %s (from %s)%s%s' % (host, ', '.join(s['name'] for s in plan['steps']),
-                                                   ', '.join(sources), tail, moved)
+        names = ', '.join(step['name'] for step in plan['steps'])
+        return '%s: to restore: %s (from %s)%s%s' % (host, names, ', '.join(sources), tail, moved)
     if report.get('stopped'):
         return ('%s: %s stopped and no copy found to restore (looked in %s)%s'
                 % (host, ', '.join(report['stopped']), ', '.join(report.get('stash_directories') or []) or
