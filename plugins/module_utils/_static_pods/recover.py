@@ -155,9 +155,11 @@ def restore_plan(found):
             continue
         copies.sort(key=lambda c: (kind_rank.get(c['kind'], 2), -c['mtime'], c['path']))
         chosen = copies[0]
-        if chosen['trust_problems']:
-            refused.append('%s manifest %s cannot be trusted: %s' % (component, chosen['path'],
-                                                                     '; '.join(chosen['trust_problems'])))
+        for problem in chosen['trust_problems']:
+            reason = ('%s, so nothing is restored from there (whoever can write there could plant a pod the kubelet '
+                      'runs as root)' % problem)
+            if reason not in refused:
+                refused.append(reason)
         stash_dir = chosen['directory']
         if chosen['kind'] == 'inside':
             target = os.path.join(found['kubernetes_dir'], os.path.basename(stash_dir.rstrip('/')))
