@@ -204,3 +204,19 @@ def describe_found(host, report):
                 % (host, ', '.join(report['stopped']), ', '.join(report.get('stash_directories') or []) or
                    'no stash directory', tail))
     return '%s: nothing to restore (running: %s)' % (host, ', '.join(running))
+
+
+def describe_pods(report):
+    """One line about a host's control-plane pods (a static_pod_info result, possibly unreachable)."""
+    if report is None or report.get('unreachable'):
+        return 'UNREACHABLE, pods not checked'
+    if report.get('failed') or 'running' not in report:
+        return 'pods not checked: %s' % (report.get('msg') or 'no answer')
+    parts = []
+    if report['stopped']:
+        parts.append('STOPPED: %s' % ', '.join(report['stopped']))
+    parts.append(('running: %s' % ', '.join(report['running'])) if report['running'] else 'nothing running')
+    for stray in report.get('strays') or []:
+        parts.append('STRAY manifest %s defines %s a second time (the kubelet runs it; move it out of %s)'
+                     % (stray['path'], stray['component'], report.get('manifests_dir')))
+    return '; '.join(parts)

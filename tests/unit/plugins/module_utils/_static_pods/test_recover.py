@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import (
     describe_found,
+    describe_pods,
     discover,
     find_strays,
     restore_plan,
@@ -127,3 +128,12 @@ def test_nothing_found_for_a_stopped_component_says_where_it_looked(node):
 
 def test_unreachable_host_line():
     assert describe_found('cp3', {'unreachable': True}) == 'cp3: UNREACHABLE, skipped'
+
+
+def test_pods_line_puts_what_is_wrong_first(node):
+    shutil.copy(str(node / 'manifests' / 'etcd.yaml'), str(node / 'manifests' / 'etcd.yaml.bak'))
+    move(node, ['kube-scheduler'], node / 'manifests-stash')
+    line = describe_pods(discover(str(node)))
+    assert line.startswith('STOPPED: kube-scheduler; running: etcd, kube-apiserver, kube-controller-manager; STRAY')
+    assert str(node / 'manifests' / 'etcd.yaml.bak') in line
+    assert describe_pods({'unreachable': True}) == 'UNREACHABLE, pods not checked'
