@@ -32,6 +32,8 @@ def test_argument_spec_defaults_match_role_defaults(role):
             assert option['default'] == defaults[name], (role, entry_point, name)
             assert isinstance(defaults[name], TYPES[option['type']]), (role, name)
             assert option.get('description'), (role, name)
+            text = ' '.join(option['description']) if isinstance(option['description'], list) else option['description']
+            assert name not in text.split() and len(text.split()) >= 5, 'placeholder description: %s %s' % (role, name)
             documented.add(name)
     assert documented == set(defaults), 'undocumented defaults: %s' % sorted(set(defaults) - documented)
 
