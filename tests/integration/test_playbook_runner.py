@@ -11,12 +11,12 @@ from tests.conftest import COLLECTIONS_ROOT
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
 
-def runner(lab, playbook, tmp_path, extravars=None, limit=None):
+def runner(lab, playbook, tmp_path, extravars=None, limit=None, cmdline=None):
     private = tmp_path / ('runner-%s-%d' % (playbook, len(list(tmp_path.iterdir()))))
     private.mkdir()
     return ansible_runner.run(
         private_data_dir=str(private), playbook='kubemaint.control_plane.' + playbook,
-        inventory=lab.inventory_path, extravars=extravars or {}, limit=limit, quiet=True,
+        inventory=lab.inventory_path, extravars=extravars or {}, limit=limit, quiet=True, cmdline=cmdline,
         envvars={'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_ROOT, 'ANSIBLE_NOCOLOR': '1',
                  'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')},
         timeout=900)
@@ -68,3 +68,14 @@ def test_stray_manifest_is_reported_and_refuses_every_stop(lab, tmp_path):
             assert [name for name in sorted(os.listdir(node.manifests_dir)) if name.endswith('.yaml')] == COMPONENT_FILES
     finally:
         os.unlink(stray)
+
+
+def test_stop_node_in_check_mode_changes_nothing_and_says_so(lab, tmp_path):
+    lab.wait_healthy(timeout=120)
+    node = lab.nodes[2]
+    checked = runner(lab, 'stop_node', tmp_path, limit=node.name, cmdline='--check')
+    output = checked.stdout.read()
+    assert checked.status == 'successful', output[-4000:]
+    assert '%s would be stopped (check mode: nothing was changed)' % node.name in output
+    assert '%s stopped.' % node.name not in output
+    assert sorted(os.listdir(node.manifests_dir)) == COMPONENT_FILES and node.etcd_healthy()
