@@ -121,6 +121,8 @@ def test_scenario_2_2_whole_control_plane_stopped_by_hand_then_recover(lab_facto
         done.set()
         watcher.join(10)
     assert recovered.returncode == 0, describe(recovered)
+    # each host's restore is booked to that host in the recap, not to the first one
+    assert all(recovered.recap[node.name]['changed'] > 0 for node in lab.nodes), recovered.recap
     for node in lab.nodes:
         assert manifests(node) == COMPONENT_FILES
         moved = os.path.join(node.kubernetes_dir, 'manifests-20230310')
