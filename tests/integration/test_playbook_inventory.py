@@ -4,6 +4,7 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 from tests.integration.helpers import BIN, REPO_ROOT, ansible_env
 
@@ -34,3 +35,27 @@ def test_limit_narrows_stop_node_to_one_host():
     proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', EXAMPLE, '--limit', 'K-KUBE-LAB-02', '--list-hosts')
     assert proc.returncode == 0, proc.stderr
     assert [line.strip() for line in proc.stdout.splitlines() if line.startswith('      ')] == ['K-KUBE-LAB-02']
+
+
+def _local_inventory(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    hosts = dict((name, {'ansible_connection': 'local', 'kubernetes_dir': str(tmp_path / name)})
+                 for name in ('cp1', 'cp2', 'cp3'))
+    inventory.write_text(yaml.safe_dump({'all': {'children': {'control_plane': {'hosts': hosts}}}}))
+    return str(inventory)
+
+
+def test_stop_node_without_a_node_refuses_before_anything_runs(tmp_path):
+    proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', _local_inventory(tmp_path))
+    assert proc.returncode != 0
+    assert 'given with --limit NODE (or -e node=NODE)' in proc.stdout and 'Nothing was changed' in proc.stdout
+    assert 'See which control-plane pods run' not in proc.stdout
+
+
+def test_rolling_restart_refuses_a_missing_maintenance_file_before_the_first_stop(tmp_path):
+    for path in ('relative/tasks.yml', str(tmp_path / 'missing.yml')):
+        proc = ansible_playbook('kubemaint.control_plane.rolling_restart', '-i', _local_inventory(tmp_path),
+                                '-e', 'rolling_restart_maintenance_tasks=' + path)
+        assert proc.returncode != 0
+        assert 'is not an existing file given by its absolute path' in proc.stdout, proc.stdout[-3000:]
+        assert 'See which control-plane pods run' not in proc.stdout

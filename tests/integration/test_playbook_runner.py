@@ -1,19 +1,22 @@
 """The playbooks through ansible-runner, as AWX runs them: extra vars, no terminal, no prompt."""
 import json
 import os
+import shutil
 import sys
 
 import ansible_runner
 
 from tests.conftest import COLLECTIONS_ROOT
 
+COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
-def runner(lab, playbook, tmp_path, extravars=None, limit=None):
+
+def runner(lab, playbook, tmp_path, extravars=None, limit=None, cmdline=None):
     private = tmp_path / ('runner-%s-%d' % (playbook, len(list(tmp_path.iterdir()))))
     private.mkdir()
     return ansible_runner.run(
         private_data_dir=str(private), playbook='kubemaint.control_plane.' + playbook,
-        inventory=lab.inventory_path, extravars=extravars or {}, limit=limit, quiet=True,
+        inventory=lab.inventory_path, extravars=extravars or {}, limit=limit, quiet=True, cmdline=cmdline,
         envvars={'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_ROOT, 'ANSIBLE_NOCOLOR': '1',
                  'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')},
         timeout=900)
@@ -42,3 +45,37 @@ def test_cluster_info_and_guard_through_ansible_runner(lab, tmp_path):
     assert started.status == 'successful', started.stdout.read()[-4000:]
     assert len(os.listdir(node.snapshot_dir)) == 1
     lab.wait_healthy(timeout=120)
+
+
+def test_stray_manifest_is_reported_and_refuses_every_stop(lab, tmp_path):
+    """A backup copy in a manifests directory runs as a second pod: cluster_info names it, and the
+    guard refuses to stop that node or any other one, naming the file; nothing is stopped."""
+    lab.wait_healthy(timeout=120)
+    node1, node2 = lab.nodes[0], lab.nodes[1]
+    stray = os.path.join(node2.manifests_dir, 'etcd.yaml.bak')
+    shutil.copy2(os.path.join(node2.manifests_dir, 'etcd.yaml'), stray)
+    try:
+        info = runner(lab, 'cluster_info', tmp_path)
+        assert info.status == 'successful', info.stdout.read()[-4000:]
+        assert 'STRAY manifest %s defines etcd a second time' % stray in info.stdout.read()
+        for node in (node1, node2):
+            refused = runner(lab, 'stop_node', tmp_path, limit=node.name)
+            assert refused.status == 'failed'
+            messages = [event['event_data']['res'].get('msg', '') for event in refused.events
+                        if event.get('event') == 'runner_on_failed']
+            assert any('Quorum guard: refusing' in message and 'stray manifest %s on %s' % (stray, node2.name) in message
+                       for message in messages), messages
+            assert [name for name in sorted(os.listdir(node.manifests_dir)) if name.endswith('.yaml')] == COMPONENT_FILES
+    finally:
+        os.unlink(stray)
+
+
+def test_stop_node_in_check_mode_changes_nothing_and_says_so(lab, tmp_path):
+    lab.wait_healthy(timeout=120)
+    node = lab.nodes[2]
+    checked = runner(lab, 'stop_node', tmp_path, limit=node.name, cmdline='--check')
+    output = checked.stdout.read()
+    assert checked.status == 'successful', output[-4000:]
+    assert '%s would be stopped (check mode: nothing was changed)' % node.name in output
+    assert '%s stopped.' % node.name not in output
+    assert sorted(os.listdir(node.manifests_dir)) == COMPONENT_FILES and node.etcd_healthy()

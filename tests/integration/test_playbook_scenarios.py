@@ -47,16 +47,19 @@ def test_scenario_2_1_stop_leader_guard_override_recover_and_join_precheck(lab_f
     refused = play('stop_node', lab, limit=second.name)
     assert refused.returncode != 0, describe(refused)
     assert 'Quorum guard: refusing to stop the control plane of %s' % second.name in refused.output
-    assert 'would leave 1 healthy voters' in refused.output
+    assert 'would leave 1 voter healthy and caught up with the leader' in refused.output
     assert '%s has stopped pods' % first.name in refused.output
     assert 'control_plane_node_allow_quorum_loss=true' in refused.output
     assert manifests(second) == before == COMPONENT_FILES
     assert writable(lab, second)
 
-    # 3. With the override it proceeds, warns, and quorum is lost.
+    # 3. With the override it proceeds, warns, and quorum is lost: the run fails loudly (never rc 0)
+    # naming the nodes to start and the command that starts them.
     forced = play('stop_node', lab, limit=second.name, extra_vars={'control_plane_node_allow_quorum_loss': True})
-    assert forced.returncode == 0, describe(forced)
+    assert forced.returncode != 0, describe(forced)
     assert 'WARNING: control_plane_node_allow_quorum_loss=true overrides the quorum guard' in forced.output
+    assert 'etcd has NO quorum' in forced.output, describe(forced)
+    assert first.name in forced.output and 'kubemaint.control_plane.start_node --limit' in forced.output
     assert manifests(second) == []
 
     report = tmp_path / 'state.json'
@@ -118,6 +121,8 @@ def test_scenario_2_2_whole_control_plane_stopped_by_hand_then_recover(lab_facto
         done.set()
         watcher.join(10)
     assert recovered.returncode == 0, describe(recovered)
+    # each host's restore is booked to that host in the recap, not to the first one
+    assert all(recovered.recap[node.name]['changed'] > 0 for node in lab.nodes), recovered.recap
     for node in lab.nodes:
         assert manifests(node) == COMPONENT_FILES
         moved = os.path.join(node.kubernetes_dir, 'manifests-20230310')

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: quorum_guard
+short_description: The quorum guard's verdict, whether this control-plane node may stop now and every reason if not
+version_added: 0.2.0
+author:
+  - kubemaint.control_plane contributors (@kubemaint)
+description:
+    - Refuses when etcd cannot be read, when the node is not an etcd member, when etcd has no quorum or would
+      not keep a majority of its voters healthy and caught up without the node, when another voter is
+      unreachable, unhealthy or trails the leader, when an etcd alarm is raised, when another control-plane host
+      cannot be checked or has stopped pods, and when a stray manifest in a manifests directory defines a
+      control-plane pod a second time.
+    - Each reason is a sentence for the operator.
+options:
+  _input:
+    description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
+        M(kubemaint.control_plane.etcd_member_info), read right before the stop.
+    type: dict
+    required: true
+  member:
+    description: The etcd member name of the node to stop.
+    type: str
+    required: true
+  host:
+    description: The inventory name of the node to stop (for messages); defaults to O(member).
+    type: str
+  target_pods:
+    description: The node's own M(kubemaint.control_plane.static_pod_info) result (its stray manifests refuse the stop).
+    type: dict
+  peer_pods:
+    description: The registered results of M(kubemaint.control_plane.static_pod_info) looped over the other control-plane
+        hosts (C(item) is the host), unreachable ones included.
+    type: list
+    elements: dict
+  max_applied_lag:
+    description: How many applied raft entries a voter may trail the leader by.
+    type: int
+    default: 1000
+  allow_quorum_loss:
+    description: Proceed although there are reasons to refuse (they are still listed).
+    type: bool
+    default: false
+'''
+
+EXAMPLES = r'''
+- name: Weigh the guard
+  ansible.builtin.set_fact:
+    verdict: >-
+      {{ view | kubemaint.control_plane.quorum_guard(member='lab-cp-01', host='lab-cp-01',
+         target_pods=own_pods, peer_pods=other_pods.results) }}
+'''
+
+RETURN = r'''
+_value:
+  description: The verdict.
+  type: dict
+  contains:
+    safe:
+      description: No reason to refuse.
+      type: bool
+    proceed:
+      description: Safe, or overridden by O(allow_quorum_loss).
+      type: bool
+    overridden:
+      description: There are reasons to refuse and O(allow_quorum_loss) overrides them.
+      type: bool
+    problems:
+      description: Every reason to refuse.
+      type: list
+      elements: str
+    seen:
+      description: One line on the state the verdict was taken on.
+      type: str
+    host:
+      description: The node.
+      type: str
+    member:
+      description: Its etcd member.
+      type: str
+'''
+
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    DEFAULT_MAX_APPLIED_LAG,
+    guard_verdict,
+)
+
+
+def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
+                 max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False):
+    return guard_verdict(state, member, target_host=host, target_pods=target_pods,
+                         peer_pods=peer_pods, max_applied_lag=max_applied_lag,
+                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'quorum_guard': quorum_guard}

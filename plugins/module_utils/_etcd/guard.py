@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+The decisions the roles take on etcd's state, free of I/O: the cluster view the roles print
+and decide on, whether a member is caught up with the leader, the etcd client URLs of the
+inventory, the quorum guard's verdict (may this host stop, and every reason if not) and what to
+tell the operator when etcd has no quorum after a stop. The roles reach them through this
+collection's filter plugins; the unit tests call them directly.
+
+Input is etcd_member_info's result as the module returns it. Voters and quorum always come from
+etcd's member list, never from the inventory; learners never count.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
+    quorum_size,
+    quorum_summary,
+    voters,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
+
+DEFAULT_MAX_APPLIED_LAG = 1000
+
+
+def _plural(count, word):
+    return '%d %s%s' % (count, word, '' if count == 1 else 's')
+
+
+def member_label(member):
+    """How a member is named to the operator: its name, else its id (a member never started has no name)."""
+    return member.get('name') or member.get('id') or '(unknown member)'
+
+
+def leader_applied_index(members):
+    """Applied raft index of the member that leads; None without a leader or when it is unknown."""
+    for member in members:
+        if member.get('is_leader'):
+            return member.get('raft_applied_index')
+    return None
+
+
+def applied_lag(member, leader_applied):
+    """How many applied entries `member` trails the leader by; None when either index is unknown."""
+    applied = member.get('raft_applied_index')
+    if leader_applied is None or applied is None:
+        return None
+    return leader_applied - applied
+
+
+def member_errors(member):
+    """Every error the member reported or caused, as text, without repeats."""
+    errors = list(member.get('errors') or [])
+    for key in ('error', 'health_error'):
+        value = member.get(key)
+        if value and (key != 'health_error' or member.get('reachable')) and value not in errors:
+            errors.append(value)
+    return errors
+
+
+def is_caught_up(member, leader_applied, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """A member is caught up when it is healthy and its applied index is within
+    `max_applied_lag` of the leader's (a cluster without a leader has nobody caught up)."""
+    lag = applied_lag(member, leader_applied)
+    return bool(member.get('healthy')) and lag is not None and lag <= int(max_applied_lag)
+
+
+def _read_error(info):
+    errors = info.get('endpoint_errors') or {}
+    if errors:
+        return '; '.join('%s' % message for message in errors.values())
+    return info.get('msg') or 'no answer'
+
+
+def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """etcd_member_info's result reduced to what the roles print and decide on.
+
+    `readable` is false when no endpoint answered; `read_error` then says why. Members are
+    sorted by name; each carries `lag` (applied entries behind the leader) and `caught_up`.
+    """
+    info = info or {}
+    raw_members = list(info.get('members') or [])
+    leader_applied = leader_applied_index(raw_members)
+    members = []
+    for member in sorted(raw_members, key=lambda m: (m.get('name') or '', m.get('id') or '')):
+        members.append({
+            'name': member.get('name') or '',
+            'id': member.get('id') or '',
+            'endpoint': member.get('endpoint') or (list(member.get('client_urls') or []) or [''])[0] or '',
+            'version': member.get('version') or '',
+            'db_size': member.get('db_size'),
+            'is_leader': bool(member.get('is_leader')),
+            'is_learner': bool(member.get('is_learner')),
+            'raft_term': member.get('raft_term'),
+            'raft_index': member.get('raft_index'),
+            'raft_applied_index': member.get('raft_applied_index'),
+            'errors': member_errors(member),
+            'alarms': list(member.get('alarms') or []),
+            'reachable': bool(member.get('reachable')),
+            'healthy': bool(member.get('healthy')),
+            'lag': applied_lag(member, leader_applied),
+            'caught_up': is_caught_up(member, leader_applied, max_applied_lag),
+        })
+    summary = quorum_summary(members)
+    leader = [m for m in members if m['is_leader']]
+    cluster_alarms = info.get('cluster', {}).get('alarms') if isinstance(info.get('cluster'), dict) else None
+    if cluster_alarms:
+        alarms = ['%s on %s' % (a.get('alarm'), a.get('member') or a.get('member_id')) if isinstance(a, dict) else str(a)
+                  for a in cluster_alarms]
+    else:
+        alarms = ['%s on %s' % (alarm, member_label(m)) for m in members for alarm in m['alarms']]
+    return {
+        'readable': bool(raw_members),
+        'read_error': None if raw_members else _read_error(info),
+        'endpoints': list(info.get('endpoints') or []),
+        'has_quorum': summary['has_quorum'],
+        'leader': leader[0]['name'] if leader else '',
+        'quorum_size': summary['quorum_size'],
+        'voters': summary['voting_members'],
+        'learners': summary['learners'],
+        'healthy_voters': summary['healthy_voters'],
+        'fault_tolerance': summary['fault_tolerance'],
+        'alarms': alarms,
+        'max_applied_lag': int(max_applied_lag),
+        'members': members,
+    }
+
+
+def _as_view(state, max_applied_lag):
+    """Accept either etcd_member_info's raw result or a view made by cluster_view."""
+    if isinstance(state, dict) and 'readable' in state and 'voters' in state:
+        return state
+    return cluster_view(state, max_applied_lag)
+
+
+def member_caught_up(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """Is `member_name` a healthy member of a cluster with quorum, within `max_applied_lag`
+    applied entries of the leader? `state` is etcd_member_info's result or a cluster view."""
+    view = _as_view(state, max_applied_lag)
+    if not view['has_quorum']:
+        return False
+    for member in view['members']:
+        if member['name'] == member_name:
+            return member['caught_up'] if not member['is_leader'] else member['healthy']
+    return False
+
+
+def restore_settled(state, member_name, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, quiet_tries=5):
+    """recover's wait after starting a member's etcd is over when either the cluster has quorum
+    and the member is caught up, or quorum cannot form yet with the voters running now (waiting
+    then would wait for nothing: the next hosts must come back first).
+
+    Quorum cannot form yet when etcd's member list, read from a member that answers, counts fewer
+    running voters than quorum needs; or when the member does not answer for `quiet_tries` reads
+    in a row (a restarted etcd serves no client before it has quorum). `state` carries
+    `attempts`, the reads so far, as an `until` loop registers it.
+    """
+    view = _as_view(state, max_applied_lag)
+    if member_caught_up(view, member_name, max_applied_lag):
+        return True
+    me = [m for m in view['members'] if m['name'] == member_name]
+    if me and me[0]['reachable']:
+        running_voters = len([m for m in view['members'] if not m['is_learner'] and m['reachable']])
+        if running_voters < view['quorum_size']:
+            return True
+    attempts = state.get('attempts', 1) if isinstance(state, dict) else 1
+    return not (me and me[0]['reachable']) and int(attempts or 1) >= int(quiet_tries)
+
+
+def format_endpoint(address, port):
+    """https://ADDRESS:PORT, with an IPv6 address in brackets."""
+    address = '%s' % address
+    if ':' in address and not address.startswith('['):
+        address = '[%s]' % address
+    return 'https://%s:%s' % (address, port)
+
+
+def inventory_endpoints(hosts, port=2379):
+    """etcd client URLs of the given hosts. `hosts` is a list of dicts with `name` and the
+    host's variables `node_address`, `ansible_host` (the first set one is the address)."""
+    urls = []
+    for host in hosts or []:
+        address = host.get('node_address') or host.get('ansible_host') or host.get('name')
+        url = format_endpoint(address, port)
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def _host_name(report):
+    return report.get('host') or report.get('item') or report.get('_ansible_delegated_vars', {}).get('ansible_host') or '?'
+
+
+def pod_problems(report, is_target=False):
+    """Reasons in one host's static_pod_info report (or a registered result of it) to refuse a stop."""
+    host = _host_name(report)
+    if report.get('unreachable'):
+        return ['control-plane host %s is unreachable, its pods cannot be checked' % host]
+    if report.get('failed') or 'running' not in report:
+        return ['the pods of control-plane host %s cannot be checked: %s' % (host, report.get('msg') or 'no answer')]
+    problems = []
+    stopped = [c for c in COMPONENTS if c not in report.get('running', [])]
+    if stopped and not is_target:
+        problems.append('control-plane host %s has stopped pods (not in its manifests directory: %s)'
+                        % (host, ', '.join(c + '.yaml' for c in stopped)))
+    for stray in report.get('strays') or []:
+        problems.append('stray manifest %s on %s defines the %s pod a second time (the kubelet runs every file in '
+                        'the manifests directory, so a stop would leave it running): move it out of %s'
+                        % (stray.get('path'), host, stray.get('component'), report.get('manifests_dir') or 'that directory'))
+    return problems
+
+
+def describe_view(view):
+    """One line: quorum, healthy voters, leader and every member's state."""
+    if not view['readable']:
+        return 'etcd could not be read: %s.' % view['read_error']
+    states = []
+    for member in view['members']:
+        state = 'healthy' if member['healthy'] else ('unhealthy' if member['reachable'] else 'unreachable')
+        if member['is_learner']:
+            state += ', learner'
+        states.append('%s=%s' % (member_label(member), state))
+    return ('etcd now: quorum %s, %d of %s healthy (quorum needs %d), leader %s; members: %s.'
+            % ('yes' if view['has_quorum'] else 'NO', view['healthy_voters'], _plural(view['voters'], 'voter'),
+               view['quorum_size'], view['leader'] or 'NONE', ', '.join(states)))
+
+
+def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
+                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False):
+    """May the control plane of `target_host` (etcd member `target_member`) stop now?
+
+    Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
+    or would not keep a majority of its voters healthy and caught up without the target, when
+    another voter is unreachable, unhealthy or trails the leader, when an alarm is raised, when
+    another control-plane host cannot be checked or has stopped pods, and when a stray manifest
+    would keep a pod running. `target_pods` and `peer_pods` are static_pod_info results (or the
+    registered results of a loop over it, unreachable ones included).
+
+    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member'}: `proceed`
+    is true when safe or when `allow_quorum_loss` overrides the problems.
+    """
+    view = _as_view(state, max_applied_lag)
+    target_host = target_host or target_member
+    problems = []
+    if not view['readable']:
+        problems.append('no etcd endpoint answered (%s), so nothing can be judged' % view['read_error'])
+    else:
+        target = [m for m in view['members'] if m['name'] == target_member]
+        if not target:
+            problems.append('%s is not an etcd member (members: %s): set node_name of %s to its etcd member name'
+                            % (target_member, ', '.join(member_label(m) for m in view['members']), target_host))
+        others = [m for m in voters(view['members']) if m['name'] != target_member]
+        if not view['has_quorum']:
+            problems.append('etcd has no quorum now (%d of %d voters healthy, %d needed)'
+                            % (view['healthy_voters'], view['voters'], view['quorum_size']))
+        else:
+            remaining = len([m for m in others if m['healthy'] and m['caught_up']])
+            if remaining < view['quorum_size']:
+                problems.append('stopping %s would leave %s healthy and caught up with the leader, fewer than the '
+                                '%d etcd needs for quorum' % (target_member, _plural(remaining, 'voter'), view['quorum_size']))
+        for member in others:
+            if not member['reachable']:
+                problems.append('etcd member %s (%s) is unreachable%s' % (
+                    member_label(member), member['endpoint'] or 'no client URL: added but never started',
+                    (': ' + '; '.join(member['errors'])) if member['errors'] else ''))
+            elif not member['healthy']:
+                problems.append('etcd member %s is unhealthy%s' % (
+                    member_label(member), (': ' + '; '.join(member['errors'])) if member['errors'] else ''))
+            elif not member['caught_up']:
+                if member['lag'] is None:
+                    problems.append('etcd member %s cannot be compared with the leader (no leader or no applied index)'
+                                    % member_label(member))
+                else:
+                    problems.append('etcd member %s trails the leader by %d applied entries (more than max_applied_lag=%d)'
+                                    % (member_label(member), member['lag'], view['max_applied_lag']))
+        if view['alarms']:
+            problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(view['alarms']))))
+    if target_pods is not None:
+        report = dict(target_pods)
+        report.setdefault('host', target_host)
+        problems.extend(pod_problems(report, is_target=True))
+    for report in peer_pods or []:
+        problems.extend(pod_problems(report))
+    safe = not problems
+    return {
+        'host': target_host,
+        'member': target_member,
+        'safe': safe,
+        'proceed': safe or bool(allow_quorum_loss),
+        'overridden': bool(problems) and bool(allow_quorum_loss),
+        'problems': problems,
+        'seen': describe_view(view),
+    }
+
+
+def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """After a stop: does etcd still have quorum, and if not, which nodes must come back?
+
+    `member_hosts` maps member names to inventory hosts. Returns {'has_quorum', 'missing'
+    (how many more voters must be healthy), 'down' (hosts, else member names, of the voters that
+    are not healthy), 'message'}.
+    """
+    view = _as_view(state, max_applied_lag)
+    member_hosts = member_hosts or {}
+    down = [member_hosts.get(m['name'], member_label(m)) for m in voters(view['members']) if not m['healthy']]
+    if view['has_quorum']:
+        return {'has_quorum': True, 'missing': 0, 'down': down, 'message': describe_view(view)}
+    voter_count = view['voters']
+    missing = max(quorum_size(voter_count) - view['healthy_voters'], 1) if voter_count else 1
+    if not view['readable']:
+        message = ('etcd has NO quorum: no member answered (%s). Start the stopped control-plane nodes: '
+                   'ansible-playbook kubemaint.control_plane.recover (or start_node --limit NODE).' % view['read_error'])
+    else:
+        message = ('etcd has NO quorum: %d of %s healthy, %d needed; the whole cluster is read-only. Start at least '
+                   '%d of: %s (ansible-playbook kubemaint.control_plane.start_node --limit %s, or '
+                   'kubemaint.control_plane.recover for all of them).'
+                   % (view['healthy_voters'], _plural(voter_count, 'voter'), view['quorum_size'], missing,
+                      ', '.join(down) or 'none', ','.join(down) or 'NODE'))
+    return {'has_quorum': False, 'missing': missing, 'down': down, 'message': message}
+
+
+def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """The runbook's `etcdctl endpoint status` table plus health, and the quorum summary, as lines."""
+    view = _as_view(state, max_applied_lag)
+    header = ['MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'RAFT TERM', 'RAFT INDEX',
+              'APPLIED INDEX', 'HEALTHY', 'ERRORS']
+    rows = [header]
+
+    def dash(value):
+        return '-' if value is None else '%s' % value
+
+    for m in view['members']:
+        rows.append([m['name'] or '(unstarted)', m['endpoint'], m['id'],
+                     m['version'] if m['reachable'] else 'unreachable',
+                     _size(m['db_size']) if m['db_size'] is not None else '-',
+                     'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
+                     dash(m['raft_term']), dash(m['raft_index']), dash(m['raft_applied_index']),
+                     'true' if m['healthy'] else 'false', ', '.join(m['errors'] + m['alarms'])])
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
+    lines.insert(1, '|' + '|'.join('-' * (w + 2) for w in widths) + '|')
+    if not view['readable']:
+        lines.append('etcd could not be read: %s' % view['read_error'])
+        return lines
+    lines.append('quorum: %s (%d of %d voters healthy, quorum needs %d, can lose %d more); leader: %s%s'
+                 % ('yes' if view['has_quorum'] else 'NO', view['healthy_voters'], view['voters'], view['quorum_size'],
+                    max(view['fault_tolerance'], 0), view['leader'] or 'NONE',
+                    ('; alarms: ' + ', '.join(view['alarms'])) if view['alarms'] else ''))
+    return lines
+
+
+def _size(value):
+    """Bytes as Jinja's filesizeformat writes them (decimal units)."""
+    value = float(value)
+    if value < 1000:
+        return '%d Bytes' % value
+    for unit in ('kB', 'MB', 'GB', 'TB', 'PB'):
+        value /= 1000.0
+        if value < 1000 or unit == 'PB':
+            return '%.1f %s' % (value, unit)
+    return '%d Bytes' % value  # pragma: no cover

@@ -1,0 +1,44 @@
+"""The collection's filters: each file exposes the filter it is named after, documents it, and
+hands the work to module_utils with the inputs a role has at hand."""
+import importlib
+import os
+
+import pytest
+import yaml
+
+FILTER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'plugins', 'filter')
+NAMES = sorted(name[:-3] for name in os.listdir(FILTER_DIR) if name.endswith('.py'))
+
+
+def load(name):
+    return importlib.import_module('ansible_collections.kubemaint.control_plane.plugins.filter.' + name)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_filter_is_named_after_its_file_and_documented(name):
+    module = load(name)
+    assert list(module.FilterModule().filters()) == [name]
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    assert doc['name'] == name and doc['short_description'] and doc['version_added'] == '0.2.0'
+    assert all(isinstance(line, str) for line in doc['description'])
+    assert yaml.safe_load(module.RETURN)['_value']['description']
+    assert name in module.EXAMPLES
+
+
+def test_endpoints_from_hostvars():
+    hosts = [{'inventory_hostname': 'cp1', 'node_address': '10.0.0.1'}, {'inventory_hostname': 'cp2'}]
+    assert load('etcd_endpoints').etcd_endpoints(hosts, '2379') == ['https://10.0.0.1:2379', 'https://cp2:2379']
+
+
+def test_quorum_loss_maps_members_to_hosts_by_node_name():
+    members = [{'name': 'node-a', 'is_learner': False, 'healthy': False, 'reachable': False},
+               {'name': 'node-b', 'is_learner': False, 'healthy': False, 'reachable': True, 'raft_applied_index': 3}]
+    hosts = [{'inventory_hostname': 'cp1', 'node_name': 'node-a'}, {'inventory_hostname': 'cp2', 'node_name': 'node-b'}]
+    loss = load('etcd_quorum_loss').etcd_quorum_loss({'members': members}, hosts)
+    assert loss['down'] == ['cp1', 'cp2'] and not loss['has_quorum']
+
+
+def test_guard_override_accepts_the_strings_extra_vars_give():
+    view = {'members': [], 'endpoint_errors': {'x': 'refused'}}
+    assert load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='true')['overridden']
+    assert not load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='false')['proceed']

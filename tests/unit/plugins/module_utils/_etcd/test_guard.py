@@ -1,0 +1,126 @@
+"""The guard module's other decisions: the cluster view, caught up, recover's wait, endpoints, quorum loss."""
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    cluster_view,
+    format_endpoint,
+    guard_verdict,
+    inventory_endpoints,
+    member_caught_up,
+    quorum_loss,
+    restore_settled,
+    status_table,
+)
+
+
+def member(name, applied=100, leader=False, learner=False, healthy=True, reachable=True, **extra):
+    entry = {'name': name, 'id': name * 4, 'is_learner': learner, 'is_leader': leader, 'healthy': healthy,
+             'reachable': reachable, 'raft_applied_index': applied if reachable else None,
+             'endpoint': 'https://%s:2379' % name, 'errors': [], 'alarms': [], 'db_size': 20480}
+    entry.update(extra)
+    return entry
+
+
+def info(*members, **extra):
+    result = {'members': list(members), 'endpoints': ['https://a:2379'], 'cluster': {'alarms': []}}
+    result.update(extra)
+    return result
+
+
+def test_view_counts_voters_from_the_member_list_and_never_learners():
+    view = cluster_view(info(member('c', 90), member('a', 100, leader=True), member('b', 100),
+                             member('l', 0, learner=True)))
+    assert [m['name'] for m in view['members']] == ['a', 'b', 'c', 'l']
+    assert (view['voters'], view['learners'], view['quorum_size'], view['healthy_voters']) == (3, 1, 2, 3)
+    assert view['has_quorum'] and view['leader'] == 'a' and view['fault_tolerance'] == 1
+    assert [m['lag'] for m in view['members']] == [0, 0, 10, 100]
+
+
+def test_view_of_nothing_readable_says_why():
+    view = cluster_view({'members': [], 'endpoint_errors': {'https://a:2379': 'https://a:2379: connection refused'}})
+    assert not view['readable'] and 'connection refused' in view['read_error']
+    assert not view['has_quorum'] and view['voters'] == 0
+    assert 'etcd could not be read' in status_table(view)[-1]
+    verdict = guard_verdict(view, 'a')
+    assert not verdict['proceed'] and 'no etcd endpoint answered' in verdict['problems'][0]
+
+
+@pytest.mark.parametrize('applied, lag, expected', [(100, 1000, True), (0, 100, True), (0, 99, False)])
+def test_caught_up_within_the_lag(applied, lag, expected):
+    state = info(member('a', 100, leader=True), member('b', applied), member('c', 100))
+    assert member_caught_up(state, 'b', lag) is expected
+
+
+def test_nobody_is_caught_up_without_quorum_or_when_unknown():
+    state = info(member('a', 100, leader=True), member('b', healthy=False, reachable=False),
+                 member('c', healthy=False, reachable=False))
+    assert not member_caught_up(state, 'a')
+    assert not member_caught_up(info(member('a', 100, leader=True)), 'ghost')
+
+
+def test_recover_stops_waiting_when_quorum_cannot_be_reached_yet():
+    # 5 voters, only the restored one answers: quorum needs 3, waiting for it now is pointless
+    alone = info(member('a', healthy=False), *[member(n, healthy=False, reachable=False) for n in 'bcde'])
+    assert restore_settled(alone, 'a')
+    # 3 of 5 answer but no leader yet: an election is under way, keep waiting
+    electing = info(*[member(n, healthy=False) for n in 'abc'], *[member(n, healthy=False, reachable=False) for n in 'de'])
+    assert not restore_settled(electing, 'a')
+    # the restored member does not answer yet (a restarted etcd waits for quorum before serving)
+    waiting = info(member('b', healthy=False), member('a', healthy=False, reachable=False))
+    assert not restore_settled(waiting, 'a')
+    assert restore_settled(dict(waiting, attempts=5), 'a', quiet_tries=5)
+    # a learner running never makes up a quorum
+    with_learner = info(member('a', healthy=False), member('b', healthy=False, reachable=False),
+                        member('c', healthy=False, reachable=False), member('l', healthy=False, learner=True))
+    assert restore_settled(with_learner, 'a')
+    assert restore_settled(info(member('a', 100, leader=True), member('b', 100), member('c', 5)), 'b')
+
+
+def test_recover_moves_on_when_nobody_answers_for_a_while():
+    # a restarted etcd serves no client before it has quorum: silence means quorum cannot form yet
+    silent = {'members': [], 'endpoint_errors': {'https://a:2379': 'handshake timed out'}}
+    assert not restore_settled(dict(silent, attempts=4), 'a', quiet_tries=5)
+    assert restore_settled(dict(silent, attempts=5), 'a', quiet_tries=5)
+
+
+def test_endpoints_from_the_inventory():
+    hosts = [{'name': 'cp1', 'node_address': '10.0.0.1'}, {'name': 'cp2', 'ansible_host': 'fd00::2'},
+             {'name': 'cp3'}, {'name': 'cp1', 'node_address': '10.0.0.1'}]
+    assert inventory_endpoints(hosts, 2379) == ['https://10.0.0.1:2379', 'https://[fd00::2]:2379', 'https://cp3:2379']
+    assert format_endpoint('[::1]', 12379) == 'https://[::1]:12379'
+
+
+def test_quorum_loss_names_the_hosts_to_start():
+    state = info(member('a', 100, healthy=False), member('b', healthy=False, reachable=False),
+                 member('c', healthy=False, reachable=False))
+    loss = quorum_loss(state, {'a': 'cp1', 'b': 'cp2', 'c': 'cp3'})
+    assert not loss['has_quorum'] and loss['missing'] == 2 and loss['down'] == ['cp1', 'cp2', 'cp3']
+    assert 'Start at least 2 of: cp1, cp2, cp3' in loss['message']
+    assert 'start_node --limit cp1,cp2,cp3' in loss['message']
+    fine = quorum_loss(info(member('a', 100, leader=True), member('b'), member('c', healthy=False, reachable=False)))
+    assert fine['has_quorum'] and fine['down'] == ['c'] and 'quorum yes' in fine['message']
+
+
+def test_status_table_lines():
+    lines = status_table(info(member('a', 100, leader=True), member('b', healthy=False, reachable=False, error='refused'),
+                              cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}))
+    assert lines[0].startswith('| MEMBER ') and lines[1].startswith('|---')
+    assert '| 20.5 kB ' in lines[2] and 'unreachable' in lines[3] and 'refused' in lines[3]
+    assert lines[-1] == ('quorum: NO (1 of 2 voters healthy, quorum needs 2, can lose 0 more); leader: a; '
+                         'alarms: NOSPACE on a')
+
+
+def test_guard_messages_for_the_operator():
+    state = info(member('a', 100, leader=True), member('b', 100), member('c', 100))
+    pods = {'item': 'cp2', 'running': ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'],
+            'strays': [{'path': '/etc/kubernetes/manifests/etcd.yaml.bak', 'component': 'etcd'}],
+            'manifests_dir': '/etc/kubernetes/manifests'}
+    verdict = guard_verdict(state, 'a', target_host='cp1', peer_pods=[pods, {'item': 'cp3', 'unreachable': True}])
+    assert verdict['problems'] == [
+        'stray manifest /etc/kubernetes/manifests/etcd.yaml.bak on cp2 defines the etcd pod a second time (the kubelet '
+        'runs every file in the manifests directory, so a stop would leave it running): move it out of '
+        '/etc/kubernetes/manifests',
+        'control-plane host cp3 is unreachable, its pods cannot be checked']
+    assert verdict['seen'] == ('etcd now: quorum yes, 3 of 3 voters healthy (quorum needs 2), leader a; '
+                               'members: a=healthy, b=healthy, c=healthy.')
+    assert guard_verdict(state, 'a')['safe']
