@@ -9,23 +9,10 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # Who the node is, for the certificate modules (module_utils/_pki/options.py holds the argument spec).
+    # Who the node is, for the certificate modules (module_utils/_pki/options.py holds the argument spec);
+    # kubernetes_dir and manifests_dir come from the node and node.manifests fragments.
     DOCUMENTATION = r'''
 options:
-  kubernetes_dir:
-    description:
-      - kubeadm's configuration directory. Every path kubeadm writes under C(/etc/kubernetes) is
-        looked up under this directory instead; a kubeconfig path outside it (kubelet.conf's
-        C(/var/lib/kubelet/pki/...)) is looked up under the root this directory belongs to
-        when it ends in C(etc/kubernetes).
-    type: path
-    default: /etc/kubernetes
-  manifests_dir:
-    description:
-      - Where the static pod manifests are read from to learn the node's identity.
-      - Default C(<kubernetes_dir>/manifests), then the stash directory
-        C(<kubernetes_dir>/manifests-stash) used while the pods are stopped.
-    type: path
   node_name:
     description:
       - This node's name as kubeadm knows it (the DNS SAN of its serving certificates, the name of

@@ -33,6 +33,7 @@ requirements:
 extends_documentation_fragment:
   - kubemaint.control_plane.node
   - kubemaint.control_plane.node.manifests
+  - kubemaint.control_plane.node_identity
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -47,57 +48,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  node_name:
-    description:
-      - This node's name as kubeadm knows it (the DNS SAN of its serving certificates).
-      - Default etcd's C(--name) in the node's etcd manifest.
-    type: str
-  advertise_addresses:
-    description:
-      - This node's addresses that its serving certificates must carry as IP SANs.
-      - Default kube-apiserver's C(--advertise-address) plus the hosts of etcd's advertised client
-        and peer URLs, from the node's manifests.
-    type: list
-    elements: str
-  other_nodes:
-    description:
-      - The other control-plane nodes. A SAN naming one of them (and not this node) is reported as
-        foreign, the signature of certificates copied from that node.
-      - The other members of etcd's C(--initial-cluster) are added to this list.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: The node's name.
-        type: str
-        required: true
-      addresses:
-        description: The node's IP addresses.
-        type: list
-        elements: str
-        default: []
-  service_cidr:
-    description:
-      - The service CIDR; its first address must be an IP SAN of C(apiserver.crt).
-      - Default kube-apiserver's C(--service-cluster-ip-range), else C(10.96.0.0/12).
-    type: str
-  dns_domain:
-    description:
-      - The cluster DNS domain (C(kubernetes.default.svc.<dns_domain>) is a SAN of C(apiserver.crt)).
-      - Default from kube-apiserver's C(--service-account-issuer), else C(cluster.local).
-    type: str
-  control_plane_endpoint:
-    description:
-      - kubeadm's C(controlPlaneEndpoint) (C(host), C(host:port) or a URL); its host must be a SAN of
-        C(apiserver.crt).
-    type: str
-  extra_sans:
-    description:
-      - kubeadm's C(apiServer.certSANs); each must be a SAN of C(apiserver.crt).
-    type: list
-    elements: str
-    default: []
   min_days_valid:
     description:
       - A certificate or CA with fewer days left than this is a problem.
@@ -334,26 +284,18 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.check
     DEFAULT_MIN_DAYS_VALID,
     IdentityError,
     check_node_certificates,
-    node_identity,
     summary_message,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.options import (
+    NODE_IDENTITY_ARGUMENT_SPEC,
+    identity_from_params,
 )
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
-            manifests_dir=dict(type='path'),
-            node_name=dict(type='str'),
-            advertise_addresses=dict(type='list', elements='str'),
-            other_nodes=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                addresses=dict(type='list', elements='str', default=[]),
-            )),
-            service_cidr=dict(type='str'),
-            dns_domain=dict(type='str'),
-            control_plane_endpoint=dict(type='str'),
-            extra_sans=dict(type='list', elements='str', default=[]),
+            NODE_IDENTITY_ARGUMENT_SPEC,
             min_days_valid=dict(type='int', default=DEFAULT_MIN_DAYS_VALID),
             fail_on_problems=dict(type='bool', default=True),
         ),
@@ -363,9 +305,7 @@ def main():
     require_cryptography(module)
     params = module.params
     try:
-        identity = node_identity(params['kubernetes_dir'], params['manifests_dir'], params['node_name'],
-                                 params['advertise_addresses'], params['service_cidr'], params['dns_domain'],
-                                 params['other_nodes'])
+        identity = identity_from_params(params)
         report = check_node_certificates(params['kubernetes_dir'], identity, params['min_days_valid'],
                                          params['control_plane_endpoint'], params['extra_sans'])
     except (IdentityError, SanRuleError) as exc:

@@ -44,6 +44,8 @@ requirements:
   - cryptography (on the control-plane node)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - kubemaint.control_plane.node
+  - kubemaint.control_plane.node.manifests
   - kubemaint.control_plane.node_identity
 attributes:
   check_mode:
