@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import socket
 from contextlib import contextmanager
 
@@ -74,3 +75,47 @@ def leader_name(lab, node):
     seen = set(entry['Status']['leader'] for entry in statuses if entry['Status'].get('leader'))
     assert len(seen) == 1, statuses
     return members[seen.pop()]
+
+
+@contextmanager
+def running_learner(lab, node, data_dir, log_path, name='lab-learner'):
+    """An extra etcd member, added as a learner (etcdctl) and started beside `node` on ports
+    12379/12380 with the node's etcd certificates. Yields {name, id, peer, client} once etcd lists
+    it under its name; stops it (by its pid) and removes the member afterwards."""
+    peer, client = 'https://%s:12380' % node.address, 'https://%s:12379' % node.address
+
+    def add():
+        # etcd refuses reconfiguration until every member has been connected for a few seconds
+        proc = lab.etcdctl(node, 'member', 'add', name, '--learner', '--peer-urls=%s' % peer, '-w', 'json')
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+    added = wait_for(add, 60, 'etcd accepts the new learner', interval=1)
+    learner_id = added['member']['ID']
+    initial = ','.join('%s=%s' % (m.get('name') or name, m['peerURLs'][0]) for m in added['members'])
+    pki = node.etcd_pki_dir
+    try:
+        with open(log_path, 'wb') as log:
+            process = subprocess.Popen([
+                lab.etcd_bin, '--name', name, '--data-dir', data_dir,
+                '--initial-cluster', initial, '--initial-cluster-state', 'existing',
+                '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+                '--listen-client-urls', client, '--advertise-client-urls', client,
+                '--cert-file', os.path.join(pki, 'server.crt'), '--key-file', os.path.join(pki, 'server.key'),
+                '--client-cert-auth', '--trusted-ca-file', os.path.join(pki, 'ca.crt'),
+                '--peer-cert-file', os.path.join(pki, 'peer.crt'), '--peer-key-file', os.path.join(pki, 'peer.key'),
+                '--peer-client-cert-auth', '--peer-trusted-ca-file', os.path.join(pki, 'ca.crt')],
+                stdout=log, stderr=subprocess.STDOUT)
+            try:
+                def started():
+                    listed = etcdctl_json(lab, node, 'member', 'list')['members']
+                    return any(m['ID'] == learner_id and m.get('name') == name for m in listed)
+                wait_for(started, 90, 'the learner started and published its name')
+                yield {'name': name, 'id': learner_id, 'peer': peer, 'client': client}
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+    finally:
+        lab.etcdctl(node, 'member', 'remove', '%x' % learner_id)

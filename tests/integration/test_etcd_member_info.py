@@ -1,12 +1,10 @@
 """etcd_member_info against the lab, with etcdctl as the oracle."""
-import json
 import os
-import subprocess
 import time
 
 import pytest
 
-from tests.integration.etcd_helpers import conn, etcd_frozen, etcd_stopped, etcdctl_json
+from tests.integration.etcd_helpers import conn, etcd_frozen, etcd_stopped, etcdctl_json, running_learner
 from tests.integration.helpers import run_module, wait_for
 
 
@@ -182,55 +180,11 @@ def test_bad_input_fails_clearly(lab, case):
 
 def test_learner_listed_and_never_counted(lab, tmp_path):
     node = lab.nodes[0]
-    name = 'lab-learner'
-    peer = 'https://%s:12380' % node.address
-    client = 'https://%s:12379' % node.address
     lab.wait_healthy(timeout=120)
-
-    def add_learner():
-        # etcd refuses reconfiguration until every member has been connected for a few seconds
-        proc = lab.etcdctl(node, 'member', 'add', name, '--learner', '--peer-urls=%s' % peer, '-w', 'json')
-        return json.loads(proc.stdout) if proc.returncode == 0 else None
-    added = wait_for(add_learner, 60, 'etcd accepts the new learner', interval=1)
-    learner_id = added['member']['ID']
-    process = None
-    log = open(str(tmp_path / 'learner.log'), 'wb')
-    try:
-        result, leader = _run_with_learner(lab, node, name, peer, client, added, learner_id, tmp_path, log)
-    finally:
-        log.close()
-        lab.etcdctl(node, 'member', 'remove', '%x' % learner_id)
-    _check_learner(lab, result, leader, name, client, learner_id)
-
-
-def _run_with_learner(lab, node, name, peer, client, added, learner_id, tmp_path, log):
-    initial = ','.join('%s=%s' % (m.get('name') or name, m['peerURLs'][0]) for m in added['members'])
-    pki = node.etcd_pki_dir
-    process = subprocess.Popen([
-        lab.etcd_bin, '--name', name, '--data-dir', str(tmp_path / 'data'),
-        '--initial-cluster', initial, '--initial-cluster-state', 'existing',
-        '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-        '--listen-client-urls', client, '--advertise-client-urls', client,
-        '--cert-file', os.path.join(pki, 'server.crt'), '--key-file', os.path.join(pki, 'server.key'),
-        '--client-cert-auth', '--trusted-ca-file', os.path.join(pki, 'ca.crt'),
-        '--peer-cert-file', os.path.join(pki, 'peer.crt'), '--peer-key-file', os.path.join(pki, 'peer.key'),
-        '--peer-client-cert-auth', '--peer-trusted-ca-file', os.path.join(pki, 'ca.crt')],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        def learner_started():
-            listed = etcdctl_json(lab, node, 'member', 'list')['members']
-            return any(m['ID'] == learner_id and m.get('name') == name for m in listed)
-        wait_for(learner_started, 90, 'learner started and published its name')
+    with running_learner(lab, node, str(tmp_path / 'data'), str(tmp_path / 'learner.log')) as learner:
         result = run_module('etcd_member_info', conn(node, assume_stopped=[lab.nodes[1].name]))
-        leader = run_module('etcd_leader', conn(node, member=name))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return result, leader
+        leader = run_module('etcd_leader', conn(node, member=learner['name']))
+    _check_learner(lab, result, leader, learner['name'], learner['client'], learner['id'])
 
 
 def _check_learner(lab, result, leader, name, client, learner_id):

@@ -2,13 +2,11 @@
 member list, manifests found wherever the runbook or the collection moved them (one level down
 into manifests/, beside it, a stash that is a symlink), an untrusted stash refused and the node
 left stopped with a failing run that names it."""
-import contextlib
-import json
 import os
-import subprocess
 
 import yaml
 
+from tests.integration.etcd_helpers import running_learner
 from tests.integration.helpers import run_playbook, wait_for
 from tests.integration.playbook_helpers import describe, port_open, recap
 
@@ -81,42 +79,6 @@ def test_recover_with_part_of_the_members_in_the_inventory(lab_factory, tmp_path
     for node in (node4, node5):  # never touched: not in the inventory
         move_all(os.path.join(node.kubernetes_dir, 'manifests-stash'), node.manifests_dir)
     lab.wait_healthy(timeout=180)
-
-
-@contextlib.contextmanager
-def running_learner(lab, node, data_dir, log_path):
-    """An extra etcd member, added as a learner and started beside `node` (ports 12379/12380)."""
-    name = 'lab-learner'
-    peer, client = 'https://%s:12380' % node.address, 'https://%s:12379' % node.address
-
-    def add():
-        # etcd refuses reconfiguration until every member has been connected for a few seconds
-        proc = lab.etcdctl(node, 'member', 'add', name, '--learner', '--peer-urls=%s' % peer, '-w', 'json')
-        return json.loads(proc.stdout) if proc.returncode == 0 else None
-    added = wait_for(add, 60, 'etcd accepts the new learner', interval=1)
-    initial = ','.join('%s=%s' % (m.get('name') or name, m['peerURLs'][0]) for m in added['members'])
-    pki = node.etcd_pki_dir
-    with open(log_path, 'wb') as log:
-        process = subprocess.Popen([
-            lab.etcd_bin, '--name', name, '--data-dir', data_dir,
-            '--initial-cluster', initial, '--initial-cluster-state', 'existing',
-            '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-            '--listen-client-urls', client, '--advertise-client-urls', client,
-            '--cert-file', os.path.join(pki, 'server.crt'), '--key-file', os.path.join(pki, 'server.key'),
-            '--client-cert-auth', '--trusted-ca-file', os.path.join(pki, 'ca.crt'),
-            '--peer-cert-file', os.path.join(pki, 'peer.crt'), '--peer-key-file', os.path.join(pki, 'peer.key'),
-            '--peer-client-cert-auth', '--peer-trusted-ca-file', os.path.join(pki, 'ca.crt')],
-            stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: port_open(node.address, 12379), 90, 'the learner listens')
-            yield name
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def test_recover_with_a_learner_counts_only_the_voters(lab_factory, tmp_path):
