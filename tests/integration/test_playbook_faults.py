@@ -1,0 +1,50 @@
+"""Faults during a rolling restart (issue 14): the run stops before the next node and says why, and
+a node that never comes back is named with the command that brings it back. A writer and a watcher
+run throughout; the playbook never takes a second member down itself."""
+import os
+
+from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
+
+COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
+
+
+def rolling_restart_with(lab, tasks_file, **extra):
+    watcher, writer = MemberWatcher(lab), ContinuousWriter(lab)
+    watcher.start()
+    writer.start()
+    try:
+        proc = play('rolling_restart', lab, timeout=900, extra_vars=dict(
+            extra, rolling_restart_maintenance_tasks=os.path.join(FILES, tasks_file)))
+    finally:
+        watcher.stop()
+        writer.stop()
+    return proc, watcher, writer
+
+
+def test_another_member_lost_while_a_node_is_down_stops_the_run_before_the_next_node(lab_factory):
+    lab = lab_factory(nodes=3)
+    first, second, third = lab.nodes
+    proc, watcher, writer = rolling_restart_with(lab, 'fault_other_member_down.yml',
+                                                 fault_during=first.name, fault_node=third.name)
+    assert proc.returncode != 0, describe(proc)
+    # The first node came back; the second was never stopped: the guard saw the lost member.
+    assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
+    assert sorted(os.listdir(second.manifests_dir)) == COMPONENT_FILES
+    assert second.name not in watcher.seen_down
+    assert 'Quorum guard: refusing to stop the control plane of %s' % second.name in proc.output, describe(proc)
+    assert 'etcd member %s' % third.name in proc.output, describe(proc)
+    assert writer.missing() == []
+
+
+def test_a_node_that_never_comes_back_is_named_with_the_command_that_brings_it_back(lab_factory):
+    lab = lab_factory(nodes=3)
+    first, second, third = lab.nodes
+    proc, watcher, writer = rolling_restart_with(lab, 'fault_never_comes_back.yml', fault_during=first.name,
+                                                 control_plane_node_wait_timeout=20)
+    assert proc.returncode != 0, describe(proc)
+    assert '%s did not come back' % first.name in proc.output, describe(proc)
+    assert 'kubemaint.control_plane.start_node -i <inventory> --limit %s' % first.name in proc.output
+    # The run stopped there: no other node was taken down, quorum held, nothing lost.
+    assert watcher.seen_down == {first.name}, watcher.seen_down
+    assert sorted(os.listdir(second.manifests_dir)) == sorted(os.listdir(third.manifests_dir)) == COMPONENT_FILES
+    assert writer.missing() == []
