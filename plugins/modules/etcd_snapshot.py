@@ -48,8 +48,9 @@ options:
       - A directory, or a snapshot in it, that is writable by group or others or owned by another
         user is refused, because whoever can write there could plant or swap a snapshot that is
         later restored.
+      - Default C(/var/lib/etcd-snapshots) on the node of O(kubernetes_dir) (under the same root when
+        O(kubernetes_dir) is C(<root>/etc/kubernetes), as in a lab); the snapshot's full path is in RV(path).
     type: path
-    required: true
   prefix:
     description:
       - File name prefix; also selects the files O(keep) counts and prunes.
@@ -186,6 +187,9 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     SNAPSHOT_KEEP,
     check_arguments,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    default_snapshot_dir,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
@@ -196,12 +200,14 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.modu
 def main():
     module = AnsibleModule(
         argument_spec=etcd_argument_spec(
-            dest=dict(type='path', required=True),
+            dest=dict(type='path'),
             prefix=dict(type='str', default='etcd-snapshot'),
             keep=dict(type='int', default=0),
         ),
         supports_check_mode=True,
     )
+    if not module.params['dest']:
+        module.params['dest'] = default_snapshot_dir(module.params['kubernetes_dir'])
     check_arguments(module, numbers={'keep': SNAPSHOT_KEEP}, absolute_paths=('dest',), file_name_parts=('prefix',))
     client, connection = client_from_module(module)
     run_snapshot(module, client, connection)

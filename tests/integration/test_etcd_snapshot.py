@@ -90,3 +90,18 @@ def test_snapshot_directory_trust_mode_and_interrupted_parts(lab, tmp_path):
     assert result['removed_partial'] == [part] and result['removed'] == []
     assert os.listdir(dest) == [os.path.basename(result['path'])]
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o700
+
+
+def test_snapshot_dest_defaults_to_the_node_root(lab):
+    """No dest: /var/lib/etcd-snapshots on the node of kubernetes_dir (the lab's <root>/var/lib/...)."""
+    node = lab.nodes[2]
+    prefix = 'kubemaint-default-dest'
+    result = run_module('etcd_snapshot', conn(node, prefix=prefix))
+    try:
+        assert not result['failed'], result.get('msg')
+        assert os.path.dirname(result['path']) == node.snapshot_dir
+        assert os.path.basename(result['path']).startswith(prefix + '-')
+    finally:
+        for name in os.listdir(node.snapshot_dir):
+            if name.startswith(prefix):
+                os.unlink(os.path.join(node.snapshot_dir, name))

@@ -29,6 +29,12 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
     assert watcher.max_down == 1, watcher.max_down_members
     assert watcher.samples > 50
     assert all(proc.recap[name]['changed'] > 0 for name in names), proc.recap
+    # Each stop printed where its snapshot went; the closing play prints one line per node, once.
+    for node in lab.nodes:
+        assert 'etcd snapshot written to %s/etcd-snapshot-' % node.snapshot_dir in proc.stdout, node.name
+        assert proc.stdout.count('"%s: stopped and started after ' % node.name) == 1, describe(proc)
+    summary = proc.stdout[proc.stdout.index('TASK [Print one line per node and the cluster now]'):]
+    assert summary.count(', leader"') == 1 and 'etcd now: quorum yes, %d of %d voters healthy' % (nodes, nodes) in summary
     # The writer: every acknowledged value is in etcd, and writes kept flowing.
     assert len(writer.acknowledged) > 100
     assert writer.missing() == []

@@ -11,15 +11,22 @@ from tests.conftest import COLLECTIONS_ROOT
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
 
-def runner(lab, playbook, tmp_path, extravars=None, limit=None, cmdline=None):
+def runner(lab, playbook, tmp_path, extravars=None, limit=None, cmdline=None, envvars=None):
     private = tmp_path / ('runner-%s-%d' % (playbook, len(list(tmp_path.iterdir()))))
     private.mkdir()
     return ansible_runner.run(
         private_data_dir=str(private), playbook='kubemaint.control_plane.' + playbook,
         inventory=lab.inventory_path, extravars=extravars or {}, limit=limit, quiet=True, cmdline=cmdline,
-        envvars={'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_ROOT, 'ANSIBLE_NOCOLOR': '1',
-                 'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')},
+        envvars=dict({'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_ROOT, 'ANSIBLE_NOCOLOR': '1',
+                      'PATH': os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', '')},
+                     **(envvars or {})),
         timeout=900)
+
+
+def artifacts(result):
+    """What set_stats handed to AWX: the artifact_data of the run's closing stats event."""
+    return [event['event_data'].get('artifact_data') for event in result.events
+            if event.get('event') == 'playbook_on_stats'][-1]
 
 
 def test_cluster_info_and_guard_through_ansible_runner(lab, tmp_path):
@@ -30,6 +37,10 @@ def test_cluster_info_and_guard_through_ansible_runner(lab, tmp_path):
     assert state['cluster']['has_quorum'] is True
     assert sorted(member['name'] for member in state['members']) == [node.name for node in lab.nodes]
     assert sum(1 for member in state['members'] if member['is_leader']) == 1
+    # The same state as AWX artifacts (set_stats), unless turned off.
+    assert artifacts(result) == {'cluster_state': state}
+    quiet = runner(lab, 'cluster_info', tmp_path, extravars={'cluster_state_set_stats': False})
+    assert quiet.status == 'successful' and not artifacts(quiet), quiet.stdout.read()[-4000:]
 
     node = lab.nodes[1]
     stopped = runner(lab, 'stop_node', tmp_path, limit=node.name,
@@ -79,3 +90,18 @@ def test_stop_node_in_check_mode_changes_nothing_and_says_so(lab, tmp_path):
     assert '%s would be stopped (check mode: nothing was changed)' % node.name in output
     assert '%s stopped.' % node.name not in output
     assert sorted(os.listdir(node.manifests_dir)) == COMPONENT_FILES and node.etcd_healthy()
+
+
+def test_cluster_info_table_stays_whole_under_the_yaml_result_format(lab, tmp_path):
+    """ANSIBLE_CALLBACK_RESULT_FORMAT=yaml folds long strings at spaces: the table must not break."""
+    lab.wait_healthy(timeout=120)
+    result = runner(lab, 'cluster_info', tmp_path, envvars={'ANSIBLE_CALLBACK_RESULT_FORMAT': 'yaml'})
+    output = result.stdout.read()
+    assert result.status == 'successful', output[-4000:]
+    lines = [line.strip() for line in output.splitlines()]
+    header = [line for line in lines if line.startswith('| MEMBER ')]
+    assert len(header) == 1 and header[0].endswith('| HEALTHY |'), output[-4000:]
+    for node in lab.nodes:
+        rows = [line for line in lines if line.startswith('| %s ' % node.name)]
+        assert len(rows) == 1 and rows[0].endswith('| true    |') and len(rows[0]) == len(header[0]), rows
+    assert '%s: running: etcd, kube-apiserver, kube-controller-manager, kube-scheduler' % lab.nodes[0].name in lines

@@ -325,25 +325,32 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
 
 
 def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
-    """The runbook's `etcdctl endpoint status` table plus health, and the quorum summary, as lines."""
+    """The runbook's `etcdctl endpoint status` table plus health, and the quorum summary, as lines.
+
+    The table stays narrow (one short cell per column); each member's errors and alarms follow it as
+    lines of their own, so a long TLS or connection error never widens every row.
+    """
     view = _as_view(state, max_applied_lag)
-    header = ['MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'RAFT TERM', 'RAFT INDEX',
-              'APPLIED INDEX', 'HEALTHY', 'ERRORS']
+    header = ['MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY']
     rows = [header]
+    problems = []
 
     def dash(value):
         return '-' if value is None else '%s' % value
 
     for m in view['members']:
-        rows.append([m['name'] or '(unstarted)', m['endpoint'], m['id'],
+        name = m['name'] or '(unstarted)'
+        rows.append([name, m['endpoint'], m['id'],
                      m['version'] if m['reachable'] else 'unreachable',
                      _size(m['db_size']) if m['db_size'] is not None else '-',
                      'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
-                     dash(m['raft_term']), dash(m['raft_index']), dash(m['raft_applied_index']),
-                     'true' if m['healthy'] else 'false', ', '.join(m['errors'] + m['alarms'])])
+                     dash(m['raft_term']), dash(m['raft_applied_index']),
+                     'true' if m['healthy'] else 'false'])
+        problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
     lines.insert(1, '|' + '|'.join('-' * (w + 2) for w in widths) + '|')
+    lines.extend(problems)
     if not view['readable']:
         lines.append('etcd could not be read: %s' % view['read_error'])
         return lines

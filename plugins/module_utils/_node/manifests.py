@@ -71,6 +71,15 @@ def reroot(path, kubernetes_dir=DEFAULT_KUBERNETES_DIR, relative_to=None):
     return path
 
 
+DEFAULT_SNAPSHOT_DIR = '/var/lib/etcd-snapshots'
+
+
+def default_snapshot_dir(kubernetes_dir=DEFAULT_KUBERNETES_DIR):
+    """Where etcd snapshots go by default: /var/lib/etcd-snapshots on the node whose kubeadm
+    directory is `kubernetes_dir` (under the same root for a lab's <root>/etc/kubernetes)."""
+    return reroot(DEFAULT_SNAPSHOT_DIR, kubernetes_dir)
+
+
 def split_urls(value):
     """'https://a:2379,https://b:2379' -> list of URLs, empty items dropped."""
     if not value:

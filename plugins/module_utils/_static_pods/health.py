@@ -171,6 +171,13 @@ class HealthProbe:
                 # kubeadm default: an in-memory self-signed certificate; see the module docstring.
                 self.validate_certs = False
 
+    def expectation(self):
+        """What a wait for this component waits for, in words for a timeout message."""
+        if self.component == 'etcd':
+            return 'etcd at %s to answer a health read and list %s as a voting member' % (
+                self.url, self.pod.flag('name') or 'this node')
+        return '%s to answer HTTP 200' % self.url
+
     def check(self, timeout=PROBE_TIMEOUT):
         """(healthy, detail) — never raises for network errors."""
         if self.component == 'etcd':
@@ -229,5 +236,6 @@ def wait_started(component, pod, node, timeout, interval=POLL_INTERVAL):
         if healthy:
             return waited
         if waited >= timeout:
-            raise WaitTimeout('%s not healthy after %d s: %s' % (component, timeout, detail))
+            raise WaitTimeout('%s not healthy after %d s (waited for %s): %s'
+                              % (component, timeout, probe.expectation(), detail))
         time.sleep(interval)

@@ -105,7 +105,8 @@ def test_status_table_lines():
     lines = status_table(info(member('a', 100, leader=True), member('b', healthy=False, reachable=False, error='refused'),
                               cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}))
     assert lines[0].startswith('| MEMBER ') and lines[1].startswith('|---')
-    assert '| 20.5 kB ' in lines[2] and 'unreachable' in lines[3] and 'refused' in lines[3]
+    assert '| 20.5 kB ' in lines[2] and 'unreachable' in lines[3] and 'refused' not in lines[3]
+    assert 'b: refused' in lines[4:-1]
     assert lines[-1] == ('quorum: NO (1 of 2 voters healthy, quorum needs 2, can lose 0 more); leader: a; '
                          'alarms: NOSPACE on a')
 
@@ -124,3 +125,17 @@ def test_guard_messages_for_the_operator():
     assert verdict['seen'] == ('etcd now: quorum yes, 3 of 3 voters healthy (quorum needs 2), leader a; '
                                'members: a=healthy, b=healthy, c=healthy.')
     assert guard_verdict(state, 'a')['safe']
+
+
+def test_status_table_stays_narrow_with_long_errors_below_it():
+    long_error = 'https://b:2379: ' + ', '.join(['x509: certificate signed by unknown authority'] * 4)
+    lines = status_table(info(member('a', 100, leader=True, raft_term=2),
+                              member('b', healthy=False, reachable=False, error=long_error),
+                              member('c', 100, raft_term=2)))
+    table = [line for line in lines if line.startswith('|')]
+    assert len(table) == 5 and len({len(line) for line in table}) == 1
+    assert len(table[0]) < 120, table[0]
+    assert [cell.strip() for cell in table[0].split('|')[1:-1]] == [
+        'MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY']
+    assert lines[len(table)] == 'b: ' + long_error
+    assert lines[-1].startswith('quorum: yes (2 of 3 voters healthy')

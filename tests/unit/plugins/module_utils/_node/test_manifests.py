@@ -9,6 +9,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
     ManifestError,
     StaticPod,
     parse_flags,
+    default_snapshot_dir,
     reroot,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
@@ -119,3 +120,16 @@ def test_node_identity_from_manifests(tmp_path):
     manifests.mkdir()
     assert node.identity()['node_name'] is None
     assert node.identity(also_in=[str(stash)])['manifests'][0] == str(stash / 'etcd.yaml')
+
+
+@pytest.mark.parametrize('kubernetes_dir, expected', [
+    ('/etc/kubernetes', '/var/lib/etcd-snapshots'),
+    ('/etc/kubernetes/', '/var/lib/etcd-snapshots'),
+    ('/etc/kubernetes//', '/var/lib/etcd-snapshots'),
+    (None, '/var/lib/etcd-snapshots'),
+    ('/tmp/x/lab-cp-01/etc/kubernetes', '/tmp/x/lab-cp-01/var/lib/etcd-snapshots'),
+    ('/tmp/x/lab-cp-01/etc/kubernetes/', '/tmp/x/lab-cp-01/var/lib/etcd-snapshots'),
+    ('/srv/kube', '/var/lib/etcd-snapshots'),
+])
+def test_default_snapshot_dir_follows_the_node_root(kubernetes_dir, expected):
+    assert default_snapshot_dir(kubernetes_dir) == expected

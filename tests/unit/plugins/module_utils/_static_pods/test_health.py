@@ -130,8 +130,9 @@ def test_wait_started_times_out_when_nothing_listens():
     probe_socket.bind(('127.0.0.1', 0))
     port = probe_socket.getsockname()[1]
     probe_socket.close()
-    with pytest.raises(WaitTimeout, match=r'127\.0\.0\.1:%d' % port):
+    with pytest.raises(WaitTimeout, match=r'127\.0\.0\.1:%d' % port) as raised:
         wait_started('kube-scheduler', scheduler_pod(port), KubeadmNode('/nonexistent'), timeout=1, interval=0.2)
+    assert 'not healthy after 1 s (waited for https://127.0.0.1:%d/healthz to answer HTTP 200)' % port in str(raised.value)
 
 
 def test_etcd_probe_speaks_through_the_gateway_client_and_says_why_not():
@@ -149,6 +150,8 @@ def test_etcd_probe_speaks_through_the_gateway_client_and_says_why_not():
         assert (probe.ca_path, probe.client_cert, probe.client_key) == (cert, cert, key)
         healthy, detail = probe.check(timeout=1)
         assert not healthy and 'https://127.0.0.1:%d: connection refused' % port in detail
+        assert probe.expectation() == ('etcd at https://127.0.0.1:%d to answer a health read and list n1 as a '
+                                       'voting member' % port)
         plain = HealthProbe('etcd', StaticPod.from_text(text.replace('https://', 'http://'), 'etcd.yaml'),
                             KubeadmNode('/nonexistent'))
         healthy, detail = plain.check(timeout=1)
