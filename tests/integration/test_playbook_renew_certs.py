@@ -68,6 +68,18 @@ def test_start_node_reissues_a_pki_copied_from_another_node_when_asked(lab_facto
     assert checked.returncode == 0, describe(checked)
     assert {node.name: checksums(node) for node in (node2, node3)} == untouched
 
+    # recover repairs the same way when asked: node 3 stopped, then given node 2's pki.
+    stopped = play('stop_node', lab, limit=node3.name)
+    assert stopped.returncode == 0, describe(stopped)
+    shutil.rmtree(node3.pki_dir)
+    shutil.copytree(node2.pki_dir, node3.pki_dir)
+    recovered = play('recover', lab, extra_vars={'recover_repair_certificates': True})
+    assert recovered.returncode == 0, describe(recovered)
+    assert sorted(os.listdir(node3.manifests_dir)) == COMPONENT_FILES
+    addresses, _names = san_addresses(os.path.join(node3.pki_dir, 'etcd/peer.crt'))
+    assert ipaddress.ip_address(node3.address) in addresses and ipaddress.ip_address(node2.address) not in addresses
+    lab.wait_healthy(timeout=120)
+
 
 # Leaf certificates under pki/ with the CA that signs each (kubeconfigs are signed by ca).
 LEAVES = {'apiserver': 'ca', 'apiserver-kubelet-client': 'ca', 'apiserver-etcd-client': 'etcd/ca',
