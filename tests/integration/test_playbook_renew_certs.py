@@ -173,3 +173,36 @@ def test_renew_certs_renews_expiring_certificates_node_by_node_without_losing_qu
     assert all(again.recap[node.name]['changed'] == 0 for node in lab.nodes), describe(again)
     checked = play('cert_check', lab)
     assert checked.returncode == 0, describe(checked)
+
+
+def test_renew_certs_restarts_only_the_pod_whose_certificate_changed(lab_factory):
+    lab = lab_factory(nodes=3)
+    node1 = lab.nodes[0]
+    path = os.path.join(node1.kubernetes_dir, 'scheduler.conf')
+    with open(path) as handle:
+        config = yaml.safe_load(handle)
+    user = config['users'][0]['user']
+    user['client-certificate-data'] = base64.b64encode(_shortened(
+        base64.b64decode(user['client-certificate-data']), _load_ca(node1.pki_dir, 'ca'), 10)).decode()
+    with open(path, 'w') as handle:
+        yaml.safe_dump(config, handle, sort_keys=True)
+    before = checksums(node1)
+
+    watcher = MemberWatcher(lab)
+    watcher.start()
+    try:
+        renewed = play('renew_certs', lab)
+    finally:
+        watcher.stop()
+    assert renewed.returncode == 0, describe(renewed)
+    assert watcher.seen_down == set(), 'no etcd member may go down for a scheduler certificate'
+    assert 'restarted kube-scheduler' in renewed.output, describe(renewed)
+    assert renewed.recap[node1.name]['changed'] > 0
+    assert all(renewed.recap[node.name]['changed'] == 0 for node in lab.nodes[1:]), describe(renewed)
+    after = checksums(node1)
+    changed = sorted(name for name in after if after.get(name) != before.get(name))
+    # besides the backup and the stash record of the restart, only scheduler.conf changed
+    assert [name for name in changed if not name.startswith(('pki-backups/', 'manifests-stash/'))] \
+        == ['scheduler.conf'], changed
+    assert days_left(node1)['scheduler.conf'] >= 364
+    assert sorted(os.listdir(node1.manifests_dir)) == COMPONENT_FILES
