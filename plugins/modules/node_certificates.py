@@ -137,6 +137,14 @@ replaced:
   type: list
   elements: str
   sample: [apiserver, etcd-server, etcd-peer]
+restart_pods:
+  description:
+    - The control-plane pods that read a replaced certificate and must restart to serve it, in start
+      order (etcd first); empty when only the administrators' kubeconfigs or etcd's healthcheck client changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [etcd, kube-apiserver]
 backup_dir:
   description: The dated directory holding the replaced files; null when nothing was replaced or in check mode.
   returned: always

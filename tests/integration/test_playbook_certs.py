@@ -86,6 +86,7 @@ def test_recover_leaves_a_node_with_foreign_certificates_stopped_and_restores_th
         refused = play('recover', lab)
         assert refused.returncode != 0, describe(refused)
         assert 'Not restored' in refused.output and node1.name in refused.output, describe(refused)
+        assert 'recover_repair_certificates=true' in refused.output, describe(refused)
         assert manifests(node1) == [], 'node 1 must stay stopped'
         # node 3 was restored after node 1 was skipped: quorum is back without waiting on node 1.
         assert manifests(node3) == COMPONENT_FILES

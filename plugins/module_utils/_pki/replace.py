@@ -33,6 +33,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml
     YamlSubsetError,
     load_yaml,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.pods import pods_to_restart
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue import (
     CA_FILES,
     ETCD_MEMBER_CERTIFICATES,
@@ -646,6 +647,7 @@ def result_of(plan, backup_dir, check_mode):
         'changed': bool(changed_items),
         'certificates': reports,
         'replaced': [item.spec.name for item in changed_items],
+        'restart_pods': pods_to_restart([item.spec.name for item in changed_items]),
         'backup_dir': backup_dir,
         'msg': msg,
         'diff': diffs,
