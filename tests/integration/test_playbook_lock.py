@@ -28,7 +28,7 @@ def start_play(name, lab, limit=None, extra_vars=None):
 
 
 def finish(proc, timeout=900):
-    output, _ = proc.communicate(timeout=timeout)
+    output = proc.communicate(timeout=timeout)[0]
     proc.output = output
     proc.recap = recap(output)
     return proc
@@ -94,7 +94,7 @@ def test_two_rolling_restarts_launched_together_keep_one_member_down_at_most(lab
         # on a loaded machine.
         extra = {'maintenance_lock_wait_timeout': 600}
         runs = [finish(run, timeout=1500) for run in
-                [start_play('rolling_restart', lab, extra_vars=extra) for _ in range(2)]]
+                [start_play('rolling_restart', lab, extra_vars=extra) for _run in range(2)]]
         for run in runs:
             assert run.returncode == 0, describe(run)
         assert traffic.watcher.max_down == 1, traffic.watcher.max_down_members
