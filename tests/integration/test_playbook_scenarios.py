@@ -100,16 +100,21 @@ def test_scenario_2_2_whole_control_plane_stopped_by_hand_then_recover(lab_facto
         os.rename(node.manifests_dir, os.path.join(node.kubernetes_dir, 'manifests-20230310'))
     wait_for(lambda: not any(port_open(node.address, 2379) for node in lab.nodes), 60, 'all etcd down')
 
-    samples = []  # (etcd members listening, cluster writable)
+    samples = []  # (etcd members running, cluster writable)
     done = threading.Event()
+
+    def running():
+        # etcd opens its peer port before its client port: a member that already counts toward
+        # quorum may not serve clients yet, so either port open means the member runs.
+        return [node for node in lab.nodes if port_open(node.address, 2380) or port_open(node.address, 2379)]
 
     def watch():
         while not done.is_set():
-            up = [node for node in lab.nodes if port_open(node.address, 2379)]
-            usable = any(node.etcd_healthy(timeout=1) for node in up)
+            up = running()
+            usable = any(node.etcd_healthy(timeout=1) for node in up if port_open(node.address, 2379))
             # A member may come up during the health reads (up to 1 s each): count again after
             # them, so a read that succeeded thanks to it is not booked against one member.
-            up_after = [node for node in lab.nodes if port_open(node.address, 2379)]
+            up_after = running()
             samples.append((max(len(up), len(up_after)), usable))
             time.sleep(0.2)
 
