@@ -13,19 +13,31 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - Formats a cluster view as the table C(etcdctl endpoint status --cluster -w table) prints, plus health and errors, and a quorum summary line.
+    - Formats a cluster view as a table of members, each member's errors below it, and a quorum summary line.
+    - By default the table is narrow (about 70 columns on a kubeadm node) - member, endpoint, role (leader, follower,
+      learner or unreachable), applied entries behind the leader, health.
+    - With O(details=true) it has the columns C(etcdctl endpoint status --cluster -w table) prints (id, version, db size,
+      leader, learner, raft term, applied index) plus health.
 options:
   _input:
     description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
         M(kubemaint.control_plane.etcd_member_info).
     type: dict
     required: true
+  details:
+    description: The runbook's full C(etcdctl endpoint status) columns instead of the narrow table.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
 - name: Print the table
   ansible.builtin.debug:
     msg: "{{ view | kubemaint.control_plane.etcd_status_table }}"
+
+- name: Print every column etcdctl endpoint status shows
+  ansible.builtin.debug:
+    msg: "{{ view | kubemaint.control_plane.etcd_status_table(details=true) }}"
 '''
 
 RETURN = r'''
@@ -35,13 +47,15 @@ _value:
   elements: str
 '''
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
     status_table,
 )
 
 
-def etcd_status_table(state):
-    return status_table(state)
+def etcd_status_table(state, details=False):
+    return status_table(state, details=boolean(details, strict=False))
 
 
 class FilterModule(object):

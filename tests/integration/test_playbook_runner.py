@@ -1,6 +1,7 @@
 """The playbooks through ansible-runner, as AWX runs them: extra vars, no terminal, no prompt."""
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -105,3 +106,13 @@ def test_cluster_info_table_stays_whole_under_the_yaml_result_format(lab, tmp_pa
         rows = [line for line in lines if line.startswith('| %s ' % node.name)]
         assert len(rows) == 1 and rows[0].endswith('| true    |') and len(rows[0]) == len(header[0]), rows
     assert '%s: running: etcd, kube-apiserver, kube-controller-manager, kube-scheduler' % lab.nodes[0].name in lines
+    assert max(len(line) for line in header + [line for line in lines if line.startswith('| lab-cp-')]) <= 80
+
+    # Details on demand: the columns etcdctl endpoint status prints, ids included.
+    detailed = runner(lab, 'cluster_info', tmp_path, cmdline='-e cluster_state_table_details=true')
+    output = detailed.stdout.read()
+    assert detailed.status == 'successful', output[-4000:]
+    header = [line.strip().strip('",') for line in output.splitlines() if '| MEMBER ' in line]
+    assert len(header) == 1 and '| ID ' in header[0] and '| TERM ' in header[0], output[-4000:]
+    ids = re.findall(r'\| lab-cp-0\d +\| https://[0-9.:]+ +\| ([0-9a-f]{16}) \|', output)
+    assert len(ids) == len(lab.nodes), output[-4000:]

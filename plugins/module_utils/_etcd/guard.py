@@ -324,14 +324,30 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
     return {'has_quorum': False, 'missing': missing, 'down': down, 'message': message}
 
 
-def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
-    """The runbook's `etcdctl endpoint status` table plus health, and the quorum summary, as lines.
+def member_role(member):
+    """leader, follower or learner; unreachable when the member did not answer."""
+    if not member.get('reachable'):
+        return 'unreachable'
+    if member.get('is_learner'):
+        return 'learner'
+    return 'leader' if member.get('is_leader') else 'follower'
 
-    The table stays narrow (one short cell per column); each member's errors and alarms follow it as
-    lines of their own, so a long TLS or connection error never widens every row.
+
+NARROW_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY')
+DETAIL_COLUMNS = ('MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY')
+
+
+def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False):
+    """The member table and the quorum summary, as lines.
+
+    By default the table is narrow: each member's name, endpoint, role, how many applied entries it
+    trails the leader by, and its health. `details` gives the runbook's `etcdctl endpoint status`
+    columns instead (id, version, db size, leader, learner, raft term, applied index). Either way each
+    member's errors and alarms follow the table as lines of their own, so a long TLS or connection
+    error never widens every row.
     """
     view = _as_view(state, max_applied_lag)
-    header = ['MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY']
+    header = list(DETAIL_COLUMNS if details else NARROW_COLUMNS)
     rows = [header]
     problems = []
 
@@ -340,12 +356,15 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
 
     for m in view['members']:
         name = m['name'] or '(unstarted)'
-        rows.append([name, m['endpoint'], m['id'],
-                     m['version'] if m['reachable'] else 'unreachable',
-                     _size(m['db_size']) if m['db_size'] is not None else '-',
-                     'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
-                     dash(m['raft_term']), dash(m['raft_applied_index']),
-                     'true' if m['healthy'] else 'false'])
+        healthy = 'true' if m['healthy'] else 'false'
+        if details:
+            rows.append([name, m['endpoint'], m['id'],
+                         m['version'] if m['reachable'] else 'unreachable',
+                         _size(m['db_size']) if m['db_size'] is not None else '-',
+                         'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
+                         dash(m['raft_term']), dash(m['raft_applied_index']), healthy])
+        else:
+            rows.append([name, m['endpoint'], member_role(m), dash(m['lag']), healthy])
         problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]

@@ -42,3 +42,12 @@ def test_guard_override_accepts_the_strings_extra_vars_give():
     view = {'members': [], 'endpoint_errors': {'x': 'refused'}}
     assert load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='true')['overridden']
     assert not load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='false')['proceed']
+
+
+def test_status_table_details_accept_the_strings_extra_vars_give():
+    members = [{'name': 'node-a', 'id': '8e9e05c52164694d', 'is_learner': False, 'is_leader': True, 'healthy': True,
+                'reachable': True, 'raft_applied_index': 3, 'endpoint': 'https://10.0.0.1:2379'}]
+    table = load('etcd_status_table').etcd_status_table
+    assert '| ROLE ' in table({'members': members})[0] and '8e9e05c52164694d' not in '\n'.join(table({'members': members}))
+    assert '8e9e05c52164694d' in table({'members': members}, details='true')[2]
+    assert '| ROLE ' in table({'members': members}, details='false')[0]

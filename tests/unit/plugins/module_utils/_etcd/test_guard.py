@@ -103,12 +103,33 @@ def test_quorum_loss_names_the_hosts_to_start():
 
 def test_status_table_lines():
     lines = status_table(info(member('a', 100, leader=True), member('b', healthy=False, reachable=False, error='refused'),
-                              cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}))
+                              cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}), details=True)
     assert lines[0].startswith('| MEMBER ') and lines[1].startswith('|---')
     assert '| 20.5 kB ' in lines[2] and 'unreachable' in lines[3] and 'refused' not in lines[3]
     assert 'b: refused' in lines[4:-1]
     assert lines[-1] == ('quorum: NO (1 of 2 voters healthy, quorum needs 2, can lose 0 more); leader: a; '
                          'alarms: NOSPACE on a')
+
+
+def cells(line):
+    return [cell.strip() for cell in line.split('|')[1:-1]]
+
+
+def test_status_table_is_narrow_by_default_and_shows_role_and_lag():
+    state = info(member('cp-a', 100, leader=True), member('cp-b', 90), member('cp-c', 95, learner=True),
+                 member('cp-d', healthy=False, reachable=False, error='connection refused'))
+    for member_row in state['members']:
+        member_row['endpoint'] = 'https://10.120.10.%d:2379' % (len(member_row['name']) + 100)
+    lines = status_table(state)
+    table = [line for line in lines if line.startswith('|')]
+    assert cells(table[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY']
+    assert [cells(line)[2:4] for line in table[2:]] == [['leader', '0'], ['follower', '10'], ['learner', '5'],
+                                                         ['unreachable', '-']]
+    assert max(len(line) for line in table) <= 80, table
+    assert 'cp-d: connection refused' in lines
+    detailed = [line for line in status_table(state, details=True) if line.startswith('|')]
+    assert 'ID' in cells(detailed[0]) and len(detailed[0]) > len(table[0])
+    assert status_table(state)[-1] == status_table(state, details=True)[-1]
 
 
 def test_guard_messages_for_the_operator():
@@ -131,7 +152,7 @@ def test_status_table_stays_narrow_with_long_errors_below_it():
     long_error = 'https://b:2379: ' + ', '.join(['x509: certificate signed by unknown authority'] * 4)
     lines = status_table(info(member('a', 100, leader=True, raft_term=2),
                               member('b', healthy=False, reachable=False, error=long_error),
-                              member('c', 100, raft_term=2)))
+                              member('c', 100, raft_term=2)), details=True)
     table = [line for line in lines if line.startswith('|')]
     assert len(table) == 5 and len({len(line) for line in table}) == 1
     assert len(table[0]) < 120, table[0]
