@@ -5,8 +5,9 @@
 
 """Private to the kubemaint.control_plane collection: not a public API.
 
-File helpers every writer on a node shares: a content digest and a directory fsync, so that a
-rename is durable before the next step relies on it.
+File helpers every writer on a node shares: a content digest, a directory fsync, so that a
+rename is durable before the next step relies on it, and the one atomic file writer that
+manifests, stash records, certificates, keys and kubeconfigs go through.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +15,9 @@ __metaclass__ = type
 
 import hashlib
 import os
+
+# Temporary files are dotfiles: the kubelet runs every other file of the manifests directory.
+TMP_PREFIX = '.kubemaint-tmp-'
 
 
 def sha256_file(path):
@@ -33,6 +37,50 @@ def fsync_dir(path):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomically(path, data, mode, owner=None, times=None, owner_required=False):
+    """Create or replace `path` with `data` so that a crash leaves the old file or the new one, never a part.
+
+    The bytes go to a dotfile beside `path` (TMP_PREFIX + its name), created with `mode` so that they
+    are never readable by more than `mode` allows, then get `owner` ((uid, gid); None: ours) and
+    `times` ((atime, mtime); None: now), are fsynced and renamed over `path`, and the directory is
+    fsynced. `data` is bytes or a binary file object, read in blocks. A chown that fails (not root)
+    leaves the file ours unless `owner_required`, which raises instead. The dotfile is removed on any
+    failure and the error propagates with `path` untouched.
+    """
+    directory = os.path.dirname(path) or '.'
+    tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(path))
+    try:
+        if os.path.lexists(tmp):  # left by a run that was killed: never ours to keep
+            os.unlink(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, 'wb') as handle:
+            if isinstance(data, (bytes, bytearray)):
+                handle.write(data)
+            else:
+                for block in iter(lambda: data.read(1 << 16), b''):
+                    handle.write(block)
+            handle.flush()
+            if owner is not None and tuple(owner) != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(handle.fileno(), owner[0], owner[1])
+                except OSError:
+                    if owner_required:
+                        raise
+            os.fchmod(handle.fileno(), mode)  # after the chown, which may clear set-id bits; and past the umask
+            os.fsync(handle.fileno())
+        if times is not None:
+            os.utime(tmp, tuple(times))
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+        except OSError:
+            pass  # the failure being raised matters more than a dotfile left behind
+        raise
+    fsync_dir(directory)
 
 
 def os_error_text(exc):

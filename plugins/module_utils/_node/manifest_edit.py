@@ -34,6 +34,7 @@ import stat
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
     fsync_dir,
     trust_problems,
+    write_atomically,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -49,7 +50,6 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml
 
 BACKUP_DIR_NAME = 'manifests-backup'
 BACKUP_DIR_MODE = 0o700
-TMP_PREFIX = '.kubemaint-tmp-'
 LOCATION_MANIFESTS = 'manifests'
 LOCATION_STASH = 'stash'
 
@@ -360,27 +360,5 @@ class ManifestFlags:
 
 
 def _write_file(path, data, info):
-    """Write `data` to `path` atomically through a dotfile in the same directory, with the mode and
-    owner of `info` (an os.stat result)."""
-    directory = os.path.dirname(path)
-    tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(path))
-    if os.path.lexists(tmp):
-        os.unlink(tmp)
-    mode = stat.S_IMODE(info.st_mode)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, 'wb') as handle:
-            handle.write(data)
-            handle.flush()
-            try:
-                os.fchown(handle.fileno(), info.st_uid, info.st_gid)
-            except OSError:
-                pass  # not root: the file stays ours, which is who owned the original
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
-    fsync_dir(directory)
+    """Write `data` to `path` atomically with the mode and owner of `info` (an os.stat result)."""
+    write_atomically(path, data, stat.S_IMODE(info.st_mode), owner=(info.st_uid, info.st_gid))

@@ -24,6 +24,7 @@ import os
 import re
 import stat
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node import files
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import fsync_dir, trust_problems
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
@@ -524,26 +525,10 @@ def _new_backup_dir(root, now):
     raise ReplaceError('cannot create a backup directory under %s' % root)
 
 
-def _write_new_file(path, data, mode):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomically(path, data, default_mode):
-    """Replace `path` with `data`: temp file in the same directory, fsync, rename, directory fsync.
-
-    Keeps the mode and owner of the file it replaces (a private key stays 0600 at most);
-    a new file gets `default_mode`.
-    """
-    directory = os.path.dirname(path)
+    """Replace `path` with `data` atomically, keeping the mode and owner of the file it replaces (a private
+    key stays 0600 at most); a new file gets `default_mode` and is ours. An owner that cannot be kept is an
+    error, never a key silently owned by someone else."""
     mode, owner = default_mode, None
     try:
         st = os.stat(path)
@@ -553,27 +538,13 @@ def write_atomically(path, data, default_mode):
         pass
     if default_mode == 0o600 and path.endswith('.key'):
         mode &= 0o600
-    tmp = os.path.join(directory, '.%s.kubemaint-%d.tmp' % (os.path.basename(path), os.getpid()))
-    if os.path.lexists(tmp):  # left by a run that was killed with the same pid: never ours to keep
-        os.unlink(tmp)
-    try:
-        _write_new_file(tmp, data, mode)
-        if owner is not None and owner != (os.geteuid(), os.getegid()):
-            os.chown(tmp, owner[0], owner[1])
-            os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    fsync_dir(directory)
+    files.write_atomically(path, data, mode, owner=owner, owner_required=True)
 
 
 def _backup(path, backup_dir, kubernetes_dir):
     target = os.path.join(backup_dir, _relative(path, kubernetes_dir))
     _make_private_dirs(os.path.dirname(target))
-    _write_new_file(target, read_bytes(path), 0o600)
-    fsync_dir(os.path.dirname(target))
+    files.write_atomically(target, read_bytes(path), 0o600)
     return target
 
 

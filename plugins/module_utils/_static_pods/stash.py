@@ -43,6 +43,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.file
     os_error_text,
     sha256_file,
     trust_problems,
+    write_atomically,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -60,8 +61,6 @@ RECORD_NAME = 'stash-record.json'
 STRAYS_DIR_NAME = 'strays'
 STASH_DIR_MODE = 0o700
 RECORD_MODE = 0o600
-# Temporary files are dotfiles: the kubelet ignores them in the manifests directory.
-TMP_PREFIX = '.kubemaint-tmp-'
 
 # What a component needs, per (where it is, wanted state).
 ACTION_NONE = 'none'
@@ -365,42 +364,22 @@ class ManifestStash:
         fsync_dir(os.path.dirname(destination))
         fsync_dir(os.path.dirname(source))
 
-    def _copy_then_remove(self, source, destination):
+    @staticmethod
+    def _copy_then_remove(source, destination):
         """Across filesystems: copy to a dotfile, fsync, rename into place, only then remove the source.
 
         A crash in between leaves identical copies in both places, which the next run cleans.
         """
-        directory = os.path.dirname(destination)
-        tmp = os.path.join(directory, TMP_PREFIX + os.path.basename(destination))
         info = os.stat(source)
         try:
-            self._copy_to(source, tmp, info)
+            with open(source, 'rb') as reader:
+                write_atomically(destination, reader, stat.S_IMODE(info.st_mode), owner=(info.st_uid, info.st_gid),
+                                 times=(info.st_atime, info.st_mtime))
         except (IOError, OSError) as exc:
-            _remove_quietly(tmp)
             raise StashError('cannot copy %s to %s: %s; the manifest stays at %s'
                              % (source, destination, os_error_text(exc), source))
-        os.rename(tmp, destination)
-        fsync_dir(directory)
         os.unlink(source)
         fsync_dir(os.path.dirname(source))
-
-    @staticmethod
-    def _copy_to(source, tmp, info):
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        with open(source, 'rb') as reader:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IMODE(info.st_mode))
-            with os.fdopen(fd, 'wb') as writer:
-                for block in iter(lambda: reader.read(65536), b''):
-                    writer.write(block)
-                writer.flush()
-                try:
-                    os.fchown(writer.fileno(), info.st_uid, info.st_gid)
-                except OSError:
-                    pass  # not root: the file stays ours, which is who owned the source
-                os.fchmod(writer.fileno(), stat.S_IMODE(info.st_mode))
-                os.fsync(writer.fileno())
-        os.utime(tmp, (info.st_atime, info.st_mtime))
 
     # ------------------------------------------------------------------ the record
 
@@ -429,29 +408,10 @@ class ManifestStash:
                 'manifest_path': plan.manifest_path,
             }
         text = json.dumps({'components': record}, indent=2, sort_keys=True) + '\n'
-        tmp = os.path.join(self.stash_dir, TMP_PREFIX + RECORD_NAME)
         try:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, RECORD_MODE)
-            with os.fdopen(fd, 'w') as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.rename(tmp, self.record_path)
-            fsync_dir(self.stash_dir)
+            write_atomically(self.record_path, text.encode('utf-8'), RECORD_MODE)
         except (IOError, OSError) as exc:
-            _remove_quietly(tmp)
             raise StashError('cannot write the stash record %s: %s' % (self.record_path, os_error_text(exc)))
-
-
-def _remove_quietly(path):
-    """Remove a temporary file of ours after a failure; the failure being reported matters more."""
-    try:
-        if os.path.lexists(path):
-            os.unlink(path)
-    except OSError:
-        pass
 
 
 def describe_locations(plans, after, strays=()):

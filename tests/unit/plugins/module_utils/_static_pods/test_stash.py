@@ -6,6 +6,7 @@ import stat
 
 import pytest
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import TMP_PREFIX
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods import stash as _stash
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
     ManifestStash,
@@ -246,7 +247,7 @@ def test_cross_filesystem_move_keeps_mode_and_owner(node, monkeypatch):
             raise OSError(18, 'Invalid cross-device link')
         return real_rename(source, destination)
 
-    TMP_NAME = _stash.TMP_PREFIX
+    TMP_NAME = TMP_PREFIX
     monkeypatch.setattr(_stash.os, 'rename', rename)
     path = os.path.join(node, 'manifests', 'kube-scheduler.yaml')
     os.chmod(path, 0o640)
@@ -257,7 +258,7 @@ def test_cross_filesystem_move_keeps_mode_and_owner(node, monkeypatch):
     assert result['changed'] is True and not os.path.exists(path)
     info = os.stat(stashed)
     assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, sha(stashed)) == (0o640, 0, 8765, digest)
-    assert not [name for name in os.listdir(os.path.dirname(stashed)) if name.startswith(_stash.TMP_PREFIX)]
+    assert not [name for name in os.listdir(os.path.dirname(stashed)) if name.startswith(TMP_PREFIX)]
 
 
 # ---------------------------------------------------------------- issue 14: trust, strays, full disk
@@ -368,7 +369,7 @@ def test_full_disk_names_the_path_and_what_was_already_stopped(node, monkeypatch
 
     def fsync(fd):
         name = os.readlink('/proc/self/fd/%d' % fd)
-        if os.path.basename(name) == _stash.TMP_PREFIX + 'stash-record.json':
+        if os.path.basename(name) == TMP_PREFIX + 'stash-record.json':
             calls['records'] += 1
             if calls['records'] == 3:    # the third component's record: the disk is full now
                 raise OSError(28, 'No space left on device', name)
@@ -383,7 +384,7 @@ def test_full_disk_names_the_path_and_what_was_already_stopped(node, monkeypatch
     assert 'kube-apiserver and kube-controller-manager were already stopped' in message
     assert failure.value.changed is True
     stash_dir = os.path.join(node, 'manifests-stash')
-    assert not [name for name in os.listdir(stash_dir) if name.startswith(_stash.TMP_PREFIX)]
+    assert not [name for name in os.listdir(stash_dir) if name.startswith(TMP_PREFIX)]
     assert os.path.exists(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))  # not moved: nothing lost
     monkeypatch.undo()
     assert toggle(node, ['all'], 'stopped')['changed'] is True   # converges once there is space
