@@ -36,7 +36,7 @@ def healthy_voters(lab, node):
             all(entry['health'] for entry in health) and len(health) == len(listed))
 
 
-def test_refuses_without_node_and_changes_nothing(lab):
+def test_refuses_without_node_and_changes_nothing(lab, tmp_path):
     before = snapshot_of(lab, lab.nodes[0], lab.nodes[2])
     proc = play('replace_member', lab)
     assert proc.returncode != 0, describe(proc)
@@ -44,6 +44,15 @@ def test_refuses_without_node_and_changes_nothing(lab):
     assert all(counts['changed'] == 0 for counts in proc.recap.values()), proc.recap
     unknown = play('replace_member', lab, extra_vars={'node': 'no-such-node'})
     assert unknown.returncode != 0 and 'no-such-node is not a host of the inventory group control_plane' in unknown.output
+    # a machine without its kubeadm files (here: a kubernetes_dir with nothing in it) is not rejoined
+    with open(lab.inventory_path) as handle:
+        data = yaml.safe_load(handle)
+    (tmp_path / 'empty').mkdir()
+    data['all']['children']['control_plane']['hosts'][lab.nodes[2].name]['kubernetes_dir'] = str(tmp_path / 'empty')
+    (tmp_path / 'bare.json').write_text(json.dumps(data))
+    bare = play('replace_member', lab, extra_vars={'node': lab.nodes[2].name}, inventory=str(tmp_path / 'bare.json'))
+    assert bare.returncode != 0 and 'Cannot rejoin %s: its etcd manifest could not be read' % lab.nodes[2].name \
+        in bare.output, describe(bare)
     assert snapshot_of(lab, lab.nodes[0], lab.nodes[2]) == before
 
 
