@@ -15,7 +15,7 @@ def load(role, *path):
 
 
 def test_the_roles_are_there():
-    assert ROLES == ['cert_check', 'cluster_state', 'control_plane_node', 'maintenance_lock', 'recover']
+    assert ROLES == ['cert_check', 'cluster_state', 'control_plane_node', 'maintenance_lock', 'member_recovery', 'recover']
 
 
 @pytest.mark.parametrize('role', ROLES)
