@@ -168,7 +168,7 @@ def _decide(info, hosts, discard_stopped_data):
         return plan
     survivor_host = host_of.get(chosen.get('name'))
     plan['survivor'] = _survivor_view(chosen, survivor_host)
-    plan['reason'] = '%s has %s' % (member_label(chosen), why)
+    plan['reason'] = '%s: %s' % (member_label(chosen), why)
     plan['confirm'] = plan['survivor']['member']
     if survivor_host is None or not [e for e in entries if e['host'] == survivor_host and e['reachable']]:
         plan['message'].append(
