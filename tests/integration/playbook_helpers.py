@@ -14,10 +14,10 @@ FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files')
 RECAP_LINE = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
-def play(name, lab, extra_vars=None, limit=None, timeout=900):
-    """Run kubemaint.control_plane.<name> against the lab's inventory; CompletedProcess with .recap."""
-    proc = run_playbook('kubemaint.control_plane.' + name, lab.inventory_path, extra_vars=extra_vars,
-                        limit=limit, timeout=timeout)
+def play(name, lab, extra_vars=None, limit=None, timeout=900, check=False, inventory=None):
+    """Run kubemaint.control_plane.<name> against the lab's inventory (or `inventory`); CompletedProcess with .recap."""
+    proc = run_playbook('kubemaint.control_plane.' + name, inventory or lab.inventory_path, extra_vars=extra_vars,
+                        limit=limit, timeout=timeout, check=check)
     proc.recap = recap(proc.stdout)
     proc.output = proc.stdout + proc.stderr
     return proc

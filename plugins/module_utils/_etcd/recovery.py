@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API.
+
+What the member_recovery role must do for one node's etcd member: nothing (a healthy voter),
+wait and promote (a healthy learner, a rejoin left half done), rejoin (remove the stale member,
+move the old data aside, add it back as a learner), or, for a node that cannot be reached,
+remove its member only. Pure: the input is etcd_member_info's result, the member name, and the
+flags of the node's etcd manifest (static_pod_flags' flags_before).
+
+Refused before anything changes: etcd unreadable or without quorum; a removal after which the
+healthy voters left would not be a majority; a rejoin while another voter is down (etcd adds no
+member then) or another learner exists (etcd keeps one at a time); the node's peer URL held by
+another member; removing, for an unreachable node, a member whose etcd still answers.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import quorum_size
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    DEFAULT_KUBERNETES_DIR,
+    reroot,
+    split_urls,
+)
+
+ACTION_NONE = 'none'
+ACTION_PROMOTE = 'promote'
+ACTION_REJOIN = 'rejoin'
+ACTION_REMOVE = 'remove'
+
+DEFAULT_DATA_DIR = '/var/lib/etcd'
+
+
+def _urls(values):
+    return set(url.rstrip('/').lower() for url in values or [])
+
+
+def _label(member):
+    return '%s (id %s, %s, %s)' % (member.get('name') or '(not started)', member.get('id'),
+                                   'learner' if member.get('is_learner') else 'voter',
+                                   'healthy' if member.get('healthy') else 'not healthy')
+
+
+def node_etcd_settings(etcd_flags, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
+    """Peer URLs and data directory (re-rooted under the node root) from an etcd manifest's flags."""
+    flags = etcd_flags or {}
+    peer = flags.get('initial-advertise-peer-urls')
+    data_dir = flags.get('data-dir')
+    return {
+        'peer_urls': split_urls(peer) if isinstance(peer, str) else [],
+        'data_dir': reroot(data_dir if isinstance(data_dir, str) and data_dir else DEFAULT_DATA_DIR,
+                           kubernetes_dir or DEFAULT_KUBERNETES_DIR),
+    }
+
+
+def find_own_member(members, name, peer_urls=()):
+    """The member of this node: the one named `name`, else a member not started yet (no name)
+    that has one of `peer_urls`."""
+    named = [m for m in members if m.get('name') == name]
+    if named:
+        return named[0]
+    wanted = _urls(peer_urls)
+    return next((m for m in members if not m.get('name') and wanted & _urls(m.get('peer_urls'))), None)
+
+
+def _seen(members, own, name):
+    voters = [m for m in members if not m.get('is_learner')]
+    healthy = [m for m in voters if m.get('healthy')]
+    leader = next((m.get('name') or m.get('id') for m in members if m.get('is_leader')), 'none')
+    return 'etcd: %d of %d voters healthy (quorum %d), leader %s; member %s: %s.' % (
+        len(healthy), len(voters), quorum_size(len(voters)) if voters else 0, leader, name,
+        _label(own) if own else 'not in the member list')
+
+
+def recovery_plan(info, member, etcd_flags=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR, rejoin=True):
+    """What to do for `member` (a node's etcd member name). `info`: etcd_member_info's result.
+
+    rejoin=True (the node is reachable, `etcd_flags` its etcd manifest's flags): action none,
+    promote or rejoin. rejoin=False (the node cannot be reached): action remove or none.
+    Returns {'member', 'action', 'remove_id', 'found', 'peer_urls', 'data_dir', 'refused' (list of
+    reasons; empty when the plan may proceed), 'seen', 'reason'}.
+    """
+    info = info or {}
+    members = list(info.get('members') or [])
+    settings = node_etcd_settings(etcd_flags, kubernetes_dir) if rejoin else {'peer_urls': [], 'data_dir': None}
+    peer_urls = settings['peer_urls']
+    own = find_own_member(members, member, peer_urls)
+    plan = {'member': member, 'action': ACTION_NONE, 'remove_id': None, 'found': own, 'peer_urls': peer_urls,
+            'data_dir': settings['data_dir'], 'refused': [], 'seen': _seen(members, own, member), 'reason': ''}
+    if not members:
+        errors = info.get('endpoint_errors') or {}
+        plan['refused'].append('etcd could not be read (%s)' % ('; '.join('%s' % e for e in errors.values())
+                                                                 or info.get('msg') or 'no answer'))
+        plan['seen'] = 'etcd: no member answered.'
+        return plan
+    voters = [m for m in members if not m.get('is_learner')]
+    healthy = [m for m in voters if m.get('healthy')]
+    if len(healthy) < quorum_size(len(voters)):
+        plan['refused'].append(
+            'etcd has no quorum (%d of %d voters healthy, %d needed): no member can be removed or added; bring '
+            'members back (kubemaint.control_plane.recover) or rebuild the cluster from the member with the most '
+            'data (kubemaint.control_plane.restore_quorum)' % (len(healthy), len(voters), quorum_size(len(voters))))
+        return plan
+    if rejoin:
+        _plan_rejoin(plan, members, own, member, peer_urls)
+    else:
+        _plan_remove(plan, own, member)
+    if plan['remove_id']:
+        _check_removal_keeps_quorum(plan, members, own)
+    return plan
+
+
+def _plan_remove(plan, own, member):
+    if own is None:
+        plan['reason'] = 'member %s is not in the member list: nothing to remove' % member
+        return
+    if own.get('healthy'):
+        plan['refused'].append(
+            'member %s is healthy: its etcd still runs although the node cannot be reached. A running member is not '
+            'lost; removing it would stop it. Reach the node (then this playbook rejoins it), or stop its etcd first'
+            % _label(own))
+        return
+    plan.update(action=ACTION_REMOVE, remove_id=own.get('id'),
+                reason='remove member %s; the node joins again later, when it can be reached' % _label(own))
+
+
+def _plan_rejoin(plan, members, own, member, peer_urls):
+    if not peer_urls:
+        plan['refused'].append('the etcd manifest of %s has no --initial-advertise-peer-urls: cannot tell the peer URL '
+                               'to add the member with' % member)
+        return
+    wanted = _urls(peer_urls)
+    for other in members:
+        if other is not own and wanted & _urls(other.get('peer_urls')):
+            plan['refused'].append('peer URL %s belongs to another member, %s: remove that one first'
+                                   % (', '.join(sorted(wanted & _urls(other.get('peer_urls')))), _label(other)))
+    same_urls = own is not None and _urls(own.get('peer_urls')) == wanted
+    if own is not None and same_urls and own.get('healthy') and own.get('name') == member:
+        if own.get('is_learner'):
+            plan.update(action=ACTION_PROMOTE,
+                        reason='member %s is a running learner: wait until it caught up, promote it' % _label(own))
+        else:
+            plan['reason'] = 'member %s is a healthy voter: nothing to do' % _label(own)
+        return
+    others_down = [m for m in members if m is not own and not m.get('is_learner') and not m.get('healthy')]
+    if others_down:
+        plan['refused'].append(
+            'voting member%s %s %s not healthy: etcd adds no member while a voter is down. Bring %s back or replace '
+            '%s first' % ('s' if len(others_down) > 1 else '', ', '.join(_label(m) for m in others_down),
+                          'are' if len(others_down) > 1 else 'is', 'them' if len(others_down) > 1 else 'it',
+                          'them' if len(others_down) > 1 else 'it'))
+    other_learners = [m for m in members if m is not own and m.get('is_learner')]
+    if other_learners:
+        plan['refused'].append('the cluster already has a learner, %s: etcd keeps one learner at a time; promote or '
+                               'remove it first' % _label(other_learners[0]))
+    plan['action'] = ACTION_REJOIN
+    if own is not None:
+        plan['remove_id'] = own.get('id')
+        why = ('its peer URLs %s differ from the manifest\'s' % ', '.join(own.get('peer_urls') or [])
+               if not same_urls else 'it is not a healthy running member')
+        plan['reason'] = ('rejoin: remove member %s (%s), move the old data aside, add %s back as a learner with peer '
+                          'URL %s, start it, wait until it caught up, promote it'
+                          % (_label(own), why, member, ', '.join(peer_urls)))
+    else:
+        plan['reason'] = ('rejoin: %s is not a member; move the old data aside, add it as a learner with peer URL %s, '
+                          'start it, wait until it caught up, promote it' % (member, ', '.join(peer_urls)))
+
+
+def _check_removal_keeps_quorum(plan, members, own):
+    if own is None or own.get('is_learner'):
+        return
+    voters_after = [m for m in members if not m.get('is_learner') and m is not own]
+    healthy_after = [m for m in voters_after if m.get('healthy')]
+    if not voters_after:
+        plan['refused'].append('%s is the last voting member: it cannot be removed' % _label(own))
+    elif len(healthy_after) < quorum_size(len(voters_after)):
+        plan['refused'].append(
+            'removing %s would leave %d of %d voters healthy, %d needed: etcd would lose quorum'
+            % (_label(own), len(healthy_after), len(voters_after), quorum_size(len(voters_after))))
