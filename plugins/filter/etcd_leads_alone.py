@@ -13,10 +13,10 @@ version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
-    - True when the member list holds only the named member and it is healthy and leads: what
+    - True when the member list holds only the named member and it is healthy and leads, which is what
       C(--force-new-cluster) makes of a member.
-    - With O(after_term), only once its raft term is higher than that: a restarted single member holds an
-      election, so this tells that etcd restarted (for example without the flag).
+    - With O(after_term), only once its raft term is higher than that (a restarted single member holds an
+      election), so this tells that etcd restarted (for example without the flag).
 options:
   _input:
     description: The registered result of M(kubemaint.control_plane.etcd_member_info) read through that member.

@@ -14,7 +14,7 @@ author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:
     - Without quorum, chooses the member the cluster is rebuilt from among the members that answered
-      (each one's status is read from that member alone, which etcd answers without quorum): the highest raft
+      (each one's status is read from that member alone, which etcd answers without quorum); the highest raft
       term, then the highest applied index; ties go to the member that leads, then to the lowest member ID.
       The plan is then a snapshot of it, C(--force-new-cluster) until it leads a cluster of one, the flag
       removed again, and every other reachable node of the group rejoined one at a time.
