@@ -8,8 +8,9 @@ import shutil
 import time
 
 from tests.integration.etcd_helpers import etcd_frozen, etcdctl_json, port_open
-from tests.integration.helpers import run_playbook, wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play, recap
+from tests.integration.helpers import wait_for
+from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play
+from tests.integration.test_playbook_replace_member import unreachable_inventory
 
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
@@ -88,9 +89,7 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
     assert 'Rebuild from %s on %s' % (survivor.name, survivor.name) in plan_only.output, describe(plan_only)
     assert 'run again with -e restore_quorum_confirm=%s' % survivor.name in plan_only.output
-    checked = run_playbook('kubemaint.control_plane.restore_quorum', lab.inventory_path, check=True,
-                           extra_vars={'restore_quorum_confirm': survivor.name})
-    checked.recap, checked.output = recap(checked.stdout), checked.stdout + checked.stderr
+    checked = play('restore_quorum', lab, check=True, extra_vars={'restore_quorum_confirm': survivor.name})
     assert checked.returncode == 0 and unchanged(checked), describe(checked)
     assert 'Check mode: nothing is changed.' in checked.output
     assert manifests(lab) == before and not port_open(first.address, 2379)
@@ -107,7 +106,9 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert 'Nothing to do: etcd has quorum' in again.output
 
 
-def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_factory):
+def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_factory, tmp_path):
+    """Also: a node Ansible cannot reach is skipped and named, the run fails saying how to continue, and
+    continuing once it is reachable rejoins it."""
     lab = lab_factory(nodes=5)
     lagging, ahead, third, fourth, fifth = lab.nodes
     lab.wait_healthy(timeout=180)
@@ -129,11 +130,22 @@ def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_fac
         destroy(fourth)
         destroy(third)
         time.sleep(3)  # the last leader steps down (no quorum) before the lagging member comes back
-    plan_only = play('restore_quorum', lab)
-    assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
+    out_of_reach = unreachable_inventory(lab, tmp_path / 'unreachable.json', fifth)
+    plan_only = play('restore_quorum', lab, inventory=out_of_reach)
+    assert unchanged(plan_only), describe(plan_only)
     assert 'Rebuild from %s on %s' % (ahead.name, ahead.name) in plan_only.output, describe(plan_only)
     assert 'the most data' in plan_only.output and 'ahead of %s' % lagging.name in plan_only.output, describe(plan_only)
+    assert 'Skipped: %s (unreachable' % fifth.name in plan_only.output
 
-    restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': ahead.name})
-    assert restored.returncode == 0, describe(restored)
+    partly = play('restore_quorum', lab, inventory=out_of_reach, extra_vars={'restore_quorum_confirm': ahead.name})
+    assert partly.returncode != 0, describe(partly)
+    assert 'not every node of the group is a healthy voter' in partly.output, describe(partly)
+    assert 'Skipped: %s (unreachable' % fifth.name in partly.output
+    assert 'continue with: ansible-playbook kubemaint.control_plane.restore_quorum' in partly.output
+    listed = etcdctl_json(lab, ahead, 'member', 'list')['members']
+    assert sorted(m['name'] for m in listed) == sorted(n.name for n in (lagging, ahead, third, fourth))
+
+    continued = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': ahead.name})
+    assert continued.returncode == 0, describe(continued)
+    assert 'etcd has quorum (leader ' in continued.output and 'rejoin, one at a time: %s.' % fifth.name in continued.output
     assert_all_healthy_voters(lab, writer)
