@@ -59,16 +59,16 @@ def choose_survivor(members):
     same = [m for m in others if (m['raft_term'], m.get('raft_applied_index')) ==
             (best['raft_term'], best.get('raft_applied_index'))]
     if not others:
-        why = 'the only voting member that answered (%s)' % _figures(best)
+        why = 'it is the only voting member that answered (%s)' % _figures(best)
     elif not same:
         runner_up = others[0]
-        why = 'the most data: %s, ahead of %s (%s)' % (
+        why = 'it has the most data (%s), ahead of %s (%s)' % (
             _figures(best), member_label(runner_up), _figures(runner_up))
     elif _leads(best) and not any(_leads(m) for m in same):
-        why = '%s, as much as %s, and it leads' % (_figures(best), ', '.join(member_label(m) for m in same))
+        why = 'it has as much data as %s (%s) and it leads' % (', '.join(member_label(m) for m in same), _figures(best))
     else:
-        why = '%s, as much as %s; the lowest member ID (%s) breaks the tie' % (
-            _figures(best), ', '.join(member_label(m) for m in same), best.get('id'))
+        why = 'it has as much data as %s (%s); the lowest member ID (%s) breaks the tie' % (
+            ', '.join(member_label(m) for m in same), _figures(best), best.get('id'))
     return best, why
 
 
@@ -153,9 +153,13 @@ def _decide(info, hosts, discard_stopped_data):
         if plan['rejoin']:
             plan['message'].append('etcd has quorum (leader %s); rejoin, one at a time: %s.'
                                    % (plan['survivor']['member'], ', '.join(plan['rejoin'])))
+        elif plan['skipped']:
+            plan['message'].append('etcd has quorum (leader %s) and every reachable node of the group is a healthy '
+                                   'voter; the unreachable ones were not looked at.' % plan['survivor']['member'])
         else:
             plan['message'].append('Nothing to do: etcd has quorum (leader %s) and every reachable node of the group '
-                                   'is a healthy voter or down with its data.' % plan['survivor']['member'])
+                                   'is a healthy voter%s.' % (plan['survivor']['member'],
+                                                              ' or down with its data' if plan['down'] else ''))
         return plan
 
     chosen, why = choose_survivor(members)
@@ -197,7 +201,7 @@ def _decide(info, hosts, discard_stopped_data):
         return plan
     plan['action'] = 'restore'
     plan['message'].append('etcd has NO quorum. Rebuild from %s on %s: %s.' % (
-        plan['survivor']['member'], survivor_host, plan['reason']))
+        plan['survivor']['member'], survivor_host, why))
     plan['message'].append('Plan: snapshot of %s; restart it with --force-new-cluster until it leads a cluster of '
                            'one; restart it without the flag; then rejoin, one at a time (data directory moved '
                            'aside, added back as a learner, caught up, promoted): %s.'

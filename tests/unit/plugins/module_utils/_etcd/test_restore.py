@@ -143,3 +143,11 @@ def test_once_quorum_is_back_any_healthy_voter_confirms():
     plan = restore_plan(state, HOSTS, confirm='b')
     assert plan['action'] == 'rejoin' and plan['act'] and plan['rejoin'] == ['node-c']
     assert not restore_plan(state, HOSTS, confirm='c')['act']
+
+
+def test_with_quorum_an_unreachable_node_is_named_not_hidden_behind_nothing_to_do():
+    state = info(healthy('a', leads=True), healthy('b'), member('c', reachable=False), has_quorum=True,
+                 leader={'name': 'a'})
+    plan = restore_plan(state, [host('a'), host('b'), host('c', reachable=False)], confirm='a')
+    assert plan['action'] == 'none' and not plan['act'] and plan['confirmed']
+    assert not plan['lines'][0].startswith('Nothing to do') and 'Skipped: node-c (unreachable' in ' '.join(plan['lines'])
