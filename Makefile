@@ -21,13 +21,15 @@ PYTEST_ARGS ?=
 # packages (no service gets started): the second etcd version the lab and modules are tested on.
 ETCD34_DIR := $(VENV)/etcd-3.4
 ETCD34 := $(ETCD34_DIR)/usr/bin/etcd
-# The tests that run again on etcd 3.4: the lab itself and the modules' behaviour against it.
+# The tests that run again on etcd 3.4: the lab itself, the modules' behaviour against it, and a member
+# replaced by replace_member (learner added, caught up, promoted).
 ETCD34_TESTS ?= tests/integration/test_lab.py tests/integration/test_etcd_member_info.py tests/integration/test_etcd_leader.py \
 	tests/integration/test_etcd_member.py \
 	tests/integration/test_playbook_restore_quorum.py::test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds \
 	tests/integration/test_etcd_lock.py::test_acquire_four_ways_then_release_four_ways \
 	tests/integration/test_etcd_lock.py::test_second_holder_waits_then_fails_naming_the_first_and_break_lock \
-	tests/integration/test_etcd_lock.py::test_killed_run_frees_the_lock_within_its_ttl
+	tests/integration/test_etcd_lock.py::test_killed_run_frees_the_lock_within_its_ttl \
+	tests/integration/test_playbook_replace_member.py::test_member_with_destroyed_data_comes_back_as_a_healthy_voter
 
 test: venv
 	@$(PY) tests/stage.py sanity -- $(MAKE) --no-print-directory sanity

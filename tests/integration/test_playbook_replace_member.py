@@ -36,7 +36,7 @@ def healthy_voters(lab, node):
             all(entry['health'] for entry in health) and len(health) == len(listed))
 
 
-def test_refuses_without_node_and_changes_nothing(lab):
+def test_refuses_without_node_and_changes_nothing(lab, tmp_path):
     before = snapshot_of(lab, lab.nodes[0], lab.nodes[2])
     proc = play('replace_member', lab)
     assert proc.returncode != 0, describe(proc)
@@ -44,6 +44,15 @@ def test_refuses_without_node_and_changes_nothing(lab):
     assert all(counts['changed'] == 0 for counts in proc.recap.values()), proc.recap
     unknown = play('replace_member', lab, extra_vars={'node': 'no-such-node'})
     assert unknown.returncode != 0 and 'no-such-node is not a host of the inventory group control_plane' in unknown.output
+    # a machine without its kubeadm files (here: a kubernetes_dir with nothing in it) is not rejoined
+    with open(lab.inventory_path) as handle:
+        data = yaml.safe_load(handle)
+    (tmp_path / 'empty').mkdir()
+    data['all']['children']['control_plane']['hosts'][lab.nodes[2].name]['kubernetes_dir'] = str(tmp_path / 'empty')
+    (tmp_path / 'bare.json').write_text(json.dumps(data))
+    bare = play('replace_member', lab, extra_vars={'node': lab.nodes[2].name}, inventory=str(tmp_path / 'bare.json'))
+    assert bare.returncode != 0 and 'Cannot rejoin %s: its etcd manifest could not be read' % lab.nodes[2].name \
+        in bare.output, describe(bare)
     assert snapshot_of(lab, lab.nodes[0], lab.nodes[2]) == before
 
 
@@ -95,6 +104,21 @@ def test_member_with_destroyed_data_comes_back_as_a_healthy_voter(lab):
     assert members(lab, node)[lost.name]['ID'] == listed[lost.name]['ID']
 
 
+def test_rerun_after_a_failure_past_the_promotion_starts_the_other_pods(lab):
+    """A run that stopped after the promotion left a voter whose other pods are stopped: a rerun starts them."""
+    node, lost = lab.nodes[0], lab.nodes[2]
+    member_id = members(lab, node)[lost.name]['ID']
+    stopped = run_module('static_pod_toggle', {'name': ['kube-apiserver', 'kube-scheduler'], 'state': 'stopped',
+                                               'wait': True, 'kubernetes_dir': lost.kubernetes_dir})
+    assert not stopped['failed'] and stopped['changed'], stopped.get('msg')
+    rerun = play('replace_member', lab, extra_vars={'node': lost.name})
+    assert rerun.returncode == 0, describe(rerun)
+    assert 'done: pods started' in rerun.output, describe(rerun)
+    assert 'Maintenance lock, state acquired' not in rerun.output  # no membership change, no lock
+    assert sorted(os.listdir(lost.manifests_dir)) == COMPONENT_FILES and lost.apiserver_ready()
+    assert members(lab, node)[lost.name]['ID'] == member_id
+
+
 def unreachable_inventory(lab, path, node, drop=False):
     """The lab's inventory with `node` behind an ssh port nobody listens on (or without it)."""
     with open(lab.inventory_path) as handle:
@@ -114,8 +138,15 @@ def test_unreachable_node_member_removed_then_join_precheck_passes_and_it_rejoin
     node, lost = lab.nodes[0], lab.nodes[1]
     lab.wait_healthy(timeout=120)
     old_id = members(lab, node)[lost.name]['ID']
-    lab.power_off(lost)
     inventory = unreachable_inventory(lab, tmp_path / 'unreachable.json', lost)
+    # ssh to it fails but its etcd still runs: not lost, its member stays
+    running = play('replace_member', lab, extra_vars={'node': lost.name}, inventory=inventory)
+    assert running.returncode != 0, describe(running)
+    assert 'Refusing to remove etcd member %s' % lost.name in running.output, describe(running)
+    assert 'its etcd still runs although the node cannot be reached' in running.output
+    assert members(lab, node)[lost.name]['ID'] == old_id
+
+    lab.power_off(lost)
     writer, watcher = ContinuousWriter(lab), MemberWatcher(lab)
     writer.start()
     watcher.start()

@@ -92,9 +92,8 @@ def recovery_plan(info, member, etcd_flags=None, kubernetes_dir=DEFAULT_KUBERNET
     plan = {'member': member, 'action': ACTION_NONE, 'remove_id': None, 'found': own, 'peer_urls': peer_urls,
             'data_dir': settings['data_dir'], 'refused': [], 'seen': _seen(members, own, member), 'reason': ''}
     if not members:
-        errors = info.get('endpoint_errors') or {}
-        plan['refused'].append('etcd could not be read (%s)' % ('; '.join('%s' % e for e in errors.values())
-                                                                 or info.get('msg') or 'no answer'))
+        errors = '; '.join('%s' % e for e in (info.get('endpoint_errors') or {}).values())
+        plan['refused'].append('etcd could not be read (%s)' % (errors or info.get('msg') or 'no answer'))
         plan['seen'] = 'etcd: no member answered.'
         return plan
     voters = [m for m in members if not m.get('is_learner')]
