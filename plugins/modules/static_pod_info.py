@@ -152,6 +152,23 @@ plan:
       elements: str
       returned: always
       sample: []
+    data_lost:
+      description:
+        - Why etcd is not restored on this node although its manifest was found stopped, when its data
+          directory is empty or missing (a restart cannot bring that member back); nothing else is restored
+          on the node either. Empty when fine.
+      type: list
+      elements: str
+      returned: always
+      sample: []
+etcd_data:
+  description:
+    - The etcd data directory named by the node's etcd manifest (C(--data-dir), running or stopped), whether it
+      exists and whether it holds a member's data (a WAL file or the backend database); C(has_data) is null when
+      it cannot be read. Null when no etcd manifest was found.
+  returned: always
+  type: dict
+  sample: {data_dir: /var/lib/etcd, exists: true, has_data: true}
 summary:
   description: One line for the operator about what was found.
   returned: always

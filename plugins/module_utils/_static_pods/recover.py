@@ -94,6 +94,36 @@ def _stash_directories(node, stash_patterns, stash_dir):
     return found
 
 
+def etcd_data_state(node, manifest_path):
+    """Whether the etcd data directory the manifest names (--data-dir, on this node) holds a member's
+    data: a WAL file or a backend database. has_data is None when that cannot be read."""
+    try:
+        pod = StaticPod.from_file(manifest_path)
+    except ManifestError:
+        return None
+    data_dir = node.path(pod.flag('data-dir') or '/var/lib/etcd')
+    member = os.path.join(data_dir, 'member')
+    wal = os.path.join(member, 'wal')
+    try:
+        has_data = os.path.isfile(os.path.join(member, 'snap', 'db')) or (
+            os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
+    except OSError:
+        has_data = None
+    return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data}
+
+
+def data_lost_reason(found):
+    """Why recover cannot bring this node's etcd back (its data is gone), or None."""
+    data = found.get('etcd_data') or {}
+    if data.get('has_data') is not False:
+        return None
+    return ('etcd\'s data directory %s is %s: this member\'s data is lost and starting its pods again cannot bring it '
+            'back (it would start as an empty member). recover cannot help here: when etcd has lost quorum, '
+            'kubemaint.control_plane.restore_quorum rebuilds it from the member with the most data and rejoins this '
+            'node; while etcd keeps quorum, kubemaint.control_plane.replace_member re-adds this member'
+            % (data.get('data_dir'), 'empty' if data.get('exists') else 'missing'))
+
+
 def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_dir=None):
     """Read one node's control-plane manifests: what runs, strays, stopped copies and their trust."""
     node = KubeadmNode(kubernetes_dir or None)
@@ -121,7 +151,10 @@ def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_d
         st = os.stat(directories[0]['path'])
         source_dir = {'path': directories[0]['path'], 'mode': '%04o' % (st.st_mode & 0o7777),
                       'uid': st.st_uid, 'gid': st.st_gid}
+    etcd_manifest = node.manifest_path('etcd') if 'etcd' in running else next(
+        (c['path'] for c in copies if c['component'] == 'etcd'), None)
     return {
+        'etcd_data': etcd_data_state(node, etcd_manifest) if etcd_manifest else None,
         'kubernetes_dir': node.kubernetes_dir,
         'manifests_dir': node.manifests_dir,
         'manifests_dir_exists': manifests_exists,
@@ -142,8 +175,10 @@ def restore_plan(found):
     from there once that directory is moved beside the manifests directory (`relocate`),
     because a stash inside the manifests directory is refused by static_pod_toggle.
     Returns {'steps': [{name, stash_dir, path, other_copies}], 'relocate': [{from, to}],
-    'refused': [reason, ...]}: when any chosen copy cannot be trusted, nothing is restored on
-    the node (`steps` is empty) and `refused` says why.
+    'refused': [reason, ...], 'data_lost': [reason]}: when any chosen copy cannot be trusted, nothing
+    is restored on the node (`steps` is empty) and `refused` says why; when etcd is to be restored
+    but its data directory is empty or missing, nothing is restored either and `data_lost` says
+    why (a restart cannot bring that member back).
     """
     steps, relocate, refused = [], [], []
     kind_rank = {'stash': 0, 'beside': 1, 'inside': 1}
@@ -176,8 +211,11 @@ def restore_plan(found):
                        'move it out of that directory first' % (stray['path'], stray['component'],
                                                                 found.get('manifests_dir')))
     if refused:
-        return {'steps': [], 'relocate': [], 'refused': refused}
-    return {'steps': steps, 'relocate': relocate, 'refused': []}
+        return {'steps': [], 'relocate': [], 'refused': refused, 'data_lost': []}
+    lost = data_lost_reason(found) if [step for step in steps if step['name'] == 'etcd'] else None
+    if lost:
+        return {'steps': [], 'relocate': [], 'refused': [], 'data_lost': [lost]}
+    return {'steps': steps, 'relocate': relocate, 'refused': [], 'data_lost': []}
 
 
 def describe_found(host, report):
@@ -191,6 +229,8 @@ def describe_found(host, report):
     tail = (', running: %s' % ', '.join(running)) if running else ''
     if plan['refused']:
         return '%s: NOT restored, left stopped: %s%s' % (host, '; '.join(plan['refused']), tail)
+    if plan.get('data_lost'):
+        return '%s: NOT restored, its etcd data is lost: %s%s' % (host, '; '.join(plan['data_lost']), tail)
     if plan['steps']:
         sources = []
         for step in plan['steps']:

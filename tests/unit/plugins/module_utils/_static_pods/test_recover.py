@@ -19,9 +19,12 @@ COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-schedul
 
 @pytest.fixture
 def node(tmp_path):
-    root = tmp_path / 'kubernetes'
+    root = tmp_path / 'etc' / 'kubernetes'  # the node root is tmp_path: etcd's data is under tmp_path/var/lib/etcd
     manifests = root / 'manifests'
     manifests.mkdir(parents=True)
+    wal = tmp_path / 'var' / 'lib' / 'etcd' / 'member' / 'wal'
+    wal.mkdir(parents=True)
+    (wal / '0000000000000000-0000000000000000.wal').write_bytes(b'wal')
     os.chmod(str(root), 0o755)
     os.chmod(str(manifests), 0o700)
     for component in COMPONENTS:
@@ -41,7 +44,7 @@ def test_everything_running_needs_nothing(node):
     found = discover(str(node))
     assert found['running'] == COMPONENTS and found['stopped'] == [] and found['strays'] == []
     plan = restore_plan(found)
-    assert plan == {'steps': [], 'relocate': [], 'refused': []}
+    assert plan == {'steps': [], 'relocate': [], 'refused': [], 'data_lost': []}
     assert describe_found('cp1', dict(found, plan=plan)) == 'cp1: nothing to restore (running: %s)' % ', '.join(COMPONENTS)
 
 
@@ -137,3 +140,27 @@ def test_pods_line_puts_what_is_wrong_first(node):
     assert line.startswith('STOPPED: kube-scheduler; running: etcd, kube-apiserver, kube-controller-manager; STRAY')
     assert str(node / 'manifests' / 'etcd.yaml.bak') in line
     assert describe_pods({'unreachable': True}) == 'UNREACHABLE, pods not checked'
+
+
+@pytest.mark.parametrize('damage', ['emptied', 'removed'])
+def test_etcd_without_its_data_is_not_restored_and_restore_quorum_is_named(node, damage):
+    data_dir = node.parent.parent / 'var' / 'lib' / 'etcd'
+    move(node, COMPONENTS, node / 'manifests-stash')
+    assert discover(str(node))['etcd_data'] == {'data_dir': str(data_dir), 'exists': True, 'has_data': True}
+    shutil.rmtree(str(data_dir))
+    if damage == 'emptied':
+        data_dir.mkdir()
+    found = discover(str(node))
+    assert found['etcd_data']['has_data'] is False
+    plan = restore_plan(found)
+    assert plan['steps'] == [] and plan['refused'] == []
+    assert ('is %s' % ('empty' if damage == 'emptied' else 'missing')) in plan['data_lost'][0]
+    assert 'kubemaint.control_plane.restore_quorum' in plan['data_lost'][0]
+    assert describe_found('cp1', dict(found, plan=plan)).startswith('cp1: NOT restored, its etcd data is lost: ')
+
+
+def test_a_running_etcd_does_not_need_its_data_checked(node, tmp_path):
+    shutil.rmtree(str(tmp_path / 'var'))
+    move(node, ['kube-scheduler'], node / 'manifests-stash')
+    plan = restore_plan(discover(str(node)))
+    assert [step['name'] for step in plan['steps']] == ['kube-scheduler'] and plan['data_lost'] == []

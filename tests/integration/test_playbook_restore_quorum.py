@@ -1,0 +1,151 @@
+"""restore_quorum on the lab with real etcd: members destroyed for good (pods stopped, data directories
+removed) until etcd has no quorum; recover cannot help and says so; restore_quorum shows its plan and
+changes nothing without the confirmation (nor in check mode); with it, etcd is rebuilt from the member
+with the most data and every node is a healthy voter again holding every write acknowledged before the
+loss; a second run changes nothing."""
+import os
+import shutil
+import time
+
+from tests.integration.etcd_helpers import etcd_frozen, etcdctl_json, port_open
+from tests.integration.helpers import wait_for
+from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play
+from tests.integration.test_playbook_replace_member import unreachable_inventory
+
+COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
+
+
+def stop_pods(node):
+    """Stop the node's pods the runbook's way: every manifest moved to the collection's stash."""
+    stash = os.path.join(node.kubernetes_dir, 'manifests-stash')
+    os.makedirs(stash, exist_ok=True)
+    os.chmod(stash, 0o700)
+    for name in COMPONENT_FILES:
+        os.rename(os.path.join(node.manifests_dir, name), os.path.join(stash, name))
+    wait_for(lambda: not port_open(node.address, 2379), 60, '%s etcd stopped' % node.name)
+
+
+def destroy(node):
+    """A node lost for good: its pods stopped, its etcd data directory gone."""
+    stop_pods(node)
+    shutil.rmtree(node.data_dir)
+
+
+def read_through(lab, node):
+    """A linearizable read through `node`: its commit index covers every acknowledged write."""
+    assert lab.etcdctl(node, 'get', '/probe').returncode == 0
+
+
+def unchanged(proc):
+    return all(host['changed'] == 0 for host in proc.recap.values())
+
+
+def manifests(lab):
+    found = {}
+    for node in lab.nodes:
+        for directory in (node.manifests_dir, os.path.join(node.kubernetes_dir, 'manifests-stash')):
+            for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+                with open(os.path.join(directory, name), 'rb') as handle:
+                    found[os.path.join(directory, name)] = handle.read()
+    return found
+
+
+def assert_all_healthy_voters(lab, writer):
+    members = etcdctl_json(lab, lab.nodes[0], 'member', 'list')['members']
+    assert sorted(m['name'] for m in members) == sorted(n.name for n in lab.nodes), members
+    assert not any(m.get('isLearner') for m in members), members
+    health = etcdctl_json(lab, lab.nodes[0], 'endpoint', 'health', '--cluster')
+    assert len(health) == len(lab.nodes) and all(entry['health'] for entry in health), health
+    for node in lab.nodes:
+        assert sorted(os.listdir(node.manifests_dir)) == COMPONENT_FILES, node.name
+        with open(os.path.join(node.manifests_dir, 'etcd.yaml')) as handle:
+            assert '--force-new-cluster' not in handle.read()
+    assert writer.missing() == []
+
+
+def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_factory):
+    lab = lab_factory(nodes=3)
+    survivor, first, second = lab.nodes
+    lab.wait_healthy(timeout=120)
+    writer = ContinuousWriter(lab)
+    writer.start()
+    time.sleep(1)
+    destroy(first)  # quorum kept: the writer goes on
+    time.sleep(1)
+    writer.stop()
+    assert len(writer.acknowledged) > 20
+    read_through(lab, survivor)
+    destroy(second)
+
+    refused = play('recover', lab)
+    assert refused.returncode != 0, describe(refused)
+    assert 'recover cannot help' in refused.output and 'kubemaint.control_plane.restore_quorum' in refused.output, \
+        describe(refused)
+    assert '%s: NOT restored, its etcd data is lost' % first.name in refused.output
+    assert unchanged(refused) and not port_open(first.address, 2379) and not port_open(second.address, 2379)
+
+    before = manifests(lab)
+    plan_only = play('restore_quorum', lab)
+    assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
+    assert 'Rebuild from %s on %s' % (survivor.name, survivor.name) in plan_only.output, describe(plan_only)
+    assert 'run again with -e restore_quorum_confirm=%s' % survivor.name in plan_only.output
+    checked = play('restore_quorum', lab, check=True, extra_vars={'restore_quorum_confirm': survivor.name})
+    assert checked.returncode == 0 and unchanged(checked), describe(checked)
+    assert 'Check mode: nothing is changed.' in checked.output
+    assert manifests(lab) == before and not port_open(first.address, 2379)
+
+    restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
+    assert restored.returncode == 0, describe(restored)
+    assert 'etcd snapshot of %s written to %s' % (survivor.name, os.path.join(survivor.root, 'var', 'lib',
+                                                                              'etcd-snapshots')) in restored.output
+    assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
+    assert_all_healthy_voters(lab, writer)
+
+    again = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
+    assert again.returncode == 0 and unchanged(again), describe(again)
+    assert 'Nothing to do: etcd has quorum' in again.output
+
+
+def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_factory, tmp_path):
+    """Also: a node Ansible cannot reach is skipped and named, the run fails saying how to continue, and
+    continuing once it is reachable rejoins it."""
+    lab = lab_factory(nodes=5)
+    lagging, ahead, third, fourth, fifth = lab.nodes
+    lab.wait_healthy(timeout=180)
+    # `ahead` leads, so that freezing `lagging` costs no election; the writer writes through `ahead`
+    ahead_id = '%x' % endpoint_status(lab, ahead)['member_id']
+    moved = lab.etcdctl(ahead, 'move-leader', ahead_id, endpoints=','.join(node.client_url for node in lab.nodes))
+    assert moved.returncode == 0 or 'already' in moved.stderr, moved.stderr
+    # A frozen member still gets what the leader sent before it stopped sending (kernel buffers): the
+    # leader stops at etcd's 512 unacknowledged appends, so writing flat out well past that leaves it behind.
+    writer = ContinuousWriter(lab, interval=0)
+    writer.clients.append(writer.clients.pop(0))
+    with etcd_frozen(lagging):
+        writer.start()
+        time.sleep(1)
+        destroy(fifth)
+        wait_for(lambda: len(writer.acknowledged) > 1500, 60, 'writes well past the leader\'s window')
+        writer.stop()
+        read_through(lab, ahead)
+        destroy(fourth)
+        destroy(third)
+        time.sleep(3)  # the last leader steps down (no quorum) before the lagging member comes back
+    out_of_reach = unreachable_inventory(lab, tmp_path / 'unreachable.json', fifth)
+    plan_only = play('restore_quorum', lab, inventory=out_of_reach)
+    assert unchanged(plan_only), describe(plan_only)
+    assert 'Rebuild from %s on %s' % (ahead.name, ahead.name) in plan_only.output, describe(plan_only)
+    assert 'the most data' in plan_only.output and 'ahead of %s' % lagging.name in plan_only.output, describe(plan_only)
+    assert 'Skipped: %s (unreachable' % fifth.name in plan_only.output
+
+    partly = play('restore_quorum', lab, inventory=out_of_reach, extra_vars={'restore_quorum_confirm': ahead.name})
+    assert partly.returncode != 0, describe(partly)
+    assert 'not every node of the group is a healthy voter' in partly.output, describe(partly)
+    assert 'Skipped: %s (unreachable' % fifth.name in partly.output
+    assert 'continue with: ansible-playbook kubemaint.control_plane.restore_quorum' in partly.output
+    listed = etcdctl_json(lab, ahead, 'member', 'list')['members']
+    assert sorted(m['name'] for m in listed) == sorted(n.name for n in (lagging, ahead, third, fourth))
+
+    continued = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': ahead.name})
+    assert continued.returncode == 0, describe(continued)
+    assert 'etcd has quorum (leader ' in continued.output and 'rejoin, one at a time: %s.' % fifth.name in continued.output
+    assert_all_healthy_voters(lab, writer)
