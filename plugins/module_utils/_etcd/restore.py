@@ -167,8 +167,12 @@ def _decide(info, hosts, discard_stopped_data):
         plan['reason'] = why
         plan['message'].append(
             'Refused: no etcd member answered, so there is no data to rebuild the cluster from. If the members are '
-            'only stopped, kubemaint.control_plane.recover starts them; if every member lost its data, restore a '
-            'snapshot by hand (etcdutl snapshot restore).')
+            'only stopped, kubemaint.control_plane.recover starts them. An etcd that restarted after quorum was lost '
+            'does not answer until quorum is back, so its data cannot be compared from here: pick the node with the '
+            'newest data by hand (the last leader), copy its data directory aside, and rebuild from it as etcd\'s '
+            'disaster-recovery guide says (etcdutl snapshot restore --skip-hash-check of a copy of its member/snap/db); '
+            'if every member lost its '
+            'data, restore a snapshot the same way.')
         return plan
     survivor_host = host_of.get(chosen.get('name'))
     plan['survivor'] = _survivor_view(chosen, survivor_host)
