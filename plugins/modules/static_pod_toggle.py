@@ -114,10 +114,10 @@ options:
     description:
       - Seconds to wait for each component, from 1 to 86400. Checked, like every other argument,
         before anything is moved.
-      - A wait that runs out fails with RV(timed_out=true) after the moves were done; running the
+      - "A wait that runs out fails with RV(timed_out=true) after the moves were done; running the
         same task again goes on waiting. So a long wait can run in slices that each print a line,
         C(until: result is not failed or not result.timed_out) with O(wait_timeout) set to the slice
-        (the roles of this collection wait so).
+        (the roles of this collection wait so; not with O(state=restarted), whose rerun restarts again)."
     type: int
     default: 300
   reason:
