@@ -61,7 +61,8 @@ attributes:
     details: The diff lists, per component, which file holds its manifest before and after.
   idempotent:
     description: Whether a second run with the same arguments reports no change and changes nothing.
-    support: full
+    support: partial
+    details: V(stopped) and V(started) are idempotent; V(restarted) restarts every time.
   platform:
     platforms: posix
 options:
@@ -75,9 +76,13 @@ options:
   state:
     description:
       - V(stopped) moves the manifests to the stash directory, V(started) moves them back.
+      - V(restarted) stops the components and starts them again in the same run (each stopped, in stop
+        order, then each started, in start order), so that nothing runs between the stop and the start;
+        it always reports a change, as a service restart does. The
+        C(kubemaint.control_plane.rolling_restart) playbook restarts etcd so when it has no maintenance tasks.
     type: str
     required: true
-    choices: [stopped, started]
+    choices: [stopped, started, restarted]
   stash_dir:
     description:
       - Where stopped manifests are kept, an absolute path. Must be outside O(manifests_dir), because the kubelet runs
@@ -109,6 +114,10 @@ options:
     description:
       - Seconds to wait for each component, from 1 to 86400. Checked, like every other argument,
         before anything is moved.
+      - "A wait that runs out fails with RV(timed_out=true) after the moves were done; running the
+        same task again goes on waiting. So a long wait can run in slices that each print a line,
+        C(until: result is not failed or not result.timed_out) with O(wait_timeout) set to the slice
+        (the roles of this collection wait so; not with O(state=restarted), whose rerun restarts again)."
     type: int
     default: 300
   reason:
@@ -150,6 +159,12 @@ EXAMPLES = r'''
     that: manifests_view.strays | length == 0
     fail_msg: "stray manifests: {{ manifests_view.strays | map(attribute='path') | join(', ') }}"
 
+- name: Restart etcd, nothing in between the stop and the start (each one waited for)
+  kubemaint.control_plane.static_pod_toggle:
+    name: etcd
+    state: restarted
+  become: true
+
 - name: Restart only the scheduler, without waiting
   kubemaint.control_plane.static_pod_toggle:
     name: kube-scheduler
@@ -159,6 +174,13 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+timed_out:
+  description: On failure, true when the only problem was a wait that ran out of O(wait_timeout) (the manifests
+    were moved; the same call again goes on waiting), false for any other failure.
+  returned: failure
+  type: bool
+  sample: true
+  version_added: 0.2.0
 state:
   description: The state requested.
   returned: always
@@ -212,7 +234,8 @@ strays:
       type: str
       sample: /etc/kubernetes/manifests-stash/strays/etcd.yaml.bak
 components:
-  description: One entry per component, in the order they were handled.
+  description: One entry per component, in the order they were handled; with O(state=restarted) two per component,
+    the stop and then the start.
   returned: always
   type: list
   elements: dict
@@ -278,6 +301,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
+    restart_static_pods,
     toggle_static_pods,
 )
 
@@ -287,7 +311,7 @@ def main():
         argument_spec=dict(
             name=dict(type='list', elements='str', required=True,
                       choices=['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'all']),
-            state=dict(type='str', required=True, choices=['stopped', 'started']),
+            state=dict(type='str', required=True, choices=['stopped', 'started', 'restarted']),
             kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
             manifests_dir=dict(type='path'),
             stash_dir=dict(type='path'),
@@ -300,12 +324,16 @@ def main():
     check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT},
                     absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir'))
     params = dict((key, module.params[key]) for key in (
-        'state', 'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
+        'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
     try:
-        result = toggle_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
+        if module.params['state'] == 'restarted':
+            result = restart_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
+        else:
+            result = toggle_static_pods(module.params['name'], module.params['state'], check_mode=module.check_mode,
+                                        diff=module._diff, **params)
     except ToggleError as exc:
         module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
-                         strays=exc.strays)
+                         strays=exc.strays, timed_out=exc.timed_out)
     module.exit_json(**result)
 
 

@@ -59,6 +59,7 @@ STATUS_INTERVAL = 0.2  # seconds between two rounds of Status RPCs to every memb
 # starts that phase; a task that matches none (a shared read, a set_fact, "see which pods are
 # stopped") stays in the phase that included it. First match wins.
 PHASES = (
+    ('lock', ('maintenance lock', 'maintenance_lock')),
     ('maintenance', ('maintenance', 'power-cycle', 'power_cycle')),
     ('cert check', ('certificate', 'cert_check', 'cert_san_check')),
     ('guard', ('guard', 'lock', 'already stopped')),
@@ -66,11 +67,12 @@ PHASES = (
     ('leader move', ('leadership', 'etcd_leader', 'leader away')),
     ('catch-up', ('caught up', 'catch_up', 'catch up')),
     ('report', ('report', 'after the stop')),
+    ('etcd restart', ('restart etcd',)),
     ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'state=stopped')),
     ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'state=started')),
 )
-PHASE_ORDER = ('guard', 'snapshot', 'leader move', 'stop', 'maintenance', 'cert check', 'start', 'catch-up',
-               'report', 'other')
+PHASE_ORDER = ('lock', 'guard', 'snapshot', 'leader move', 'stop', 'etcd restart', 'maintenance', 'cert check', 'start',
+               'catch-up', 'report', 'other')
 
 
 class TimedList(list):

@@ -2,6 +2,9 @@
 a node that never comes back is named with the command that brings it back. A writer and a watcher
 run throughout; the playbook never takes a second member down itself."""
 import os
+import re
+import signal
+import threading
 
 from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
 
@@ -48,3 +51,30 @@ def test_a_node_that_never_comes_back_is_named_with_the_command_that_brings_it_b
     assert watcher.seen_down == {first.name}, watcher.seen_down
     assert sorted(os.listdir(second.manifests_dir)) == sorted(os.listdir(third.manifests_dir)) == COMPONENT_FILES
     assert writer.missing() == []
+
+
+def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_factory):
+    """Issue 13 finding 8: a wait of minutes printed nothing. Now it runs in slices of
+    control_plane_node_wait_slice seconds, each failed slice a "FAILED - RETRYING" line."""
+    lab = lab_factory(nodes=3)
+    first = lab.nodes[0]
+    stopped = play('stop_node', lab, limit=first.name)
+    assert stopped.returncode == 0, describe(stopped)
+    # The node's kubelet emulator, paused, does not see etcd's manifest come back for 8 s (the
+    # playbook's start-up and certificate check take a few of them).
+    kubelet_pid = lab.kubelet_pids[first.name][0]
+    os.kill(kubelet_pid, signal.SIGSTOP)
+    resume = threading.Timer(8, os.kill, (kubelet_pid, signal.SIGCONT))
+    resume.start()
+    try:
+        proc = play('start_node', lab, limit=first.name, extra_vars={'control_plane_node_wait_slice': 1})
+    finally:
+        resume.join()
+        os.kill(kubelet_pid, signal.SIGCONT)
+    assert proc.returncode == 0, describe(proc)
+    retries = re.findall(r'FAILED - RETRYING: \[%s\]: .*Start etcd first.*\((\d+) retries left\)' % first.name,
+                         proc.output)
+    assert retries and retries[0] == '299', describe(proc)  # 300 s in slices of 1 s: 300 tries in all
+    assert 'Encountered' not in proc.output, describe(proc)  # no template warning either
+    assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
+    lab.wait_healthy(timeout=120)

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import time
@@ -16,6 +17,7 @@ import time
 import pytest
 
 from tests.integration.helpers import run_module, wait_for
+from tests.integration.playbook_helpers import MemberWatcher
 
 COMPONENTS = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
 HEALTH_PORTS = {'etcd': 2379, 'kube-apiserver': 6443, 'kube-controller-manager': 10257, 'kube-scheduler': 10259}
@@ -139,6 +141,52 @@ def test_etcd_stop_waits_until_stopped_and_start_until_healthy_member(lab):
     assert node1.etcd_healthy(timeout=5)
     assert endpoint_status(lab, node1).get('leader')
     assert member_names(lab, node1) == ['lab-cp-01', 'lab-cp-02', 'lab-cp-03']
+
+
+def test_restarted_etcd_is_down_once_and_back_healthy_when_the_module_returns(lab):
+    node = lab.nodes[2]
+    manifests = snapshot(node.manifests_dir)
+    check = ok(toggle(node, ['etcd'], 'restarted', check_mode=True, diff=True))
+    assert check['changed'] is True and snapshot(node.manifests_dir) == manifests
+    assert [(c['name'], c['state_after'], c['changed']) for c in check['components']] == [
+        ('etcd', 'stopped', True), ('etcd', 'started', True)]
+    assert node.etcd_healthy()
+    watcher = MemberWatcher(lab, interval=0.02)
+    watcher.start()
+    try:
+        restarted = ok(toggle(node, ['etcd'], 'restarted', reason='restart test'))
+        # Healthy and a voting member right when the module returned, without any extra waiting.
+        assert node.etcd_healthy(timeout=5)
+    finally:
+        watcher.stop()
+    assert restarted['changed'] is True and restarted['state'] == 'restarted'
+    assert [(c['name'], c['action']) for c in restarted['components']] == [('etcd', 'stash'), ('etcd', 'restore')]
+    assert watcher.seen_down == {node.name}, 'the member never went down: nothing was restarted'
+    assert member_names(lab, node) == ['lab-cp-01', 'lab-cp-02', 'lab-cp-03']
+    assert snapshot(node.manifests_dir) == manifests
+    # A restart always restarts (as a service restart does): a second one reports a change again.
+    assert ok(toggle(node, ['etcd'], 'restarted'))['changed'] is True
+
+
+def test_a_wait_that_runs_out_says_timed_out_and_another_run_goes_on_waiting(lab):
+    node = lab.nodes[2]
+    ok(toggle(node, ['kube-scheduler'], 'stopped'))
+    # A paused kubelet emulator does not see the manifest come back: the 1 s wait must run out.
+    kubelet_pid = lab.kubelet_pids[node.name][0]
+    os.kill(kubelet_pid, signal.SIGSTOP)
+    try:
+        failed = toggle(node, ['kube-scheduler'], 'started', wait_timeout=1)
+    finally:
+        os.kill(kubelet_pid, signal.SIGCONT)
+    assert failed['failed'] is True and failed['timed_out'] is True, failed
+    assert 'kube-scheduler not healthy after 1 s' in failed['msg']
+    # The move was done; the same call again only goes on waiting.
+    again = ok(toggle(node, ['kube-scheduler'], 'started'))
+    assert again['changed'] is False and again['components'][0]['waited'] is not None
+    assert accepts(node.address, HEALTH_PORTS['kube-scheduler'])
+    # Any other failure is not a timeout, so a retry loop on timed_out stops at once.
+    refused = toggle(node, ['etcd'], 'started', wait_timeout=0)
+    assert refused['failed'] is True and refused.get('timed_out') in (None, False), refused
 
 
 def test_identical_copy_in_both_places_is_cleaned(lab):

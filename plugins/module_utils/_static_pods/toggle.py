@@ -25,6 +25,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
     wait_stopped,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
+    STARTED,
     STOPPED,
     ManifestStash,
     StashError,
@@ -33,13 +34,18 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
 
 
 class ToggleError(Exception):
-    """The toggle failed; `results` holds what was done up to the failure, `strays` the strays seen."""
+    """The toggle failed; `results` holds what was done up to the failure, `strays` the strays seen.
 
-    def __init__(self, message, results=None, strays=None, changed=False):
+    `timed_out` is true when the only problem was a wait that ran out of time (the moves were
+    done): running the same toggle again goes on waiting, which is how a role waits in slices and
+    prints a line per slice."""
+
+    def __init__(self, message, results=None, strays=None, changed=False, timed_out=False):
         super(ToggleError, self).__init__(message)
         self.results = results or []
         self.strays = strays or []
         self.changed = changed
+        self.timed_out = timed_out
 
 
 def _names(items):
@@ -119,8 +125,43 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             except WaitTimeout as exc:
                 raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
                                   'or raise wait_timeout.' % (exc, plan.kept_path),
-                                  _public(result['components']), result['strays'], _changed_so_far(result, strays))
+                                  _public(result['components']), result['strays'], _changed_so_far(result, strays),
+                                  timed_out=True)
     result['components'] = _public(result['components'])
+    return result
+
+
+RESTARTED = 'restarted'
+
+
+def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
+                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False):
+    """Stop the named components, then start them again at once: one module run, nothing in between.
+
+    A rolling restart without maintenance work uses it for etcd, so the member is down no longer
+    than the stop and the start themselves take. `components` lists each component twice, as
+    stopped and then as started; `changed` is true whenever anything was (or would be) restarted.
+    """
+    arguments = dict(kubernetes_dir=kubernetes_dir, manifests_dir=manifests_dir, stash_dir=stash_dir,
+                     wait=wait, wait_timeout=wait_timeout, check_mode=check_mode, diff=diff)
+    stopped = toggle_static_pods(names, STOPPED, reason=reason, **arguments)
+    try:
+        started = toggle_static_pods(names, STARTED, **arguments)
+    except ToggleError as exc:
+        exc.results = stopped['components'] + exc.results
+        exc.changed = exc.changed or stopped['changed']
+        raise
+    if check_mode:
+        # Nothing moved, so the start above saw the manifests where they are: say what a real run does.
+        stopping = dict((entry['name'], entry) for entry in stopped['components'])
+        started['components'] = [dict(entry, state_before=STOPPED, action='restore', changed=True,
+                                      state_after=STARTED, path=entry['manifest_path'])
+                                 if stopping[entry['name']]['changed'] else entry
+                                 for entry in started['components']]
+    result = dict(stopped, state=RESTARTED, changed=True, components=stopped['components'] + started['components'])
+    if diff:
+        result['diff'] = {'before_header': 'manifest locations', 'after_header': 'manifest locations',
+                          'before': stopped['diff']['before'], 'after': started['diff']['after']}
     return result
 
 

@@ -15,6 +15,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
+    restart_static_pods,
     toggle_static_pods,
 )
 
@@ -404,3 +405,41 @@ def test_strays_are_reported_even_when_the_plan_fails(node):
     with pytest.raises(ToggleError, match='no kube-scheduler manifest') as failure:
         toggle(node, ['all'], 'started', check_mode=True)
     assert [entry['path'] for entry in failure.value.strays] == [stray]
+
+
+def test_restart_stops_then_starts_each_component_and_always_reports_a_change(node):
+    before = snapshot(node)
+    check = restart_static_pods(['etcd', 'kube-apiserver'], kubernetes_dir=node, wait=False, check_mode=True, diff=True)
+    assert snapshot(node) == before
+    assert check['changed'] is True and check['state'] == 'restarted'
+    assert [(c['name'], c['action'], c['state_after'], c['changed']) for c in check['components']] == [
+        ('kube-apiserver', 'stash', 'stopped', True), ('etcd', 'stash', 'stopped', True),
+        ('etcd', 'restore', 'started', True), ('kube-apiserver', 'restore', 'started', True)]
+    # Before and after a restart every manifest is where it was.
+    assert sorted(check['diff']['before'].splitlines()) == sorted(check['diff']['after'].splitlines())
+    applied = restart_static_pods(['etcd', 'kube-apiserver'], kubernetes_dir=node, wait=False, reason='restart')
+    assert [(c['name'], c['action']) for c in applied['components']] == [
+        ('kube-apiserver', 'stash'), ('etcd', 'stash'), ('etcd', 'restore'), ('kube-apiserver', 'restore')]
+    # Every manifest back in place, unchanged, with its mode.
+    after = snapshot(node)
+    for component in COMPONENTS:
+        key = os.path.join('manifests', component + '.yaml')
+        assert after[key] == before[key]
+    assert restart_static_pods(['etcd'], kubernetes_dir=node, wait=False)['changed'] is True
+
+
+def test_restart_of_a_stopped_component_starts_it(node):
+    toggle(node, ['etcd'], 'stopped')
+    result = restart_static_pods(['etcd'], kubernetes_dir=node, wait=False)
+    assert [(c['action'], c['changed']) for c in result['components']] == [('none', False), ('restore', True)]
+    assert os.path.exists(os.path.join(node, 'manifests', 'etcd.yaml'))
+
+
+def test_restart_refuses_differing_copies_and_that_is_no_timeout(node):
+    toggle(node, ['etcd'], 'stopped')
+    # The stash copy differs from a new one in the manifests directory: refused, nothing moved.
+    shutil.copy(os.path.join(REFERENCE, 'kube-apiserver.yaml'), os.path.join(node, 'manifests', 'etcd.yaml'))
+    with pytest.raises(ToggleError) as raised:
+        restart_static_pods(['etcd', 'kube-scheduler'], kubernetes_dir=node, wait=False)
+    assert raised.value.timed_out is False and 'differ' in str(raised.value)
+    assert os.path.exists(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))
