@@ -85,6 +85,10 @@ _value:
     member:
       description: Its etcd member.
       type: str
+    move_leader:
+      description: Leadership should be moved away before the stop - the node led, or no leader was seen. False when
+        another member led; should the node become leader after the read, its graceful stop hands leadership over.
+      type: bool
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean

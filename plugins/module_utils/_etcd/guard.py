@@ -241,8 +241,10 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     would keep a pod running. `target_pods` and `peer_pods` are static_pod_info results (or the
     registered results of a loop over it, unreachable ones included).
 
-    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member'}: `proceed`
-    is true when safe or when `allow_quorum_loss` overrides the problems.
+    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member', 'move_leader'}:
+    `proceed` is true when safe or when `allow_quorum_loss` overrides the problems; `move_leader` is
+    true unless the read saw another member lead (then the stop needs no leader move first; should the
+    target become leader after the read, its graceful stop hands leadership over by itself).
     """
     view = _as_view(state, max_applied_lag)
     target_host = target_host or target_member
@@ -295,6 +297,7 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         'overridden': bool(problems) and bool(allow_quorum_loss),
         'problems': problems,
         'seen': describe_view(view),
+        'move_leader': not view['readable'] or view['leader'] in ('', target_member),
     }
 
 

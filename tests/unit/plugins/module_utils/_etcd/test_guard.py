@@ -160,3 +160,12 @@ def test_status_table_stays_narrow_with_long_errors_below_it():
         'MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY']
     assert lines[len(table)] == 'b: ' + long_error
     assert lines[-1].startswith('quorum: yes (2 of 3 voters healthy')
+
+
+def test_guard_asks_for_a_leader_move_unless_another_member_was_seen_leading():
+    state = info(member('a', 100, leader=True), member('b', 100), member('c', 100))
+    assert guard_verdict(state, 'a')['move_leader'] is True
+    assert guard_verdict(state, 'b')['move_leader'] is False
+    no_leader = info(member('a', 100), member('b', 100), member('c', 100))
+    assert guard_verdict(no_leader, 'b')['move_leader'] is True
+    assert guard_verdict({'members': [], 'endpoint_errors': {'x': 'refused'}}, 'b')['move_leader'] is True
