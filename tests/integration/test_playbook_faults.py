@@ -1,12 +1,15 @@
 """Faults during a rolling restart (issue 14): the run stops before the next node and says why, and
 a node that never comes back is named with the command that brings it back. A writer and a watcher
 run throughout; the playbook never takes a second member down itself."""
+import json
 import os
 import re
 import signal
 import threading
+import time
 
 from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
+from tests.lab.core import _alive
 
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
 
@@ -78,3 +81,31 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
     assert 'Encountered' not in proc.output, describe(proc)  # no template warning either
     assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
     lab.wait_healthy(timeout=120)
+
+    # The one-step etcd restart of a rolling restart waits one slice at most; a start that takes
+    # longer (here: the kubelet paused the moment the old etcd is gone) goes on in slices, a line each.
+    record = os.path.join(first.root, 'run', 'kubelet', 'pods', 'etcd.yaml.json')
+    with open(record) as handle:
+        etcd = json.load(handle)
+    pauser = threading.Thread(target=pause_when_gone, args=((etcd['pid'], etcd.get('start_time')), kubelet_pid, 4))
+    pauser.start()
+    try:
+        proc = play('rolling_restart', lab, limit=first.name, extra_vars={'control_plane_node_wait_slice': 1})
+    finally:
+        pauser.join()
+        os.kill(kubelet_pid, signal.SIGCONT)
+    assert proc.returncode == 0, describe(proc)
+    assert re.search(r'FAILED - RETRYING: \[%s\]: Wait for etcd to come back.*\((\d+) retries left\)' % first.name,
+                     proc.output), describe(proc)
+    assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
+    lab.wait_healthy(timeout=120)
+
+
+def pause_when_gone(process, kubelet_pid, seconds, deadline=60):
+    """SIGSTOP the kubelet emulator as soon as `process` (pid, start time) has exited, for `seconds`."""
+    give_up = time.monotonic() + deadline
+    while _alive(*process) and time.monotonic() < give_up:
+        time.sleep(0.002)
+    os.kill(kubelet_pid, signal.SIGSTOP)
+    time.sleep(seconds)
+    os.kill(kubelet_pid, signal.SIGCONT)
