@@ -123,8 +123,8 @@ def test_status_table_is_narrow_by_default_and_shows_role_and_lag():
     lines = status_table(state)
     table = [line for line in lines if line.startswith('|')]
     assert cells(table[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY']
-    assert [cells(line)[2:4] for line in table[2:]] == [['leader', '0'], ['follower', '10'], ['learner', '5'],
-                                                         ['unreachable', '-']]
+    assert [cells(line)[2:4] for line in table[2:]] == [
+        ['leader', '0'], ['follower', '10'], ['learner', '5'], ['unreachable', '-']]
     assert max(len(line) for line in table) <= 80, table
     assert 'cp-d: connection refused' in lines
     detailed = [line for line in status_table(state, details=True) if line.startswith('|')]
