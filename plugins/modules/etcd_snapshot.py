@@ -62,8 +62,8 @@ options:
       - V(etcd) streams the snapshot from etcd through its gateway (it must answer).
       - V(data_dir) copies the backend database of this node's etcd member, C(<data-dir>/member/snap/db) with the
         data directory named by C(--data-dir) in the node's etcd manifest, into O(dest) as C(<prefix>-<UTC time>.db),
-        mode 0600, without asking etcd: for a member that does not answer (an etcd that restarted after quorum
-        was lost serves nothing until quorum is back). The copy holds no appended sha256: restore it with
+        mode 0600, without asking etcd, for a member that does not answer (an etcd that restarted after quorum
+        was lost serves nothing until quorum is back). The copy holds no appended sha256, so restore it with
         C(etcdutl snapshot restore --skip-hash-check). It never overwrites a file; O(keep) is not applied. It
         fails, keeping nothing, when the database changed during the copy. Connection options are not used.
     type: str
