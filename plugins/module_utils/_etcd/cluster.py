@@ -385,6 +385,17 @@ def snapshot_file_name(prefix, now=None):
     return '%s-%s.db' % (prefix, now.strftime('%Y%m%dT%H%M%SZ'))
 
 
+def free_snapshot_path(dest_dir, prefix):
+    """dest_dir/<prefix>-<UTC time>.db, with -2, -3... appended while that name is taken."""
+    name = snapshot_file_name(prefix)
+    path = os.path.join(dest_dir, name)
+    counter = 1
+    while os.path.lexists(path):
+        counter += 1
+        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    return path
+
+
 def existing_snapshots(dest_dir, prefix):
     """Snapshots this module wrote (prefix-*.db) in dest_dir, oldest first. Temporary files of
     interrupted snapshots are dotfiles ending in .part and never count."""
@@ -469,12 +480,7 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
     if source is None:
         raise EtcdInputError('no etcd endpoint answered, no snapshot taken: %s' % '; '.join(failures))
     endpoint, status = source
-    name = snapshot_file_name(prefix)
-    path = os.path.join(dest_dir, name)
-    counter = 1
-    while os.path.exists(path):
-        counter += 1
-        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    path = free_snapshot_path(dest_dir, prefix)
     if os.path.dirname(os.path.normpath(path)) != os.path.normpath(dest_dir):
         raise EtcdInputError('the snapshot file %s would not be in dest %s; nothing was changed' % (path, dest_dir))
     loose = os.path.isdir(dest_dir) and stat.S_IMODE(os.stat(dest_dir).st_mode) != SNAPSHOT_DIR_MODE
@@ -534,12 +540,7 @@ def copy_backend(data_dir, dest_dir, prefix='etcd-backend', check_mode=False):
     source = backend_path(data_dir)
     if not os.path.isfile(source):
         raise EtcdInputError('no etcd backend database at %s, nothing to copy. Nothing was changed.' % source)
-    name = snapshot_file_name(prefix)
-    path = os.path.join(dest_dir, name)
-    counter = 1
-    while os.path.lexists(path):
-        counter += 1
-        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    path = free_snapshot_path(dest_dir, prefix)
     before = os.stat(source)
     result = {'changed': True, 'path': path, 'source': source, 'source_size': before.st_size,
               'source_mtime': before.st_mtime, 'size': None, 'sha256': None}

@@ -101,8 +101,8 @@ def test_no_member_answered_the_other_hosts_holding_data_are_named():
 @pytest.mark.parametrize('hosts, named, why', [
     ([host('a', has_data=True), host('b'), host('c')], 'x', 'no host of the group runs that member'),
     ([host('a', has_data=True, reachable=False), host('b'), host('c')], 'a', 'its host node-a is unreachable'),
-    ([host('a'), host('b', has_data=True), host('c')], 'a', 'node-a holds no data (hosts whose etcd data directory '
-                                                             'holds data: node-b (holds data))'),
+    ([host('a'), host('b', has_data=True), host('c')], 'a',
+     'node-a holds no data (hosts whose etcd data directory holds data: node-b (holds data))'),
     ([host('a', has_data=None), host('b'), host('c')], 'a', 'node-a cannot be read'),
     ([host('a', has_data=True, etcd_running=False), host('b'), host('c')], 'a', 'its etcd is stopped'),
 ])
