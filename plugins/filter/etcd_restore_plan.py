@@ -53,6 +53,18 @@ options:
     description: Rebuild even when a node whose etcd does not answer keeps its data (that data is moved aside).
     type: bool
     default: false
+  member:
+    description:
+      - The member to rebuild from when no voting member answers (C(restore_quorum_member)); an etcd that
+        restarted after quorum was lost serves nothing until quorum is back, so the data cannot be compared.
+      - Accepted only then, and only for a member whose host is reachable, runs its etcd pod and holds data in
+        its etcd data directory; the other reachable hosts holding data are named in the plan. While any member
+        answers, the data decides and another member named here is refused.
+    type: str
+  port:
+    description: The etcd client port of the hosts' endpoints (for a member that does not answer).
+    type: int
+    default: 2379
 '''
 
 EXAMPLES = r'''
@@ -99,6 +111,14 @@ _value:
       description: With quorum, voters that are down but keep their data (left alone).
       type: list
       elements: dict
+    blind:
+      description: Whether the survivor was named by O(member) because no member answered.
+      type: bool
+    also_data:
+      description: With O(member), the other reachable hosts whose etcd data directory holds data (host, member,
+        db_size, db_mtime).
+      type: list
+      elements: dict
     confirm:
       description: The value the confirmation must have.
       type: str
@@ -120,9 +140,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.rest
 )
 
 
-def etcd_restore_plan(info, host_vars, found_key, confirm=None, check_mode=False, discard_stopped_data=False):
-    return restore_plan(info, hosts_from_inventory(host_vars, found_key), discard_stopped_data=bool(discard_stopped_data),
-                        confirm=confirm, check_mode=bool(check_mode))
+def etcd_restore_plan(info, host_vars, found_key, confirm=None, check_mode=False, discard_stopped_data=False,
+                      member=None, port=2379):
+    return restore_plan(info, hosts_from_inventory(host_vars, found_key, int(port)),
+                        discard_stopped_data=bool(discard_stopped_data), confirm=confirm, check_mode=bool(check_mode),
+                        member=member)
 
 
 class FilterModule(object):

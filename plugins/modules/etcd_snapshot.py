@@ -57,6 +57,19 @@ options:
       - A plain file name part (no C(/), not starting with C(.)), so that the snapshot stays in O(dest).
     type: str
     default: etcd-snapshot
+  source:
+    description:
+      - V(etcd) streams the snapshot from etcd through its gateway (it must answer).
+      - V(data_dir) copies the backend database of this node's etcd member, C(<data-dir>/member/snap/db) with the
+        data directory named by C(--data-dir) in the node's etcd manifest, into O(dest) as C(<prefix>-<UTC time>.db),
+        mode 0600, without asking etcd, for a member that does not answer (an etcd that restarted after quorum
+        was lost serves nothing until quorum is back). The copy holds no appended sha256, so restore it with
+        C(etcdutl snapshot restore --skip-hash-check). It never overwrites a file; O(keep) is not applied. It
+        fails, keeping nothing, when the database changed during the copy. Connection options are not used.
+    type: str
+    choices: [etcd, data_dir]
+    default: etcd
+    version_added: 0.2.0
   keep:
     description:
       - How many snapshots with this O(prefix) to keep in O(dest), the new one included.
@@ -88,22 +101,22 @@ path:
   sample: /var/backups/etcd/etcd-snapshot-20240310T101500Z.db
 endpoint:
   description: The endpoint the snapshot was taken from.
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: https://127.0.1.1:2379
 member_id:
   description: Id of the member that served the snapshot, in hex, 16 digits with leading zeros.
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: 5d7db493b5095e61
 revision:
   description: Store revision reported by that member just before the snapshot.
-  returned: always
+  returned: when O(source=etcd)
   type: int
   sample: 1234
 raft_index:
   description: Raft index reported by that member just before the snapshot.
-  returned: always
+  returned: when O(source=etcd)
   type: int
   sample: 2345
 size:
@@ -123,7 +136,7 @@ embedded_sha256:
   sample: f97e0301e433f5f5afd54554068d450a1762cf6caef45a6a84acd3ddd7202d22
 removed:
   description: Older snapshots removed because of O(keep) (in check mode, that would be removed).
-  returned: always
+  returned: when O(source=etcd)
   type: list
   elements: str
   sample: [/var/backups/etcd/etcd-snapshot-20240309T101500Z.db]
@@ -131,7 +144,7 @@ removed_partial:
   description: >-
     Temporary files of interrupted snapshots with this prefix (left by a run that was killed) that
     were removed (in check mode, that would be removed). They never count for O(keep).
-  returned: always
+  returned: when O(source=etcd)
   type: list
   elements: str
   sample: [/var/backups/etcd/.etcd-snapshot-20240309T101500Z.db.k2j4x9.part]
@@ -139,7 +152,7 @@ dest_mode_tightened:
   description: >-
     Whether O(dest) existed with a mode other than 0700, held nothing but snapshots, and was (in check
     mode, would be) set to 0700.
-  returned: always
+  returned: when O(source=etcd)
   type: bool
   sample: false
 kept:
@@ -150,35 +163,50 @@ kept:
   sample: [/var/backups/etcd/etcd-snapshot-20240310T101500Z.db]
 endpoints:
   description: The endpoints tried, in order.
-  returned: always
+  returned: when O(source=etcd)
   type: list
   elements: str
   sample: [https://127.0.1.1:2379]
 endpoints_source:
   description: Where the endpoints came from.
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: --advertise-client-urls in /etc/kubernetes/manifests/etcd.yaml
 ca_cert:
   description: CA certificate used.
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: /etc/kubernetes/pki/etcd/ca.crt
 client_cert:
   description: Client certificate used.
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: /etc/kubernetes/pki/etcd/server.crt
 client_key:
   description: Path of the client key used (never its content).
-  returned: always
+  returned: when O(source=etcd)
   type: str
   sample: /etc/kubernetes/pki/etcd/server.key
 timeout:
   description: Per-request timeout in seconds.
-  returned: always
+  returned: when O(source=etcd)
   type: float
   sample: 5.0
+source:
+  description: The backend database that was copied (O(source=data_dir)).
+  returned: when O(source=data_dir)
+  type: str
+  sample: /var/lib/etcd/member/snap/db
+source_size:
+  description: Its size in bytes when the copy started.
+  returned: when O(source=data_dir)
+  type: int
+  sample: 20480
+source_mtime:
+  description: Its modification time (seconds since the epoch) when the copy started.
+  returned: when O(source=data_dir)
+  type: float
+  sample: 1710065700.5
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -193,6 +221,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
     etcd_argument_spec,
+    run_backend_copy,
     run_snapshot,
 )
 
@@ -203,12 +232,15 @@ def main():
             dest=dict(type='path'),
             prefix=dict(type='str', default='etcd-snapshot'),
             keep=dict(type='int', default=0),
+            source=dict(type='str', choices=['etcd', 'data_dir'], default='etcd'),
         ),
         supports_check_mode=True,
     )
     if not module.params['dest']:
         module.params['dest'] = default_snapshot_dir(module.params['kubernetes_dir'])
     check_arguments(module, numbers={'keep': SNAPSHOT_KEEP}, absolute_paths=('dest',), file_name_parts=('prefix',))
+    if module.params['source'] == 'data_dir':
+        run_backend_copy(module)
     client, connection = client_from_module(module)
     run_snapshot(module, client, connection)
 

@@ -166,9 +166,11 @@ etcd_data:
     - The etcd data directory named by the node's etcd manifest (C(--data-dir), running or stopped), whether it
       exists and whether it holds a member's data (a WAL file or the backend database); C(has_data) is null when
       it cannot be read. Null when no etcd manifest was found.
+    - C(db_size) (bytes) and C(db_mtime) (seconds since the epoch) of the backend database
+      C(<data_dir>/member/snap/db); null without one.
   returned: always
   type: dict
-  sample: {data_dir: /var/lib/etcd, exists: true, has_data: true}
+  sample: {data_dir: /var/lib/etcd, exists: true, has_data: true, db_size: 20480, db_mtime: 1710065700.5}
 summary:
   description: One line for the operator about what was found.
   returned: always

@@ -4,7 +4,7 @@ import os
 import stat
 import subprocess
 
-from tests.integration.etcd_helpers import conn, etcdctl_json
+from tests.integration.etcd_helpers import conn, etcd_frozen, etcdctl_json, leader_name
 from tests.integration.helpers import run_module
 
 
@@ -105,3 +105,28 @@ def test_snapshot_dest_defaults_to_the_node_root(lab):
         for name in os.listdir(node.snapshot_dir):
             if name.startswith(prefix):
                 os.unlink(os.path.join(node.snapshot_dir, name))
+
+
+def test_copy_of_the_backend_file_for_a_member_that_does_not_answer(lab, tmp_path):
+    """source=data_dir copies <data-dir>/member/snap/db without asking etcd (frozen here, as one that does
+    not answer): 0600, never over a file, restorable with --skip-hash-check; check mode writes nothing."""
+    node = next(n for n in lab.nodes if n.name != leader_name(lab, lab.nodes[0]))
+    dest = str(tmp_path / 'copies')
+    args = conn(node, dest=dest, source='data_dir', prefix='etcd-backend')
+    with etcd_frozen(node):
+        check = run_module('etcd_snapshot', args, check_mode=True)
+        first = run_module('etcd_snapshot', args)
+        second = run_module('etcd_snapshot', args)
+    assert not check['failed'] and check['changed'] and check['path'].startswith(dest + '/'), check
+    assert not first['failed'], first.get('msg')
+    assert first['source'] == os.path.join(node.data_dir, 'member', 'snap', 'db')
+    assert second['path'] != first['path'] and sorted(os.listdir(dest)) == sorted(
+        os.path.basename(p) for p in (first['path'], second['path']))
+    assert stat.S_IMODE(os.stat(first['path']).st_mode) == 0o600 and os.path.getsize(first['path']) == first['size']
+    restored = subprocess.run([lab.etcdutl_bin, 'snapshot', 'restore', first['path'], '--skip-hash-check',
+                               '--data-dir', str(tmp_path / 'restored')], capture_output=True, text=True, timeout=60,
+                              check=False)
+    assert restored.returncode == 0, restored.stderr
+    missing = run_module('etcd_snapshot', conn(node, kubernetes_dir=str(tmp_path / 'nowhere'), dest=dest,
+                                               source='data_dir'))
+    assert missing['failed'] and 'no readable etcd manifest' in missing['msg']

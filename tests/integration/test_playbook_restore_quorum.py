@@ -2,12 +2,17 @@
 removed) until etcd has no quorum; recover cannot help and says so; restore_quorum shows its plan and
 changes nothing without the confirmation (nor in check mode); with it, etcd is rebuilt from the member
 with the most data and every node is a healthy voter again holding every write acknowledged before the
-loss; a second run changes nothing."""
+loss; a second run changes nothing. Then, on the same lab, the worst case: two members destroyed and the
+survivor's etcd restarted, so that no member answers; restore_quorum refuses and names
+restore_quorum_member, and rebuilds from the member named there once confirmed."""
+import glob
 import os
 import shutil
+import signal
+import stat
 import time
 
-from tests.integration.etcd_helpers import etcd_frozen, etcdctl_json, port_open
+from tests.integration.etcd_helpers import etcd_frozen, etcd_pid, etcdctl_json, port_open
 from tests.integration.helpers import wait_for
 from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play
 from tests.integration.test_playbook_replace_member import unreachable_inventory
@@ -63,6 +68,19 @@ def assert_all_healthy_voters(lab, writer):
     assert writer.missing() == []
 
 
+def restart_etcd(node):
+    """Kill the node's etcd (SIGKILL) and wait until the kubelet emulator started it again."""
+    old = etcd_pid(node)
+    os.kill(old, signal.SIGKILL)
+
+    def restarted():
+        try:
+            return etcd_pid(node) != old
+        except (AssertionError, OSError, ValueError):
+            return False
+    wait_for(restarted, 60, '%s etcd restarted' % node.name)
+
+
 def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_factory):
     lab = lab_factory(nodes=3)
     survivor, first, second = lab.nodes
@@ -104,6 +122,54 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     again = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
     assert again.returncode == 0 and unchanged(again), describe(again)
     assert 'Nothing to do: etcd has quorum' in again.output
+
+    survivor_restarted_no_member_answers(lab, second, [survivor, first], writer)
+
+
+def survivor_restarted_no_member_answers(lab, survivor, lost, earlier_writer):
+    """The rebuilt lab again (a rejoined member survives this time): two members destroyed, the survivor's
+    etcd restarted after quorum was lost, so it serves nothing; the operator names it."""
+    writer = ContinuousWriter(lab, prefix='/writer2/')
+    writer.clients = writer.clients[lab.nodes.index(survivor):] + writer.clients[:lab.nodes.index(survivor)]
+    writer.start()
+    time.sleep(1)
+    destroy(lost[0])  # quorum kept: the writer goes on
+    time.sleep(1)
+    writer.stop()
+    assert len(writer.acknowledged) > 20
+    read_through(lab, survivor)
+    destroy(lost[1])
+    restart_etcd(survivor)
+
+    refused = play('restore_quorum', lab)
+    assert refused.returncode != 0 and unchanged(refused), describe(refused)
+    assert 'no etcd member answered' in refused.output and '-e restore_quorum_member=<member>' in refused.output
+    assert 'holds data: %s (backend file ' % survivor.name in refused.output, describe(refused)
+
+    before = manifests(lab)
+    named = {'restore_quorum_member': survivor.name}
+    plan_only = play('restore_quorum', lab, extra_vars=named)
+    assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
+    assert 'Rebuild from %s on %s, named by restore_quorum_member' % (survivor.name, survivor.name) in plan_only.output
+    assert 'run again with -e restore_quorum_confirm=%s' % survivor.name in plan_only.output
+    assert manifests(lab) == before
+    copies = os.path.join(survivor.root, 'var', 'lib', 'etcd-snapshots', 'etcd-backend-*.db')
+    assert glob.glob(copies) == []
+
+    confirmed = dict(named, restore_quorum_confirm=survivor.name)
+    restored = play('restore_quorum', lab, extra_vars=confirmed)
+    assert restored.returncode == 0, describe(restored)
+    assert 'etcd backend file of %s' % survivor.name in restored.output
+    assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
+    written = glob.glob(copies)
+    assert len(written) == 1 and stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600, written
+    assert written[0] in restored.output
+    assert_all_healthy_voters(lab, writer)
+    assert earlier_writer.missing() == []
+
+    again = play('restore_quorum', lab, extra_vars=confirmed)
+    assert again.returncode == 0 and unchanged(again), describe(again)
+    assert 'Nothing to do: etcd has quorum' in again.output and glob.glob(copies) == written
 
 
 def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_factory, tmp_path):

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import hashlib
 import os
 import stat
 import time
@@ -39,6 +40,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     number_problem,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
+    fsync_dir,
     os_error_text,
     trust_problems,
 )
@@ -383,6 +385,17 @@ def snapshot_file_name(prefix, now=None):
     return '%s-%s.db' % (prefix, now.strftime('%Y%m%dT%H%M%SZ'))
 
 
+def free_snapshot_path(dest_dir, prefix):
+    """dest_dir/<prefix>-<UTC time>.db, with -2, -3... appended while that name is taken."""
+    name = snapshot_file_name(prefix)
+    path = os.path.join(dest_dir, name)
+    counter = 1
+    while os.path.lexists(path):
+        counter += 1
+        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    return path
+
+
 def existing_snapshots(dest_dir, prefix):
     """Snapshots this module wrote (prefix-*.db) in dest_dir, oldest first. Temporary files of
     interrupted snapshots are dotfiles ending in .part and never count."""
@@ -467,12 +480,7 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
     if source is None:
         raise EtcdInputError('no etcd endpoint answered, no snapshot taken: %s' % '; '.join(failures))
     endpoint, status = source
-    name = snapshot_file_name(prefix)
-    path = os.path.join(dest_dir, name)
-    counter = 1
-    while os.path.exists(path):
-        counter += 1
-        path = os.path.join(dest_dir, name[:-3] + '-%d.db' % counter)
+    path = free_snapshot_path(dest_dir, prefix)
     if os.path.dirname(os.path.normpath(path)) != os.path.normpath(dest_dir):
         raise EtcdInputError('the snapshot file %s would not be in dest %s; nothing was changed' % (path, dest_dir))
     loose = os.path.isdir(dest_dir) and stat.S_IMODE(os.stat(dest_dir).st_mode) != SNAPSHOT_DIR_MODE
@@ -510,4 +518,61 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
     for old in removed:
         os.unlink(old)
     result['kept'] = existing_snapshots(dest_dir, prefix)
+    return result
+
+
+def backend_path(data_dir):
+    """The backend database of the etcd member whose data directory is data_dir."""
+    return os.path.join(data_dir, 'member', 'snap', 'db')
+
+
+def copy_backend(data_dir, dest_dir, prefix='etcd-backend', check_mode=False):
+    """Copy a member's backend database (<data_dir>/member/snap/db) into dest_dir as a new
+    <prefix>-<UTC time>.db, mode 0600, for a member that does not answer (no snapshot can be taken
+    through it). Never overwrites a file (the copy is linked into place only where no file is); dest_dir
+    is checked and created as for a snapshot. The copy holds no appended hash: restore it with
+    `etcdutl snapshot restore --skip-hash-check`. Fails, keeping nothing, when the source changed
+    during the copy (a running etcd wrote to it)."""
+    problems = snapshot_dir_problems(dest_dir, prefix)
+    if problems:
+        raise EtcdInputError('refusing to keep a copy of the etcd backend in %s: %s. Nothing was changed.'
+                             % (dest_dir, '; '.join(problems)))
+    source = backend_path(data_dir)
+    if not os.path.isfile(source):
+        raise EtcdInputError('no etcd backend database at %s, nothing to copy. Nothing was changed.' % source)
+    path = free_snapshot_path(dest_dir, prefix)
+    before = os.stat(source)
+    result = {'changed': True, 'path': path, 'source': source, 'source_size': before.st_size,
+              'source_mtime': before.st_mtime, 'size': None, 'sha256': None}
+    if check_mode:
+        return result
+    partial = os.path.join(dest_dir, '.%s%s' % (os.path.basename(path), PARTIAL_SUFFIX))
+    try:
+        if not os.path.isdir(dest_dir):
+            os.makedirs(dest_dir, SNAPSHOT_DIR_MODE)
+        digest = hashlib.sha256()
+        out = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with open(source, 'rb') as handle:
+                for block in iter(lambda: handle.read(1 << 20), b''):
+                    digest.update(block)
+                    os.write(out, block)
+            os.fchmod(out, 0o600)
+            os.fsync(out)
+        finally:
+            os.close(out)
+        after = os.stat(source)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            os.unlink(partial)
+            raise SnapshotWriteError('the etcd backend %s changed while it was copied (etcd wrote to it); no copy '
+                                     'was kept. Run again.' % source)
+        os.link(partial, path)  # fails rather than replace a file that appeared meanwhile
+        os.unlink(partial)
+        fsync_dir(dest_dir)
+    except (IOError, OSError) as exc:
+        if os.path.lexists(partial):
+            os.unlink(partial)
+        raise SnapshotWriteError('cannot copy the etcd backend %s to %s: %s; no copy was kept'
+                                 % (source, path, os_error_text(exc)))
+    result.update({'size': before.st_size, 'sha256': digest.hexdigest()})
     return result

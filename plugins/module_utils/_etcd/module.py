@@ -30,6 +30,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clus
     check_member_names,
     collect_cluster_state,
     config_errors,
+    copy_backend,
     ensure_leader,
     public_state,
     save_snapshot,
@@ -39,6 +40,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     check_arguments,
     number_problem,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import etcd_data_state
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,
@@ -198,3 +200,20 @@ def run_snapshot(module, client, connection):
         module.warn(warning)
     result.update(outcome)
     module.exit_json(**result)
+
+
+def run_backend_copy(module):
+    """etcd_snapshot with source=data_dir: copy the backend database of the member whose data directory
+    the node's etcd manifest names (--data-dir), for a member that does not answer."""
+    params = module.params
+    node = KubeadmNode(params['kubernetes_dir'] or None)
+    manifest = node.manifest_path('etcd')
+    state = etcd_data_state(node, manifest) if os.path.isfile(manifest) else None
+    if state is None:
+        module.fail_json(msg='cannot find the etcd data directory: no readable etcd manifest at %s. Nothing was '
+                             'changed.' % manifest)
+    try:
+        outcome = copy_backend(state['data_dir'], params['dest'], prefix=params['prefix'], check_mode=module.check_mode)
+    except EtcdInputError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**outcome)

@@ -19,7 +19,9 @@ directory holds data.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import member_label
+import time
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import inventory_endpoints, member_label
 
 PLAYBOOK = 'kubemaint.control_plane.restore_quorum'
 
@@ -79,7 +81,9 @@ def _host_entries(hosts):
         entries.append({'host': name, 'member': host.get('member') or name,
                         'reachable': bool(host.get('reachable', True)),
                         'has_data': host.get('has_data'),
-                        'etcd_running': host.get('etcd_running')})
+                        'etcd_running': host.get('etcd_running'),
+                        'endpoint': host.get('endpoint'), 'data_dir': host.get('data_dir'),
+                        'db_size': host.get('db_size'), 'db_mtime': host.get('db_mtime')})
     return entries
 
 
@@ -89,7 +93,7 @@ def _survivor_view(member, host):
             'raft_applied_index': member.get('raft_applied_index')}
 
 
-def restore_plan(info, hosts, discard_stopped_data=False, confirm=None, check_mode=False):
+def restore_plan(info, hosts, discard_stopped_data=False, confirm=None, check_mode=False, member=None):
     """The plan for restore_quorum.
 
     `info` is etcd_member_info's result; `hosts` the control-plane hosts in inventory order, each
@@ -99,16 +103,102 @@ def restore_plan(info, hosts, discard_stopped_data=False, confirm=None, check_mo
     down (voters of a cluster with quorum that are down but keep their data: not this playbook's
     job), confirm (the value restore_quorum_confirm must have), message (what was decided),
     confirmed (whether `confirm` is that value), act (confirmed, not in check mode, something to do),
-    lines (message, the candidates and how to confirm)}.
+    lines (message, the candidates and how to confirm), blind (rebuilt from the member named by `member`
+    because no member answered), also_data (blind: the other reachable hosts whose etcd data directory holds
+    data, with the size and time of their backend file)}.
+
+    `member` (restore_quorum_member) names the member to rebuild from when no voting member answers
+    (an etcd that restarted after quorum was lost serves nothing until quorum is back): its host must
+    be reachable, run its etcd pod and hold data. While any member answers, the data decides, and a
+    `member` other than that choice is refused.
     """
-    plan = _decide(info, hosts, discard_stopped_data)
+    named = str(member).strip() if member is not None else ''
+    plan = _decide(info, hosts, discard_stopped_data, named)
     plan['confirmed'] = confirmed(plan, confirm)
     plan['act'] = plan['confirmed'] and not check_mode and plan['action'] in ('restore', 'rejoin')
     plan['lines'] = plan_lines(plan, confirm, check_mode)
     return plan
 
 
-def _decide(info, hosts, discard_stopped_data):
+def _db_text(entry):
+    if entry.get('db_size') is None:
+        return '%s (holds data)' % entry['host']
+    when = ''
+    if entry.get('db_mtime') is not None:
+        when = ', modified %s' % time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(float(entry['db_mtime'])))
+    return '%s (backend file %s bytes%s)' % (entry['host'], entry['db_size'], when)
+
+
+def _holding_data(entries):
+    return [e for e in entries if e['reachable'] and e['has_data']]
+
+
+def _refuse_named(plan, named, why):
+    plan['action'] = 'refuse'
+    plan['message'].append('Refused: restore_quorum_member=%s, but %s. Nothing was changed.' % (named, why))
+    return plan
+
+
+def _decide_blind(plan, entries, named, discard_stopped_data):
+    """No voting member answered: rebuild from the member the operator named, once it is safe to."""
+    entry = next((e for e in entries if e['member'] == named), None) or \
+        next((e for e in entries if e['host'] == named), None)
+    holding = ', '.join(_db_text(e) for e in _holding_data(entries)) or 'none'
+    if entry is None:
+        return _refuse_named(plan, named, 'no host of the group runs that member (members: %s; hosts whose etcd data '
+                                          'directory holds data: %s)' % (', '.join(e['member'] for e in entries), holding))
+    if not entry['reachable']:
+        return _refuse_named(plan, named, 'its host %s is unreachable' % entry['host'])
+    if entry['has_data'] is not True:
+        return _refuse_named(plan, named, 'the etcd data directory of %s %s (hosts whose etcd data directory holds '
+                                          'data: %s)' % (entry['host'], 'holds no data' if entry['has_data'] is False
+                                                         else 'cannot be read', holding))
+    if entry['etcd_running'] is not True:
+        return _refuse_named(plan, named, 'the etcd manifest of %s is not in its manifests directory (its etcd is '
+                                          'stopped): start it first (kubemaint.control_plane.recover), then run %s '
+                                          'again' % (entry['host'], PLAYBOOK))
+    plan['blind'] = True
+    plan['survivor'] = {'member': entry['member'], 'host': entry['host'], 'id': None, 'endpoint': entry['endpoint'],
+                        'raft_term': None, 'raft_applied_index': None}
+    plan['confirm'] = entry['member']
+    plan['reason'] = ('%s: named by restore_quorum_member; no etcd member answered, so the members\' data could not '
+                      'be compared' % entry['member'])
+    stopped_with_data = []
+    for other in entries:
+        if not other['reachable'] or other['host'] == entry['host']:
+            continue
+        if other['has_data']:
+            if other['etcd_running'] is False and not discard_stopped_data:
+                stopped_with_data.append(other['host'])
+            else:
+                plan['also_data'].append({'host': other['host'], 'member': other['member'],
+                                          'db_size': other['db_size'], 'db_mtime': other['db_mtime']})
+        plan['rejoin'].append(other['host'])
+    if stopped_with_data:
+        plan['action'] = 'refuse'
+        plan['message'].append(
+            'Refused: the etcd of %s is stopped but its data directory holds data; rebuilding the cluster from %s '
+            'would move that data aside. Start it first (kubemaint.control_plane.recover: stopped members with their '
+            'data may bring quorum back with nothing lost); when its data is damaged for good, run again with '
+            '-e restore_quorum_discard_stopped_data=true.' % (', '.join(stopped_with_data), entry['member']))
+        return plan
+    plan['action'] = 'restore'
+    plan['message'].append('etcd has NO quorum and no member answered. Rebuild from %s on %s, named by '
+                           'restore_quorum_member (its data directory holds data: %s); the members\' data could '
+                           'not be compared.' % (entry['member'], entry['host'], _db_text(entry)))
+    if plan['also_data']:
+        plan['message'].append('Also holding etcd data, which is moved aside (kept, never deleted) when the node '
+                               'rejoins: %s. Make sure you named the member with the newest data (the last leader).'
+                               % ', '.join(_db_text(e) for e in plan['also_data']))
+    plan['message'].append('Plan: copy of the backend file (member/snap/db) of %s into its snapshot directory (etcd '
+                           'does not answer, so no snapshot can be taken through it); restart it with '
+                           '--force-new-cluster until it leads a cluster of one; restart it without the flag; then '
+                           'rejoin, one at a time (data directory moved aside, added back as a learner, caught up, '
+                           'promoted): %s.' % (entry['member'], ', '.join(plan['rejoin']) or 'no other node'))
+    return plan
+
+
+def _decide(info, hosts, discard_stopped_data, named=''):
     members = info.get('members') or []
     cluster = info.get('cluster') or {}
     has_quorum = bool(cluster.get('has_quorum'))
@@ -117,6 +207,7 @@ def _decide(info, hosts, discard_stopped_data):
     host_of = dict((e['member'], e['host']) for e in entries)
     plan = {'action': 'refuse', 'has_quorum': has_quorum, 'survivor': None, 'reason': '', 'rejoin': [],
             'skipped': [], 'dropped': [], 'down': [], 'confirm': None, 'accept': [], 'message': [],
+            'blind': False, 'also_data': [],
             'candidates': [dict(_survivor_view(m, host_of.get(m.get('name'))), leads=_leads(m))
                            for m in survivor_candidates(members)]}
     for entry in entries:
@@ -150,6 +241,11 @@ def _decide(info, hosts, discard_stopped_data):
             plan['rejoin'].append(entry['host'])
         plan['action'] = 'rejoin' if plan['rejoin'] else 'none'
         plan['reason'] = 'etcd has quorum, led by %s' % plan['survivor']['member']
+        if named and named not in plan['accept'] and named != plan['confirm']:
+            plan['rejoin'], plan['down'] = [], []
+            return _refuse_named(plan, named, 'etcd has quorum, led by %s, and %s is no healthy voter of it; '
+                                              'restore_quorum_member is only for a cluster none of whose members '
+                                              'answers (leave it out)' % (plan['survivor']['member'], named))
         if plan['rejoin']:
             plan['message'].append('etcd has quorum (leader %s); rejoin, one at a time: %s.'
                                    % (plan['survivor']['member'], ', '.join(plan['rejoin'])))
@@ -163,17 +259,27 @@ def _decide(info, hosts, discard_stopped_data):
         return plan
 
     chosen, why = choose_survivor(members)
+    if chosen is None and named:
+        return _decide_blind(plan, entries, named, discard_stopped_data)
     if chosen is None:
         plan['reason'] = why
+        holding = _holding_data(entries)
         plan['message'].append(
-            'Refused: no etcd member answered, so there is no data to rebuild the cluster from. If the members are '
-            'only stopped, kubemaint.control_plane.recover starts them. An etcd that restarted after quorum was lost '
-            'does not answer until quorum is back, so its data cannot be compared from here: pick the node with the '
-            'newest data by hand (the last leader), copy its data directory aside, and rebuild from it as etcd\'s '
-            'disaster-recovery guide says (etcdutl snapshot restore --skip-hash-check of a copy of its member/snap/db); '
-            'if every member lost its '
-            'data, restore a snapshot the same way.')
+            'Refused: no etcd member answered, so the members\' data cannot be compared. If the members are only '
+            'stopped, kubemaint.control_plane.recover starts them. An etcd that restarted after quorum was lost does '
+            'not answer until quorum is back: name the member to rebuild from (the last leader, or the one with the '
+            'newest data) with -e restore_quorum_member=<member>; %s. The plan is then printed, and nothing changes '
+            'without -e restore_quorum_confirm=<that member>. If every member lost its data, restore a snapshot '
+            '(etcdutl snapshot restore).' % (
+                'reachable hosts whose etcd data directory holds data: %s' % ', '.join(_db_text(e) for e in holding)
+                if holding else 'no reachable host\'s etcd data directory holds data'))
         return plan
+    if named and named != chosen.get('name'):
+        plan['reason'] = '%s: %s' % (member_label(chosen), why)
+        return _refuse_named(plan, named, 'etcd members answer, so the cluster is rebuilt from the member with the '
+                                          'most data: %s (%s); restore_quorum_member is only for a cluster none of '
+                                          'whose members answers (leave it out, or name %s)'
+                                          % (member_label(chosen), why, member_label(chosen)))
     survivor_host = host_of.get(chosen.get('name'))
     plan['survivor'] = _survivor_view(chosen, survivor_host)
     plan['reason'] = '%s: %s' % (member_label(chosen), why)
@@ -260,7 +366,7 @@ def leads_alone(info, member, after_term=None, alone=True):
     return after_term is None or int(found[0].get('raft_term') or 0) > int(after_term)
 
 
-def hosts_from_inventory(host_vars, found_key):
+def hosts_from_inventory(host_vars, found_key, port=2379):
     """The hosts restore_plan takes, from the control-plane hosts' variables (in inventory order):
     the member is the host's node_name, else its inventory name; reachable and has_data come from
     the static_pod_info result registered as `found_key` (missing: the host was not reached)."""
@@ -271,7 +377,11 @@ def hosts_from_inventory(host_vars, found_key):
         reached = isinstance(found, dict) and not found.get('unreachable') and not found.get('failed') \
             and 'running' in found
         data = (found.get('etcd_data') or {}) if reached else {}
+        endpoint = inventory_endpoints([{'name': name, 'node_address': variables.get('node_address'),
+                                         'ansible_host': variables.get('ansible_host')}], port)
         hosts.append({'host': name, 'member': variables.get('node_name') or name, 'reachable': reached,
-                      'has_data': data.get('has_data'),
+                      'has_data': data.get('has_data'), 'endpoint': endpoint[0] if endpoint else None,
+                      'data_dir': data.get('data_dir'), 'db_size': data.get('db_size'),
+                      'db_mtime': data.get('db_mtime'),
                       'etcd_running': 'etcd' in found.get('running', []) if reached else None})
     return hosts

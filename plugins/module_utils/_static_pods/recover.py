@@ -96,7 +96,9 @@ def _stash_directories(node, stash_patterns, stash_dir):
 
 def etcd_data_state(node, manifest_path):
     """Whether the etcd data directory the manifest names (--data-dir, on this node) holds a member's
-    data: a WAL file or a backend database. has_data is None when that cannot be read."""
+    data: a WAL file or a backend database. has_data is None when that cannot be read; db_size and
+    db_mtime describe the backend database (member/snap/db), None without one (an operator choosing
+    the member to rebuild from compares them)."""
     try:
         pod = StaticPod.from_file(manifest_path)
     except ManifestError:
@@ -104,12 +106,18 @@ def etcd_data_state(node, manifest_path):
     data_dir = node.path(pod.flag('data-dir') or '/var/lib/etcd')
     member = os.path.join(data_dir, 'member')
     wal = os.path.join(member, 'wal')
+    db = os.path.join(member, 'snap', 'db')
+    db_size = db_mtime = None
     try:
-        has_data = os.path.isfile(os.path.join(member, 'snap', 'db')) or (
+        has_data = os.path.isfile(db) or (
             os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
+        if os.path.isfile(db):
+            info = os.stat(db)
+            db_size, db_mtime = info.st_size, info.st_mtime
     except OSError:
         has_data = None
-    return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data}
+    return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data,
+            'db_size': db_size, 'db_mtime': db_mtime}
 
 
 def data_lost_reason(found):

@@ -19,6 +19,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clus
     choose_leader_target,
     collect_cluster_state,
     config_errors,
+    copy_backend,
     existing_snapshots,
     partial_snapshots,
     public_state,
@@ -304,3 +305,37 @@ def test_collect_cluster_state_with_no_endpoint_answering():
     assert result['members'] == [] and result['cluster']['member_count'] == 0
     assert 'connection refused' in result['endpoint_errors']['https://a:2379']
     assert result['projection']['assume_stopped'] == ['a']
+
+
+def backend(tmp_path, content=b'bolt database'):
+    data_dir = tmp_path / 'etcd'
+    (data_dir / 'member' / 'snap').mkdir(parents=True)
+    (data_dir / 'member' / 'snap' / 'db').write_bytes(content)
+    return str(data_dir)
+
+
+def test_copy_backend_writes_a_new_0600_file_and_never_overwrites(tmp_path):
+    data_dir = backend(tmp_path)
+    dest = str(tmp_path / 'snapshots')
+    planned = copy_backend(data_dir, dest, check_mode=True)
+    assert planned['changed'] and not os.path.exists(dest) and planned['sha256'] is None
+    first = copy_backend(data_dir, dest)
+    assert os.path.basename(first['path']).startswith('etcd-backend-') and first['size'] == len(b'bolt database')
+    assert stat.S_IMODE(os.stat(first['path']).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o700
+    with open(first['path'], 'rb') as handle:
+        assert handle.read() == b'bolt database'
+    second = copy_backend(data_dir, dest)  # the same second: a new name, the first copy kept
+    assert second['path'] != first['path'] and os.path.isfile(first['path'])
+    assert sorted(os.listdir(dest)) == sorted(os.path.basename(p) for p in (first['path'], second['path']))
+
+
+def test_copy_backend_refuses_without_a_database_or_into_a_loose_directory(tmp_path):
+    with pytest.raises(EtcdInputError, match='no etcd backend database'):
+        copy_backend(str(tmp_path / 'missing'), str(tmp_path / 'snapshots'))
+    loose = tmp_path / 'loose'
+    loose.mkdir()
+    os.chmod(str(loose), 0o777)
+    with pytest.raises(EtcdInputError, match='refusing to keep a copy'):
+        copy_backend(backend(tmp_path), str(loose))
+    assert os.listdir(str(loose)) == []

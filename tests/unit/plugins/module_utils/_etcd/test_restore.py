@@ -22,8 +22,10 @@ def info(*members, **cluster):
     return {'members': list(members), 'cluster': cluster}
 
 
-def host(name, reachable=True, has_data=False):
-    return {'host': 'node-' + name, 'member': name, 'reachable': reachable, 'has_data': has_data}
+def host(name, reachable=True, has_data=False, etcd_running=True, db_size=None, db_mtime=None):
+    return {'host': 'node-' + name, 'member': name, 'reachable': reachable, 'has_data': has_data,
+            'etcd_running': etcd_running, 'endpoint': 'https://%s:2379' % name, 'db_size': db_size,
+            'db_mtime': db_mtime}
 
 
 HOSTS = [host('a'), host('b'), host('c')]
@@ -52,6 +54,76 @@ def test_no_member_answered_refuses_and_changes_nothing():
     plan = restore_plan(info(member('a', reachable=False), member('b', reachable=False)), HOSTS, confirm='a')
     assert plan['action'] == 'refuse' and not plan['act'] and plan['survivor'] is None
     assert 'no etcd member answered' in plan['lines'][0]
+    assert '-e restore_quorum_member=<member>' in plan['lines'][0]
+
+
+# No member answers (an etcd restarted after quorum was lost serves nothing): the operator names one.
+NOBODY = info(member('a', reachable=False), member('b', reachable=False), member('c', reachable=False))
+
+
+def test_no_member_answered_the_refusal_names_the_hosts_holding_data():
+    hosts = [host('a', has_data=True, db_size=4096, db_mtime=0), host('b'), host('c')]
+    plan = restore_plan(NOBODY, hosts)
+    assert plan['action'] == 'refuse' and not plan['act']
+    assert 'holds data: node-a (backend file 4096 bytes, modified 1970-01-01 00:00:00 UTC)' in plan['lines'][0]
+    assert "no reachable host's etcd data directory holds data" in restore_plan(NOBODY, HOSTS)['lines'][0]
+
+
+def test_no_member_answered_the_named_member_is_rebuilt_from_once_confirmed():
+    hosts = [host('a'), host('b', has_data=True, db_size=8192), host('c')]
+    plan = restore_plan(NOBODY, hosts, member='b')
+    assert plan['action'] == 'restore' and plan['blind'] and not plan['act']
+    assert plan['survivor']['member'] == 'b' and plan['survivor']['host'] == 'node-b'
+    assert plan['survivor']['endpoint'] == 'https://b:2379' and plan['rejoin'] == ['node-a', 'node-c']
+    assert plan['confirm'] == 'b' and plan['also_data'] == []
+    assert 'no member answered. Rebuild from b on node-b, named by restore_quorum_member' in plan['lines'][0]
+    assert any('copy of the backend file' in line for line in plan['lines'])
+    assert plan['lines'][-1] == 'Nothing was changed. To carry out this plan, run again with -e restore_quorum_confirm=b'
+    assert restore_plan(NOBODY, hosts, member='b', confirm='b')['act'] is True
+    assert restore_plan(NOBODY, hosts, member='b', confirm='b', check_mode=True)['act'] is False
+    assert restore_plan(NOBODY, hosts, member='b', confirm='a')['act'] is False
+    # an inventory host name is taken for its member
+    assert restore_plan(NOBODY, hosts, member='node-b', confirm='b')['act'] is True
+
+
+def test_no_member_answered_the_other_hosts_holding_data_are_named():
+    hosts = [host('a', has_data=True, db_size=100), host('b', has_data=True, db_size=200), host('c')]
+    plan = restore_plan(NOBODY, hosts, member='a', confirm='a')
+    assert plan['act'] and [e['host'] for e in plan['also_data']] == ['node-b']
+    assert any('Also holding etcd data' in line and 'node-b (backend file 200 bytes' in line for line in plan['lines'])
+    # a host whose etcd is stopped with its data may bring quorum back through recover: not thrown away unless told
+    hosts[1]['etcd_running'] = False
+    plan = restore_plan(NOBODY, hosts, member='a', confirm='a')
+    assert plan['action'] == 'refuse' and 'node-b is stopped but its data directory holds data' in plan['lines'][0]
+    assert restore_plan(NOBODY, hosts, member='a', confirm='a', discard_stopped_data=True)['act'] is True
+
+
+@pytest.mark.parametrize('hosts, named, why', [
+    ([host('a', has_data=True), host('b'), host('c')], 'x', 'no host of the group runs that member'),
+    ([host('a', has_data=True, reachable=False), host('b'), host('c')], 'a', 'its host node-a is unreachable'),
+    ([host('a'), host('b', has_data=True), host('c')], 'a',
+     'node-a holds no data (hosts whose etcd data directory holds data: node-b (holds data))'),
+    ([host('a', has_data=None), host('b'), host('c')], 'a', 'node-a cannot be read'),
+    ([host('a', has_data=True, etcd_running=False), host('b'), host('c')], 'a', 'its etcd is stopped'),
+])
+def test_no_member_answered_a_named_member_that_cannot_be_rebuilt_from_is_refused(hosts, named, why):
+    plan = restore_plan(NOBODY, hosts, member=named, confirm=named)
+    assert plan['action'] == 'refuse' and not plan['act']
+    assert plan['lines'][0].startswith('Refused: restore_quorum_member=%s' % named) and why in plan['lines'][0]
+
+
+def test_while_members_answer_the_data_decides_and_another_named_member_is_refused():
+    state = info(member('a', applied=90), member('b', applied=100), member('c', reachable=False))
+    plan = restore_plan(state, HOSTS, member='a', confirm='a')
+    assert plan['action'] == 'refuse' and not plan['act']
+    assert 'the member with the most data: b' in plan['lines'][0]
+    agreeing = restore_plan(state, HOSTS, member='b', confirm='b')
+    assert agreeing['action'] == 'restore' and agreeing['act'] and not agreeing['blind']
+    # with quorum (a second run), a healthy voter named is fine, anything else is refused
+    back = info(healthy('a', leads=True), healthy('b'), healthy('c'), has_quorum=True, leader={'name': 'a'})
+    assert restore_plan(back, HOSTS, member='b', confirm='b')['action'] == 'none'
+    refused = restore_plan(back, HOSTS, member='x', confirm='x')
+    assert refused['action'] == 'refuse' and 'led by a' in refused['lines'][0]
 
 
 def test_lost_quorum_rebuilds_from_the_best_member_and_rejoins_the_others_in_order():
