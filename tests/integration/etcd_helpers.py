@@ -30,12 +30,17 @@ def etcdctl_json(lab, node, *args, **kwargs):
     return json.loads(proc.stdout)
 
 
-def etcd_pid(node):
+def etcd_process(node):
+    """(pid, start time) of the node's running etcd, as its kubelet emulator recorded them."""
     path = os.path.join(node.root, 'run', 'kubelet', 'pods', 'etcd.yaml.json')
     with open(path) as handle:
         record = json.load(handle)
     assert _alive(record['pid'], record.get('start_time')), record
-    return record['pid']
+    return record['pid'], record.get('start_time')
+
+
+def etcd_pid(node):
+    return etcd_process(node)[0]
 
 
 @contextmanager

@@ -1,13 +1,13 @@
 """Faults during a rolling restart (issue 14): the run stops before the next node and says why, and
 a node that never comes back is named with the command that brings it back. A writer and a watcher
 run throughout; the playbook never takes a second member down itself."""
-import json
 import os
 import re
 import signal
 import threading
 import time
 
+from tests.integration.etcd_helpers import etcd_process
 from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
 from tests.lab.core import _alive
 
@@ -84,10 +84,7 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
 
     # The one-step etcd restart of a rolling restart waits one slice at most; a start that takes
     # longer (here: the kubelet paused the moment the old etcd is gone) goes on in slices, a line each.
-    record = os.path.join(first.root, 'run', 'kubelet', 'pods', 'etcd.yaml.json')
-    with open(record) as handle:
-        etcd = json.load(handle)
-    pauser = threading.Thread(target=pause_when_gone, args=((etcd['pid'], etcd.get('start_time')), kubelet_pid, 4))
+    pauser = threading.Thread(target=pause_when_gone, args=(etcd_process(first), kubelet_pid, 4))
     pauser.start()
     try:
         proc = play('rolling_restart', lab, limit=first.name, extra_vars={'control_plane_node_wait_slice': 1})
