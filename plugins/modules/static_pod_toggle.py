@@ -45,8 +45,11 @@ description:
     components this run already stopped or started.
   - Stopping several components follows the order kube-apiserver, kube-controller-manager,
     kube-scheduler, etcd; starting follows etcd, kube-apiserver, kube-controller-manager,
-    kube-scheduler. With O(wait=true) each component must have stopped or started before the
-    next one is moved.
+    kube-scheduler. etcd moves alone (last to stop, first to start); kube-apiserver,
+    kube-controller-manager and kube-scheduler move together, as the kubelet starts them at boot.
+    With O(wait=true) every component of a group must have stopped or started before the next group
+    is moved, so etcd is down only once nothing else on the node runs, and healthy before anything
+    else starts.
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 extends_documentation_fragment:
@@ -95,7 +98,7 @@ options:
     description:
       - Wait until each component really stopped (none of its ports, read from its manifest's
         flags, accepts connections) or really started (its health endpoint answers healthy)
-        before moving the next one.
+        before moving the next group (etcd, or the other three together).
       - "Started means: etcd answers C(/health) on its first advertised client URL with its
         own certificates (C(--cert-file), C(--key-file), C(--trusted-ca-file)) and lists itself as
         a voting member; kube-apiserver answers C(/readyz) on C(--advertise-address):C(--secure-port),
@@ -180,6 +183,14 @@ timed_out:
   returned: failure
   type: bool
   sample: true
+  version_added: 0.2.0
+stage:
+  description: With O(state=restarted), on failure, the half of the restart that failed. V(stopped) means the
+    components were not all stopped yet (to finish the restart, stop them and then start them); V(started) means
+    they were all stopped and the failure came while starting them.
+  returned: failure with O(state=restarted)
+  type: str
+  sample: started
   version_added: 0.2.0
 state:
   description: The state requested.
@@ -287,7 +298,8 @@ components:
       type: str
       sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
     waited:
-      description: Seconds spent waiting for the component; null without waiting or in check mode.
+      description: Seconds from the move of the component's group (etcd alone, or the other three together) until
+        the component was confirmed stopped or started; null without waiting or in check mode.
       returned: always
       type: float
       sample: 2.514
@@ -332,8 +344,9 @@ def main():
             result = toggle_static_pods(module.params['name'], module.params['state'], check_mode=module.check_mode,
                                         diff=module._diff, **params)
     except ToggleError as exc:
+        extra = {'stage': exc.stage} if module.params['state'] == 'restarted' else {}
         module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
-                         strays=exc.strays, timed_out=exc.timed_out)
+                         strays=exc.strays, timed_out=exc.timed_out, **extra)
     module.exit_json(**result)
 
 

@@ -65,7 +65,7 @@ WILDCARD_HOSTS = ('', '0.0.0.0', '::', '[::]')
 # Short: the kubelet acts on a moved manifest within a fraction of a second. A start probe is one
 # small TLS request; a stop probe is one refused connect per port, so it polls faster: a restart of
 # etcd moves the manifest back as soon as the old process has let go of its ports.
-POLL_INTERVAL = 0.2
+POLL_INTERVAL = 0.1
 STOP_POLL_INTERVAL = 0.05
 CLOSED_ERRNOS = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL)
 PROBE_TIMEOUT = 5

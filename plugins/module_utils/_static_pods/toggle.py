@@ -5,14 +5,16 @@
 
 """Private to the kubemaint.control_plane collection: not a public API.
 
-The static_pod_toggle module's logic: plan every move, then move one component at a time in
-stop or start order, waiting for each to really stop or start before the next one.
+The static_pod_toggle module's logic: plan every move, then move the components in stop or start
+order, one group at a time (etcd alone, the other three together; see move_steps), waiting for each
+component of a group to really stop or start before the next group moves.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     WAIT_TIMEOUT,
@@ -46,6 +48,8 @@ class ToggleError(Exception):
         self.strays = strays or []
         self.changed = changed
         self.timed_out = timed_out
+        # A restart's half that failed: 'stop' or 'start' (None outside a restart).
+        self.stage = None
 
 
 def _names(items):
@@ -63,6 +67,24 @@ def already_done(entries, state):
             'state=%s.' % (_names(done), 'was' if len(done) == 1 else 'were', verb,
                            'manifests in the stash directory' if state == STOPPED else 'manifests back in place',
                            'it' if len(done) == 1 else 'them', 'started' if state == STOPPED else 'stopped'))
+
+
+def move_steps(plans):
+    """The plans (in stop or start order) in groups that move together, then are waited for.
+
+    etcd is a group of its own: stopped last, once nothing on the node uses it any more, and
+    started first, healthy before anything that needs it moves. kube-apiserver,
+    kube-controller-manager and kube-scheduler move together (the kubelet starts them side by side
+    at boot too): neither needs another to be down first, and the controller-manager and the
+    scheduler retry until the apiserver answers. Pure.
+    """
+    steps = []
+    for plan in plans:
+        if plan.component == 'etcd' or not steps or steps[-1][0].component == 'etcd':
+            steps.append([plan])
+        else:
+            steps[-1].append(plan)
+    return steps
 
 
 def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
@@ -98,35 +120,41 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             'before': describe_locations(plans, after=False, strays=strays),
             'after': describe_locations(plans, after=True, strays=strays),
         }
-    for plan in plans:
-        entry = plan.as_dict()
-        entry['waited'] = None
-        result['components'].append(entry)
-        if check_mode:
-            continue
-        try:
-            for stray in strays:
-                if stray.component == plan.component:
-                    stash.apply_stray(stray)
-            stash.apply_component(plan, reason=reason)
-        except (StashError, OSError) as exc:
-            detail = str(exc) if isinstance(exc, StashError) else os_error_text(exc)
-            verb = 'stop' if state == STOPPED else 'start'
-            message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
-            raise ToggleError(message,
-                              _public(result['components']), result['strays'], _changed_so_far(result, strays))
-        entry['applied'] = plan.changed
-        if wait:
+    for step in move_steps(plans):
+        moved = []
+        for plan in step:
+            entry = plan.as_dict()
+            entry['waited'] = None
+            result['components'].append(entry)
+            moved.append((plan, entry))
+            if check_mode:
+                continue
             try:
-                if state == STOPPED:
-                    entry['waited'] = round(wait_stopped(plan.component, plan.pod, wait_timeout), 3)
-                else:
-                    entry['waited'] = round(wait_started(plan.component, plan.pod, stash.node, wait_timeout), 3)
-            except WaitTimeout as exc:
-                raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
-                                  'or raise wait_timeout.' % (exc, plan.kept_path),
-                                  _public(result['components']), result['strays'], _changed_so_far(result, strays),
-                                  timed_out=True)
+                for stray in strays:
+                    if stray.component == plan.component:
+                        stash.apply_stray(stray)
+                stash.apply_component(plan, reason=reason)
+            except (StashError, OSError) as exc:
+                detail = str(exc) if isinstance(exc, StashError) else os_error_text(exc)
+                verb = 'stop' if state == STOPPED else 'start'
+                message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
+                raise ToggleError(message,
+                                  _public(result['components']), result['strays'], _changed_so_far(result, strays))
+            entry['applied'] = plan.changed
+        if wait and not check_mode:
+            moved_at = time.monotonic()
+            for plan, entry in moved:
+                try:
+                    if state == STOPPED:
+                        wait_stopped(plan.component, plan.pod, wait_timeout)
+                    else:
+                        wait_started(plan.component, plan.pod, stash.node, wait_timeout)
+                except WaitTimeout as exc:
+                    raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
+                                      'or raise wait_timeout.' % (exc, plan.kept_path),
+                                      _public(result['components']), result['strays'], _changed_so_far(result, strays),
+                                      timed_out=True)
+                entry['waited'] = round(time.monotonic() - moved_at, 3)
     result['components'] = _public(result['components'])
     return result
 
@@ -138,18 +166,25 @@ def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_di
                         wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False):
     """Stop the named components, then start them again at once: one module run, nothing in between.
 
-    A rolling restart without maintenance work uses it for etcd, so the member is down no longer
-    than the stop and the start themselves take. `components` lists each component twice, as
+    A rolling restart without maintenance work restarts a node's whole control plane so, and etcd's
+    member is down no longer than its stop and its start themselves take. On failure the
+    ToggleError's `stage` says which half failed: 'stopped' (a rerun of the stop finishes it) or
+    'started'. `components` lists each component twice, as
     stopped and then as started; `changed` is true whenever anything was (or would be) restarted.
     """
     arguments = dict(kubernetes_dir=kubernetes_dir, manifests_dir=manifests_dir, stash_dir=stash_dir,
                      wait=wait, wait_timeout=wait_timeout, check_mode=check_mode, diff=diff)
-    stopped = toggle_static_pods(names, STOPPED, reason=reason, **arguments)
+    try:
+        stopped = toggle_static_pods(names, STOPPED, reason=reason, **arguments)
+    except ToggleError as exc:
+        exc.stage = STOPPED
+        raise
     try:
         started = toggle_static_pods(names, STARTED, **arguments)
     except ToggleError as exc:
         exc.results = stopped['components'] + exc.results
         exc.changed = exc.changed or stopped['changed']
+        exc.stage = STARTED
         raise
     if check_mode:
         # Nothing moved, so the start above saw the manifests where they are: say what a real run does.
