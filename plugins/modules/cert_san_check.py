@@ -24,7 +24,9 @@ description:
     C(kubeadm certs check-expiration) rounds its residual time.
   - Chain (each certificate verifies against C(ca.crt), C(etcd/ca.crt) or C(front-proxy-ca.crt)),
     key pairing (the private key belongs to the certificate, RSA or ECDSA) and the service-account
-    key pair (C(sa.key) and C(sa.pub)).
+    key pair (C(sa.key) and C(sa.pub)). A private key is judged by its public half, which must be the
+    certificate's; with cryptography 39 or later the costly consistency check of an RSA key's private
+    numbers is skipped (the key is only compared, never used).
   - Read-only. Private key material is never returned or logged.
 author:
   - Kubemaint contributors (@kubemaint)

@@ -206,7 +206,8 @@ def _check_key(entry, cert, key_data, key_label, required=True):
             entry['problems'].append('key %s is missing' % key_label)
         return
     try:
-        key = load_private_key(key_data)
+        # Only its public half is compared with the certificate (see load_private_key).
+        key = load_private_key(key_data, public_half_only=True)
     except CertFileError as exc:
         entry['problems'].append('key %s %s' % (key_label, exc))
         return
@@ -292,7 +293,7 @@ def _check_service_account_keys(node):
     key_path, pub_path = [os.path.join(node.pki_dir, name) for name in SERVICE_ACCOUNT_KEYS]
     entry = _entry('sa', 'service-account-keys', pub_path, key_path=key_path)
     try:
-        private_key = load_private_key(read_bytes(key_path))
+        private_key = load_private_key(read_bytes(key_path), public_half_only=True)
     except CertFileError as exc:
         entry['problems'].append('key %s %s' % (key_path, exc))
         return entry
