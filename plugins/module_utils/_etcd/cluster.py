@@ -47,6 +47,8 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.file
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
 THREAD_SLACK = 1.0
+# Between two rounds of Status reads while a moved leadership is confirmed: a handful of small requests.
+LEADER_POLL_INTERVAL = 0.05
 NO_LEADER_PROBE_TIMEOUT = 3.0
 
 
@@ -377,7 +379,7 @@ def wait_for_leader(client, state, target, wait_timeout):
         if time.monotonic() >= deadline:
             raise EtcdError('leadership was handed to %s but not confirmed within %s s (leaders seen: %s)'
                             % (target['name'], wait_timeout, seen))
-        time.sleep(0.2)
+        time.sleep(LEADER_POLL_INTERVAL)
 
 
 def snapshot_file_name(prefix, now=None):
