@@ -293,6 +293,28 @@ def decide(state, current, token, break_lock):
     return 'break' if break_lock else when_other
 
 
+# A run renews its lease at a step boundary only once this share of the TTL has passed since the
+# last renewal: a step then starts with at least the rest of the TTL left on the lease.
+REFRESH_AFTER_SHARE = 1.0 / 3
+
+
+def refresh_due(renewed_at, ttl, now, share=REFRESH_AFTER_SHARE):
+    """Whether a lock whose lease (of `ttl` seconds) was last renewed at `renewed_at` needs renewing at
+    `now` (seconds on one clock, the controller's). Pure.
+
+    Due once `share` of the TTL has passed, so a step that starts without a renewal still has at least
+    (1 - share) * ttl left. Anything unknown or odd counts as due, since renewing is always safe:
+    no renewal time, a bad number, a clock that went backwards.
+    """
+    try:
+        renewed_at, ttl, now = float(renewed_at), float(ttl), float(now)
+    except (TypeError, ValueError):
+        return True
+    if not all(math.isfinite(value) for value in (renewed_at, ttl, now)) or ttl <= 0 or now < renewed_at:
+        return True
+    return now - renewed_at >= ttl * share
+
+
 def lock_info(key, kv, lease_ttl, token=None):
     """What the modules return about the lock: `held` False when free."""
     if kv is None:

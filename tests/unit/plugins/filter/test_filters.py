@@ -51,3 +51,14 @@ def test_status_table_details_accept_the_strings_extra_vars_give():
     assert '| ROLE ' in table({'members': members})[0] and '8e9e05c52164694d' not in '\n'.join(table({'members': members}))
     assert '8e9e05c52164694d' in table({'members': members}, details='true')[2]
     assert '| ROLE ' in table({'members': members}, details='false')[0]
+
+
+def test_lock_refresh_due_after_a_third_of_the_ttl_and_whenever_unsure():
+    due = load('maintenance_lock_refresh_due').maintenance_lock_refresh_due
+    assert not due(1000.0, 300, now=1000.0 + 99.9)
+    assert due(1000.0, 300, now=1100.0)
+    assert due('', 300, now=1000.0)  # never renewed (or not held): renew
+    assert due('1000.0', 300, now=1050.0) is False  # a fact may arrive as a string
+    assert due(1000.0, 300, now=999.0)  # the clock went backwards
+    assert due(1000.0, 0, now=1000.0) and due('nan', 300, now=1000.0) and due(None, 300, now=1000.0)
+    assert due(0.0, 300) is True  # the default clock is the controller's now

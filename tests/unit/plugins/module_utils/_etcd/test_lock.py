@@ -483,3 +483,20 @@ def test_parse_kv_decodes_the_gateway_encoding():
                   'lease': 2364286591678824456}
     assert parse_kv({'key': b64('/k'), 'create_revision': '2', 'mod_revision': '2'})['value'] == b''
     assert lock_mod.kv_from_txn({'responses': [{'response_range': {}}]}) is None
+
+
+@pytest.mark.parametrize('renewed_at, ttl, now, due', [
+    (100.0, 30, 100.0, False),
+    (100.0, 30, 109.9, False),
+    (100.0, 30, 110.0, True),  # a third of the TTL passed: renew, 20 s of lease left
+    (100.0, 2, 100.5, False),
+    (100.0, 2, 100.7, True),
+    (100.0, 30, 99.0, True),  # clock went backwards
+    (None, 30, 100.0, True),
+    ('', 30, 100.0, True),
+    ('x', 30, 100.0, True),
+    (float('inf'), 30, 100.0, True),
+    (100.0, -1, 100.0, True),
+])
+def test_refresh_due(renewed_at, ttl, now, due):
+    assert lock_mod.refresh_due(renewed_at, ttl, now) is due
