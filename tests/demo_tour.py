@@ -63,8 +63,8 @@ def tour(lab):
     _step(1, 'cluster_info: the runbook\'s `etcdctl endpoint status` table and the quorum summary')
     ok &= _play(lab, 'cluster_info').returncode == 0
 
-    _step(2, 'rolling_restart: every node in turn, guard -> snapshot -> leader moved away -> stop -> '
-             'cert check -> start -> caught up')
+    _step(2, 'rolling_restart: every node\'s certificates checked and the maintenance lock taken, then every '
+             'node in turn: guard -> snapshot -> leader moved away -> restart (etcd healthy and caught up first)')
     ok &= _play(lab, 'rolling_restart').returncode == 0
 
     leader = leader_node(lab)

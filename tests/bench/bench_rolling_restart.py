@@ -9,8 +9,9 @@ For every run, size and procedure a fresh lab (free loopback block) is started a
 (python-etcd3 over gRPC, the integration tests' ContinuousWriter) puts /bench/<n> every 10 ms
 with a 2 s deadline per put to all endpoints, retrying a failed or timed-out put on the next
 member until it is acknowledged, as the apiserver's etcd client does. Then, while it writes:
-- playbook: `ansible-playbook kubemaint.control_plane.rolling_restart` (quorum guard, snapshot,
-  leadership moved away, pods stopped, started, caught up), no maintenance step;
+- playbook: `ansible-playbook kubemaint.control_plane.rolling_restart` (certificates and lock
+  first; per node quorum guard, snapshot, leadership moved away, pods restarted in one module run,
+  etcd healthy and caught up first), no maintenance step;
 - playbook-power-cycle (a): the same playbook with rolling_restart_maintenance_tasks =
   tests/bench/files/power_cycle.yml: the lab SIGKILLs every process of the node and starts its
   kubelet emulator again (the pods were stopped gracefully by the playbook before);
@@ -62,16 +63,20 @@ PHASES = (
     ('lock', ('maintenance lock', 'maintenance_lock')),
     ('maintenance', ('maintenance', 'power-cycle', 'power_cycle')),
     ('cert check', ('certificate', 'cert_check', 'cert_san_check')),
-    ('guard', ('guard', 'lock', 'already stopped')),
+    ('guard', ('guard', 'lock', 'already stopped', 'see which control-plane pods run', 'etcd members and status',
+               'choose the etcd endpoints')),
     ('snapshot', ('snapshot',)),
     ('leader move', ('leadership', 'etcd_leader', 'leader away')),
     ('catch-up', ('caught up', 'catch_up', 'catch up')),
     ('report', ('report', 'after the stop')),
-    ('etcd restart', ('restart etcd',)),
+    ('restart', ('restart etcd', 'restart the pods', 'control plane in place')),
     ('stop', ('stop the', 'stop etcd', 'stop pods', 'stop kube', 'state=stopped')),
     ('start', ('start the', 'start etcd', 'start pods', 'start kube', 'state=started')),
 )
-PHASE_ORDER = ('lock', 'guard', 'snapshot', 'leader move', 'stop', 'etcd restart', 'maintenance', 'cert check', 'start',
+# The playbook's tasks that open and close a node's own turn (lower case, start of the task name).
+TURN_MARKS = ('note for the closing summary when the restart began',
+              'note for the closing summary when the control plane was back')
+PHASE_ORDER = ('lock', 'guard', 'snapshot', 'leader move', 'stop', 'restart', 'maintenance', 'cert check', 'start',
                'catch-up', 'report', 'other')
 
 
@@ -332,16 +337,31 @@ def phase_of(task, current):
     return current
 
 
-def time_per_phase(tasks, down):
-    """{host: {phase: [seconds, seconds while the host's etcd was down]}, plus '_span' and '_overhead'.
+def own_turn(host_tasks):
+    """(tasks of the host's own turn in the serial play, the host's tasks before and after it).
 
-    The span is first task start to last task end on the host; overhead is the part of it no
-    task accounts for (ansible between tasks: templating, forks, results)."""
+    The playbook notes when a node's turn begins and ends (TURN_MARKS); the plays before the first
+    node and after the last (certificates of every node at once, the lock, the summary) run on every
+    host at the same time, so they are nobody's turn. Without the marks everything is the turn."""
+    begins = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[0])]
+    ends = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[1])]
+    if not begins or not ends or ends[-1] < begins[0]:
+        return host_tasks, []
+    return host_tasks[begins[0]:ends[-1] + 1], host_tasks[:begins[0]] + host_tasks[ends[-1] + 1:]
+
+
+def time_per_phase(tasks, down):
+    """{host: {phase: [seconds, seconds while the host's etcd was down]}, plus '_span', '_overhead', '_run'.
+
+    The span is the host's own turn, first task start to last task end (see own_turn); overhead is
+    the part of it no task accounts for (ansible between tasks: templating, forks, results); '_run'
+    is the time of the host's tasks outside its turn (the run-wide plays)."""
     by_host = {}
     for task in sorted(tasks, key=lambda item: item['start']):
         by_host.setdefault(task['host'], []).append(task)
     result = {}
-    for host, host_tasks in by_host.items():
+    for host, all_tasks in by_host.items():
+        host_tasks, outside = own_turn(all_tasks)
         phases = {}
         current = 'other'
         for task in host_tasks:
@@ -354,6 +374,8 @@ def time_per_phase(tasks, down):
         span = host_tasks[-1]['end'] - host_tasks[0]['start']
         phases['_span'] = [span, sum(end - begin for begin, end in down.get(host, []))]
         phases['_overhead'] = [span - sum(value[0] for key, value in phases.items() if not key.startswith('_')), 0.0]
+        if outside:
+            phases['_run'] = [sum(task['end'] - task['start'] for task in outside), 0.0]
         result[host] = phases
     return result
 
@@ -508,7 +530,7 @@ def phase_table(results, procedure, nodes):
         return ''
     names = chosen[0]['names']
     rows = []
-    for phase in PHASE_ORDER + ('_overhead', '_span'):
+    for phase in PHASE_ORDER + ('_overhead', '_span', '_run'):
         per_node = []
         for name in names:
             values = [result['phases'].get(name, {}).get(phase, [0.0, 0.0]) for result in chosen]
@@ -516,7 +538,9 @@ def phase_table(results, procedure, nodes):
                              statistics.median(value[1] for value in values)))
         if not any(seconds for seconds, _down in per_node):
             continue
-        title = {'_overhead': 'ansible between tasks', '_span': '**node total** (down: member down)'}.get(phase, phase)
+        title = {'_overhead': 'ansible between tasks', '_span': '**node total** (down: member down)',
+                 '_run': 'before the first node and after the last, on every node at once (not in the total)'
+                 }.get(phase, phase)
         mean = sum(seconds for seconds, _down in per_node) / len(per_node)
         mean_down = sum(down for _seconds, down in per_node) / len(per_node)
         rows.append('| %s | %s | %.2f | %.2f |' % (title, ' | '.join('%.2f (%.2f)' % pair for pair in per_node),

@@ -92,7 +92,7 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
         pauser.join()
         os.kill(kubelet_pid, signal.SIGCONT)
     assert proc.returncode == 0, describe(proc)
-    assert re.search(r'FAILED - RETRYING: \[%s\]: Wait for etcd to come back.*\((\d+) retries left\)' % first.name,
+    assert re.search(r'FAILED - RETRYING: \[%s\]: Wait for the pods to come back.*\((\d+) retries left\)' % first.name,
                      proc.output), describe(proc)
     assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
     lab.wait_healthy(timeout=120)

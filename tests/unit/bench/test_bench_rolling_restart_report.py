@@ -79,3 +79,20 @@ def test_spread_is_median_with_min_and_max():
     assert bench.spread([3.0, 1.0, 2.0], '%.1f') == '2.0 [1.0-3.0]'
     assert bench.spread([2.0, 2.0], '%.1f') == '2.0'
     assert bench.spread([float('nan')], '%.1f') == 'n/a'
+
+
+def test_a_nodes_turn_is_between_the_playbooks_marks_and_the_run_wide_plays_are_apart():
+    tasks = [
+        _task('Check the certificates of every node before any node goes down', 0.0, 1.0),
+        _task('Note for the closing summary when the restart began on lab-cp-01', 5.0, 5.1),
+        _task('Run the quorum guard', 5.1, 6.0),
+        _task('Restart the pods, stopped (apiserver, controller-manager, scheduler, then etcd) and started again',
+              6.0, 8.0),
+        _task('Note for the closing summary when the control plane was back on lab-cp-01', 8.0, 8.1),
+        _task('Release the maintenance lock this run took', 20.0, 20.5),
+    ]
+    phases = bench.time_per_phase(tasks, {'lab-cp-01': [(6.5, 7.5)]})['lab-cp-01']
+    assert phases['_span'] == pytest.approx([3.1, 1.0])
+    assert phases['restart'] == pytest.approx([2.1, 1.0])  # the closing mark names no phase: it stays
+    assert phases['_run'] == pytest.approx([1.5, 0.0])
+    assert 'cert check' not in phases and 'lock' not in phases
