@@ -1,8 +1,11 @@
 """rolling_restart on 3 and 5 nodes: one member down at a time, a continuous writer loses nothing."""
+import hashlib
 import os
+import re
 
 import pytest
 
+from tests.integration.helpers import run_module
 from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
 
 
@@ -42,3 +45,61 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
     print('writes %d, first-attempt failures %d, retries %d, longest stall %.3fs'
           % (len(writer.acknowledged), writer.first_attempt_failures, writer.retries, writer.longest_stall))
     lab.wait_healthy(timeout=120)
+
+
+def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_pod_takes_the_long_way(lab_factory):
+    """Without maintenance tasks each node is restarted in one module run; check mode moves nothing
+    and leaves no lock behind; a node whose scheduler is already stopped is stopped and started the
+    long way (its own stopped pod does not stop the run), and every pod runs again at the end."""
+    lab = lab_factory(nodes=3)
+    first = lab.nodes[0]
+    before = dict((node.name, manifests_digest(node)) for node in lab.nodes)
+    checked = play('rolling_restart', lab, check=True)
+    assert checked.returncode == 0, describe(checked)
+    assert checked.output.count('would be restarted (check mode: nothing was changed)') == 3, describe(checked)
+    assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
+    assert all(not os.path.exists(os.path.join(node.kubernetes_dir, 'manifests-stash')) for node in lab.nodes)
+    assert lock_value(lab) is None
+
+    stopped = run_module('static_pod_toggle', {'name': ['kube-scheduler'], 'state': 'stopped',
+                                               'kubernetes_dir': first.kubernetes_dir})
+    assert not stopped['failed'] and stopped['changed'], stopped
+    watcher, writer = MemberWatcher(lab), ContinuousWriter(lab)
+    watcher.start()
+    writer.start()
+    try:
+        proc = play('rolling_restart', lab)
+    finally:
+        watcher.stop()
+        writer.stop()
+    assert proc.returncode == 0, describe(proc)
+    # The long way for the first node only: stop.yml, then start.yml, included for it.
+    for name in ('stop', 'start'):
+        assert re.findall(r'included: \S+/control_plane_node/tasks/%s\.yml for (\S+)' % name, proc.output) \
+            == [first.name], describe(proc)
+    assert '%s started: etcd, kube-apiserver, kube-controller-manager, kube-scheduler back' % first.name in proc.output, \
+        describe(proc)
+    for node in lab.nodes[1:]:
+        assert '%s restarted: etcd, kube-apiserver, kube-controller-manager, kube-scheduler stopped and started again' \
+            % node.name in proc.output, describe(proc)
+        assert '"%s: restarted in ' % node.name in proc.output
+    assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
+    assert watcher.seen_down == set(node.name for node in lab.nodes) and watcher.max_down == 1
+    assert writer.missing() == []
+    assert lock_value(lab) is None
+    lab.wait_healthy(timeout=120)
+
+
+def manifests_digest(node):
+    """{file name: sha256} of the node's manifests directory."""
+    return dict((name, hashlib.sha256(open(os.path.join(node.manifests_dir, name), 'rb').read()).hexdigest())
+                for name in sorted(os.listdir(node.manifests_dir)))
+
+
+def lock_value(lab):
+    """The maintenance lock's record, or None when nobody holds it."""
+    for node in lab.nodes:
+        result = lab.etcdctl(node, 'get', '/kubemaint.control_plane/lock', '--print-value-only')
+        if result.returncode == 0:
+            return result.stdout.strip() or None
+    raise AssertionError('no etcd member answered a read of the lock')
