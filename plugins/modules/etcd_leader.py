@@ -15,7 +15,8 @@ description:
   - With O(member), makes that member the etcd leader (the runbook's C(etcdctl move-leader)).
   - With O(avoid), makes sure the leader is none of the named members; when it is, leadership
     goes to the healthy voting member outside O(avoid) with the highest raft applied index
-    (the most caught-up one, which takes over with the shortest pause).
+    (the most caught-up one, which takes over with the shortest pause), of those named in O(prefer)
+    when any of them is a healthy voter outside O(avoid).
   - Sends MoveLeader to the current leader and waits until every reachable voter reports the
     new leader.
   - Does nothing and reports C(changed=false) when the leader already satisfies the request.
@@ -49,6 +50,15 @@ options:
       - Mutually exclusive with O(member).
     type: list
     elements: str
+  prefer:
+    description:
+      - With O(avoid), names of members to hand leadership to first, when one of them is a healthy voting
+        member outside O(avoid); otherwise it goes to any. A rolling restart names the members it restarted
+        already, so that leadership does not land on the next node it takes down.
+      - Every name must be a member. Ignored when the leader is not in O(avoid).
+    type: list
+    elements: str
+    version_added: 0.2.0
   wait_timeout:
     description:
       - Seconds to wait until the new leader is confirmed by every reachable voter; a finite number
@@ -142,9 +152,10 @@ def main():
         argument_spec=etcd_argument_spec(
             member=dict(type='str'),
             avoid=dict(type='list', elements='str'),
+            prefer=dict(type='list', elements='str'),
             wait_timeout=dict(type='float', default=30.0),
         ),
-        mutually_exclusive=[('member', 'avoid')],
+        mutually_exclusive=[('member', 'avoid'), ('member', 'prefer')],
         required_one_of=[('member', 'avoid')],
         supports_check_mode=True,
     )

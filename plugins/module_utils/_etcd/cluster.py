@@ -313,8 +313,12 @@ def _by_name(state, name):
     return None
 
 
-def choose_leader_target(state, member=None, avoid=None):
-    """(target member dict or None when nothing must change, reason text). Raises EtcdInputError."""
+def choose_leader_target(state, member=None, avoid=None, prefer=None):
+    """(target member dict or None when nothing must change, reason text). Raises EtcdInputError.
+
+    With `avoid`, a healthy voter named in `prefer` takes over first (a rolling restart prefers the
+    members it restarted already, so that leadership does not land on the next node to restart);
+    among several, and when none is healthy, the most caught-up one."""
     leader = state['cluster']['leader']
     if member is not None:
         check_member_names(state, [member], 'member')
@@ -342,18 +346,21 @@ def choose_leader_target(state, member=None, avoid=None):
     if not candidates:
         raise EtcdInputError('no healthy voting member outside avoid (%s) can take leadership from %s'
                              % (', '.join(avoid), leader['name']))
+    prefer = list(prefer or [])
+    check_member_names(state, prefer, 'prefer')
+    preferred = [m for m in candidates if m['name'] in prefer]
     # the most caught-up voter takes over with the shortest pause; name breaks ties reproducibly
-    target = sorted(candidates, key=lambda m: (-(m['raft_applied_index'] or 0), m['name']))[0]
-    return target, 'move leadership from %s to %s (most caught-up healthy voter outside avoid)' % (
-        leader['name'], target['name'])
+    target = sorted(preferred or candidates, key=lambda m: (-(m['raft_applied_index'] or 0), m['name']))[0]
+    return target, 'move leadership from %s to %s (most caught-up healthy voter outside avoid%s)' % (
+        leader['name'], target['name'], ', of those preferred' if preferred else '')
 
 
-def ensure_leader(client, endpoints, member=None, avoid=None, check_mode=False, wait_timeout=30.0):
+def ensure_leader(client, endpoints, member=None, avoid=None, check_mode=False, wait_timeout=30.0, prefer=None):
     state = collect_cluster_state(client, endpoints)
     if not state['members']:
         raise EtcdInputError('no etcd endpoint answered (%s)' % '; '.join(state['endpoint_errors'].values()))
     before = state['cluster']['leader']
-    target, reason = choose_leader_target(state, member, avoid)
+    target, reason = choose_leader_target(state, member, avoid, prefer)
     result = {'changed': target is not None, 'leader_before': before, 'reason': reason,
               'leader': before if target is None else {'id': target['id'], 'name': target['name']}}
     if target is None or check_mode:

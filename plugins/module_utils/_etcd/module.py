@@ -169,7 +169,8 @@ def run_leader(module, client, connection):
     result = connection_result(connection)
     try:
         outcome = ensure_leader(client, connection['endpoints'], member=params['member'], avoid=params['avoid'],
-                                check_mode=module.check_mode, wait_timeout=params['wait_timeout'])
+                                check_mode=module.check_mode, wait_timeout=params['wait_timeout'],
+                                prefer=params['prefer'])
     except EtcdInputError as exc:
         module.fail_json(msg=str(exc), **result)
     except EtcdError as exc:

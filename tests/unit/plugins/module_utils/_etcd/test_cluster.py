@@ -84,6 +84,27 @@ def test_choose_leader_target_prefers_the_highest_applied_index():
     assert choose_leader_target(state(members=members), avoid=['a'])[0]['name'] == 'c'
 
 
+@pytest.mark.parametrize('members, avoid, prefer, target', [
+    # a rolling restart at its second node (b leads): a is restarted, c is next; a trails a little
+    ([member('a', applied=9), member('b'), member('c', applied=12)], ['b'], ['a'], 'a'),
+    ([member('a', applied=9), member('b'), member('c', applied=12)], ['b'], [], 'c'),
+    # the preferred one is down, or avoided: any other, most caught-up first
+    ([member('a', healthy=False), member('b'), member('c')], ['b'], ['a'], 'c'),
+    ([member('a'), member('b'), member('c', applied=12)], ['a', 'b'], ['a'], 'c'),
+    # several preferred: the most caught-up of them
+    ([member('a', applied=3), member('b'), member('c', applied=4), member('d', applied=20)], ['b'], ['a', 'c'], 'c'),
+])
+def test_choose_leader_target_hands_over_to_a_preferred_member_first(members, avoid, prefer, target):
+    chosen, reason = choose_leader_target(state(leader=avoid[-1], members=members), avoid=avoid, prefer=prefer)
+    assert chosen['name'] == target
+    assert ('of those preferred' in reason) == (target in prefer)
+
+
+def test_choose_leader_target_refuses_a_preferred_name_that_is_no_member():
+    with pytest.raises(EtcdInputError, match='prefer names zz, which is not a member'):
+        choose_leader_target(state(), avoid=['a'], prefer=['zz'])
+
+
 @pytest.mark.parametrize('the_state,kwargs,message', [
     (state(), {'member': 'zz'}, 'member names zz, which is not a member'),
     (state(members=[member('a'), member('b', learner=True)]), {'member': 'b'}, 'is a learner'),
