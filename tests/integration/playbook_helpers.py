@@ -11,6 +11,7 @@ import time
 from tests.integration.helpers import run_playbook
 
 FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files')
+LOCK_KEY = '/kubemaint.control_plane/lock'
 RECAP_LINE = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
@@ -35,6 +36,16 @@ def recap(text):
 
 def describe(proc):
     return 'rc=%s\n%s' % (proc.returncode, proc.output[-6000:])
+
+
+def lock_value(lab):
+    """The lock's JSON record as etcd holds it, or None when nobody holds it."""
+    for node in lab.nodes:
+        result = lab.etcdctl(node, 'get', LOCK_KEY, '--print-value-only')
+        if result.returncode == 0:
+            value = result.stdout.strip()
+            return json.loads(value) if value else None
+    raise AssertionError('no etcd member answered a read of the lock')
 
 
 def port_open(address, port, timeout=0.3):

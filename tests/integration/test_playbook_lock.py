@@ -10,9 +10,7 @@ import subprocess
 import time
 
 from tests.integration.helpers import BIN, REPO_ROOT, ansible_env, wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, MemberWatcher, describe, play, recap
-
-LOCK_KEY = '/kubemaint.control_plane/lock'
+from tests.integration.playbook_helpers import ContinuousWriter, MemberWatcher, describe, lock_value, play, recap
 
 
 def start_play(name, lab, limit=None, extra_vars=None):
@@ -32,16 +30,6 @@ def finish(proc, timeout=900):
     proc.output = output
     proc.recap = recap(output)
     return proc
-
-
-def lock_value(lab):
-    """The lock's JSON record as etcd holds it, or None when nobody holds it."""
-    for node in lab.nodes:
-        result = lab.etcdctl(node, 'get', LOCK_KEY, '--print-value-only')
-        if result.returncode == 0:
-            value = result.stdout.strip()
-            return json.loads(value) if value else None
-    raise AssertionError('no etcd member answered a read of the lock')
 
 
 class Traffic:
@@ -101,6 +89,10 @@ def test_two_rolling_restarts_launched_together_keep_one_member_down_at_most(lab
         assert traffic.watcher.seen_down == {node.name for node in lab.nodes}
         # The runs took turns: at least one of them waited for the other's lock and said so.
         assert any('for the maintenance lock, held until then by' in run.output for run in runs), \
+            '\n'.join(describe(run) for run in runs)
+        # Each run takes the lock once for all its nodes: one run waited, once, and no node's renewal
+        # repeats that wait.
+        assert sum(run.output.count('for the maintenance lock, held until then by') for run in runs) == 1, \
             '\n'.join(describe(run) for run in runs)
     assert lock_value(lab) is None
     lab.wait_healthy(timeout=120)

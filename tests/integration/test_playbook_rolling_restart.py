@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.integration.helpers import run_module
-from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, play
+from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, lock_value, play
 
 
 @pytest.mark.parametrize('nodes', [3, 5])
@@ -96,14 +96,8 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
 
 def manifests_digest(node):
     """{file name: sha256} of the node's manifests directory."""
-    return dict((name, hashlib.sha256(open(os.path.join(node.manifests_dir, name), 'rb').read()).hexdigest())
-                for name in sorted(os.listdir(node.manifests_dir)))
-
-
-def lock_value(lab):
-    """The maintenance lock's record, or None when nobody holds it."""
-    for node in lab.nodes:
-        result = lab.etcdctl(node, 'get', '/kubemaint.control_plane/lock', '--print-value-only')
-        if result.returncode == 0:
-            return result.stdout.strip() or None
-    raise AssertionError('no etcd member answered a read of the lock')
+    digests = {}
+    for name in sorted(os.listdir(node.manifests_dir)):
+        with open(os.path.join(node.manifests_dir, name), 'rb') as handle:
+            digests[name] = hashlib.sha256(handle.read()).hexdigest()
+    return digests
