@@ -44,6 +44,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.file
     os_error_text,
     trust_problems,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import backend_path
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
 THREAD_SLACK = 1.0
@@ -528,11 +529,6 @@ def save_snapshot(client, endpoints, dest_dir, prefix='etcd-snapshot', keep=None
         os.unlink(old)
     result['kept'] = existing_snapshots(dest_dir, prefix)
     return result
-
-
-def backend_path(data_dir):
-    """The backend database of the etcd member whose data directory is data_dir."""
-    return os.path.join(data_dir, 'member', 'snap', 'db')
 
 
 def copy_backend(data_dir, dest_dir, prefix='etcd-backend', check_mode=False):

@@ -94,6 +94,11 @@ def _stash_directories(node, stash_patterns, stash_dir):
     return found
 
 
+def backend_path(data_dir):
+    """The backend database of the etcd member whose data directory is data_dir."""
+    return os.path.join(data_dir, 'member', 'snap', 'db')
+
+
 def etcd_data_state(node, manifest_path):
     """Whether the etcd data directory the manifest names (--data-dir, on this node) holds a member's
     data: a WAL file or a backend database. has_data is None when that cannot be read; db_size and
@@ -104,16 +109,15 @@ def etcd_data_state(node, manifest_path):
     except ManifestError:
         return None
     data_dir = node.path(pod.flag('data-dir') or '/var/lib/etcd')
-    member = os.path.join(data_dir, 'member')
-    wal = os.path.join(member, 'wal')
-    db = os.path.join(member, 'snap', 'db')
+    wal = os.path.join(data_dir, 'member', 'wal')
+    db = backend_path(data_dir)
     db_size = db_mtime = None
     try:
-        has_data = os.path.isfile(db) or (
-            os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
-        if os.path.isfile(db):
+        has_db = os.path.isfile(db)
+        if has_db:
             info = os.stat(db)
             db_size, db_mtime = info.st_size, info.st_mtime
+        has_data = has_db or (os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
     except OSError:
         has_data = None
     return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data,
