@@ -48,7 +48,7 @@ class ToggleError(Exception):
         self.strays = strays or []
         self.changed = changed
         self.timed_out = timed_out
-        # A restart's half that failed: 'stop' or 'start' (None outside a restart).
+        # A restart's half that failed: 'stopped' or 'started' (None outside a restart).
         self.stage = None
 
 
