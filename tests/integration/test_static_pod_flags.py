@@ -94,7 +94,10 @@ def test_initial_cluster_state_existing_and_back(lab):
     # back to "new" while etcd is stopped: the stashed manifest is edited, the flag applies at start
     stop = ok(run_module('static_pod_toggle', {'name': ['etcd'], 'state': 'stopped',
                                                'kubernetes_dir': node.kubernetes_dir, 'wait_timeout': 120}))
-    assert stop['changed'] and etcd_process(node) is None
+    assert stop['changed']
+    # The module returns once every etcd port refuses connections; the process exits a moment
+    # later and the kubelet emulator reaps it on its next poll.
+    wait_for(lambda: etcd_process(node) is None, 15, '%s etcd process gone after the stop' % node.name)
     back = ok(flags(node, flags={'initial-cluster-state': 'new'}))
     assert back['changed'] and back['location'] == 'stash'
     assert back['path'] == os.path.join(node.kubernetes_dir, 'manifests-stash', 'etcd.yaml')
