@@ -40,6 +40,14 @@ options:
         hosts (C(item) is the host), unreachable ones included.
     type: list
     elements: dict
+  pods_by_host:
+    description:
+      - M(kubemaint.control_plane.static_pod_info) results by inventory host, read on every host at once right
+        before the guard (a play over all control-plane hosts registers them; unreachable ones included).
+      - The entry of O(host) serves when O(target_pods) is not given; every other entry counts as a peer's, like an
+        item of O(peer_pods).
+    type: dict
+    version_added: 0.2.0
   max_applied_lag:
     description: How many applied raft entries a voter may trail the leader by.
     type: int
@@ -99,10 +107,10 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
 
 
 def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
-                 max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False):
+                 max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None):
     return guard_verdict(state, member, target_host=host, target_pods=target_pods,
                          peer_pods=peer_pods, max_applied_lag=max_applied_lag,
-                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False))
+                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host)
 
 
 class FilterModule(object):

@@ -231,7 +231,7 @@ def describe_view(view):
 
 
 def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
-                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False):
+                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None):
     """May the control plane of `target_host` (etcd member `target_member`) stop now?
 
     Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
@@ -239,7 +239,10 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     another voter is unreachable, unhealthy or trails the leader, when an alarm is raised, when
     another control-plane host cannot be checked or has stopped pods, and when a stray manifest
     would keep a pod running. `target_pods` and `peer_pods` are static_pod_info results (or the
-    registered results of a loop over it, unreachable ones included).
+    registered results of a loop over it, unreachable ones included). `pods_by_host` maps hosts to
+    static_pod_info results read on every host at once right before (a play over all of them, as
+    rolling_restart reads them): the target's entry serves when `target_pods` is not given, every
+    other entry counts as a peer's.
 
     Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member', 'move_leader'}:
     `proceed` is true when safe or when `allow_quorum_loss` overrides the problems; `move_leader` is
@@ -282,10 +285,18 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
                                     % (member_label(member), member['lag'], view['max_applied_lag']))
         if view['alarms']:
             problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(view['alarms']))))
+    pods_by_host = dict(pods_by_host or {})
+    if target_pods is None:
+        target_pods = pods_by_host.get(target_host)
+    pods_by_host.pop(target_host, None)
     if target_pods is not None:
         report = dict(target_pods)
         report.setdefault('host', target_host)
         problems.extend(pod_problems(report, is_target=True))
+    for host in sorted(pods_by_host):
+        report = dict(pods_by_host[host] or {})
+        report['host'] = host
+        problems.extend(pod_problems(report))
     for report in peer_pods or []:
         problems.extend(pod_problems(report))
     safe = not problems

@@ -44,6 +44,15 @@ def test_guard_override_accepts_the_strings_extra_vars_give():
     assert not load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='false')['proceed']
 
 
+def test_guard_filter_passes_pods_read_on_every_host():
+    member = {'name': 'a', 'is_learner': False, 'healthy': True, 'reachable': True, 'is_leader': True,
+              'raft_applied_index': 5}
+    verdict = load('quorum_guard').quorum_guard({'members': [member]}, 'a', host='cp1',
+                                                pods_by_host={'cp1': {'running': ['etcd'], 'strays': []},
+                                                              'cp2': {'unreachable': True}})
+    assert verdict['problems'][-1] == 'control-plane host cp2 is unreachable, its pods cannot be checked'
+
+
 def test_status_table_details_accept_the_strings_extra_vars_give():
     members = [{'name': 'node-a', 'id': '8e9e05c52164694d', 'is_learner': False, 'is_leader': True, 'healthy': True,
                 'reachable': True, 'raft_applied_index': 3, 'endpoint': 'https://10.0.0.1:2379'}]

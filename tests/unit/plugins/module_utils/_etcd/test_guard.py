@@ -169,3 +169,34 @@ def test_guard_asks_for_a_leader_move_unless_another_member_was_seen_leading():
     no_leader = info(member('a', 100), member('b', 100), member('c', 100))
     assert guard_verdict(no_leader, 'b')['move_leader'] is True
     assert guard_verdict({'members': [], 'endpoint_errors': {'x': 'refused'}}, 'b')['move_leader'] is True
+
+
+ALL_RUNNING = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+
+
+def test_guard_weighs_pods_read_on_every_host_at_once_like_a_loop_over_them():
+    state = info(member('a', 100, leader=True), member('b', 100), member('c', 100))
+    stray = {'path': '/etc/kubernetes/manifests/etcd.yaml.bak', 'component': 'etcd'}
+    read = {
+        # the target's own entry: a stray of its own refuses, its stopped pods do not
+        'cp1': {'running': ['etcd'], 'strays': [stray], 'manifests_dir': '/m'},
+        'cp2': {'running': ALL_RUNNING[:3], 'strays': []},
+        'cp3': {'unreachable': True, 'msg': 'ssh: connect to host cp3 port 22: Connection refused'},
+    }
+    verdict = guard_verdict(state, 'a', target_host='cp1', pods_by_host=read)
+    assert verdict['problems'] == [
+        'stray manifest /etc/kubernetes/manifests/etcd.yaml.bak on cp1 defines the etcd pod a second time (the kubelet '
+        'runs every file in the manifests directory, so a stop would leave it running): move it out of /m',
+        'control-plane host cp2 has stopped pods (not in its manifests directory: kube-scheduler.yaml)',
+        'control-plane host cp3 is unreachable, its pods cannot be checked']
+    assert not verdict['safe'] and not verdict['proceed']
+    # the same reports as a loop's registered results give the same verdict
+    looped = guard_verdict(state, 'a', target_host='cp1', target_pods=read['cp1'],
+                           peer_pods=[dict(read['cp2'], item='cp2'), dict(read['cp3'], item='cp3')])
+    assert looped['problems'] == verdict['problems']
+    # target_pods, when given, wins over the target's entry; a failed read of a peer refuses
+    clean = {'running': ALL_RUNNING, 'strays': []}
+    failed = guard_verdict(state, 'a', target_host='cp1', target_pods=clean,
+                           pods_by_host={'cp1': read['cp1'], 'cp2': clean, 'cp3': {'failed': True, 'msg': 'boom'}})
+    assert failed['problems'] == ['the pods of control-plane host cp3 cannot be checked: boom']
+    assert guard_verdict(state, 'a', target_host='cp1', pods_by_host={'cp1': clean, 'cp2': clean, 'cp3': clean})['safe']
