@@ -337,17 +337,30 @@ def phase_of(task, current):
     return current
 
 
-def own_turn(host_tasks):
-    """(tasks of the host's own turn in the serial play, the host's tasks before and after it).
+def own_turn(host_tasks, window=None):
+    """(tasks of the host's own turn, the host's tasks before the first turn and after the last).
 
     The playbook notes when a node's turn begins and ends (TURN_MARKS); the plays before the first
     node and after the last (certificates of every node at once, the lock, the summary) run on every
-    host at the same time, so they are nobody's turn. Without the marks everything is the turn."""
+    host at the same time, so they are nobody's turn. `window` is (first turn's start, last turn's
+    end) over every host: a host's tasks inside it but outside its own turn (the pods read on every
+    node for another node's guard) belong to that other node's turn and are in neither list. Without
+    the marks everything is the turn."""
     begins = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[0])]
     ends = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[1])]
     if not begins or not ends or ends[-1] < begins[0]:
         return host_tasks, []
-    return host_tasks[begins[0]:ends[-1] + 1], host_tasks[:begins[0]] + host_tasks[ends[-1] + 1:]
+    first, last = window or (host_tasks[begins[0]]['start'], host_tasks[ends[-1]]['end'])
+    outside = [task for task in host_tasks[:begins[0]] + host_tasks[ends[-1] + 1:]
+               if task['end'] <= first or task['start'] >= last]
+    return host_tasks[begins[0]:ends[-1] + 1], outside
+
+
+def turn_window(tasks):
+    """(start of the first turn, end of the last) over every host's TURN_MARKS, or None without marks."""
+    begins = [task['start'] for task in tasks if task['task'].lower().startswith(TURN_MARKS[0])]
+    ends = [task['end'] for task in tasks if task['task'].lower().startswith(TURN_MARKS[1])]
+    return (min(begins), max(ends)) if begins and ends else None
 
 
 def time_per_phase(tasks, down):
@@ -360,8 +373,9 @@ def time_per_phase(tasks, down):
     for task in sorted(tasks, key=lambda item: item['start']):
         by_host.setdefault(task['host'], []).append(task)
     result = {}
+    window = turn_window(tasks)
     for host, all_tasks in by_host.items():
-        host_tasks, outside = own_turn(all_tasks)
+        host_tasks, outside = own_turn(all_tasks, window)
         phases = {}
         current = 'other'
         for task in host_tasks:

@@ -53,8 +53,9 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
 
 def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_pod_takes_the_long_way(lab_factory):
     """Without maintenance tasks each node is restarted in one module run; check mode moves nothing
-    and leaves no lock behind; a node whose scheduler is already stopped is stopped and started the
-    long way (its own stopped pod does not stop the run), and every pod runs again at the end."""
+    and leaves no lock behind; another node's stopped pod, seen by the pods read on every node at once,
+    stops the run before the first stop; a node whose scheduler is already stopped is stopped and
+    started the long way (its own stopped pod does not stop the run), and every pod runs again at the end."""
     lab = lab_factory(nodes=3)
     first = lab.nodes[0]
     before = dict((node.name, manifests_digest(node)) for node in lab.nodes)
@@ -64,6 +65,25 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
     assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
     assert all(not os.path.exists(os.path.join(node.kubernetes_dir, 'manifests-stash')) for node in lab.nodes)
     assert lock_value(lab) is None
+
+    # Another node with a stopped pod: the pods read on every node at once for the first node's guard
+    # show it (the guard's own one-host-at-a-time read has nothing left to read), and the run stops
+    # before anything on the first node stops.
+    last = lab.nodes[-1]
+    toggle = {'name': ['kube-scheduler'], 'kubernetes_dir': last.kubernetes_dir}
+    assert run_module('static_pod_toggle', dict(toggle, state='stopped'))['changed']
+    refused = play('rolling_restart', lab)
+    assert refused.returncode != 0, describe(refused)
+    assert 'refusing to stop the control plane of %s: control-plane host %s has stopped pods (not in its manifests ' \
+        'directory: kube-scheduler.yaml)' % (first.name, last.name) in refused.output, describe(refused)
+    assert re.search(r'TASK \[[^\]]*Look at the control-plane pods of the other hosts[^\]]*\] \*+\nskipping: \[%s\]'
+                     % first.name, refused.output), describe(refused)
+    assert 'Restart the pods, stopped' not in refused.output
+    assert dict((node.name, manifests_digest(node)) for node in lab.nodes[:-1]) == \
+        dict((name, before[name]) for name in before if name != last.name)
+    assert lock_value(lab) is None
+    assert run_module('static_pod_toggle', dict(toggle, state='started'))['changed']
+    assert manifests_digest(last) == before[last.name]
 
     stopped = run_module('static_pod_toggle', {'name': ['kube-scheduler'], 'state': 'stopped',
                                                'kubernetes_dir': first.kubernetes_dir})

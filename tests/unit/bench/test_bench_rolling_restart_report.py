@@ -96,3 +96,30 @@ def test_a_nodes_turn_is_between_the_playbooks_marks_and_the_run_wide_plays_are_
     assert phases['restart'] == pytest.approx([2.1, 1.0])  # the closing mark names no phase: it stays
     assert phases['_run'] == pytest.approx([1.5, 0.0])
     assert 'cert check' not in phases and 'lock' not in phases
+
+
+def test_a_hosts_tasks_in_another_nodes_turn_are_neither_its_turn_nor_run_wide():
+    def on(host, name, start, end):
+        return dict(_task(name, start, end), host=host)
+    read = 'Read the control-plane pods of every node at once for the quorum guard of '
+    tasks = [
+        on('lab-cp-01', 'Take the maintenance lock for the whole rolling restart', 0.0, 1.0),
+        on('lab-cp-02', 'Take the maintenance lock for the whole rolling restart', 0.0, 1.0),
+        on('lab-cp-01', 'Note for the closing summary when the restart began on lab-cp-01', 2.0, 2.1),
+        on('lab-cp-01', read + 'lab-cp-01', 2.1, 2.6),
+        on('lab-cp-02', read + 'lab-cp-01', 2.1, 2.7),
+        on('lab-cp-01', 'Note for the closing summary when the control plane was back on lab-cp-01', 4.0, 4.1),
+        on('lab-cp-02', 'Note for the closing summary when the restart began on lab-cp-02', 4.2, 4.3),
+        on('lab-cp-01', read + 'lab-cp-02', 4.3, 4.9),
+        on('lab-cp-02', read + 'lab-cp-02', 4.3, 4.8),
+        on('lab-cp-02', 'Note for the closing summary when the control plane was back on lab-cp-02', 6.0, 6.1),
+        on('lab-cp-01', 'Release the maintenance lock this run took', 7.0, 7.5),
+        on('lab-cp-02', 'Release the maintenance lock this run took', 7.0, 7.4),
+    ]
+    phases = bench.time_per_phase(tasks, {})
+    assert phases['lab-cp-01']['_span'] == pytest.approx([2.1, 0.0])
+    assert phases['lab-cp-02']['_span'] == pytest.approx([1.9, 0.0])
+    # its own read and the closing mark (which stays in the phase), not the read for lab-cp-02's turn
+    assert phases['lab-cp-01']['guard'] == pytest.approx([0.6, 0.0])
+    assert phases['lab-cp-01']['_run'] == pytest.approx([1.5, 0.0])  # the lock taken and released, not the read
+    assert phases['lab-cp-02']['_run'] == pytest.approx([1.4, 0.0])
