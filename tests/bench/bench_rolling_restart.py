@@ -337,6 +337,12 @@ def phase_of(task, current):
     return current
 
 
+def is_mark(task, which):
+    """The task is TURN_MARKS[which] and ran on its host (every host meets a mark; it runs on the node
+    whose turn it is and is skipped on the others)."""
+    return task['status'] != 'skipped' and task['task'].lower().startswith(TURN_MARKS[which])
+
+
 def own_turn(host_tasks, window=None):
     """(tasks of the host's own turn, the host's tasks before the first turn and after the last).
 
@@ -346,8 +352,8 @@ def own_turn(host_tasks, window=None):
     end) over every host: a host's tasks inside it but outside its own turn (the pods read on every
     node for another node's guard) belong to that other node's turn and are in neither list. Without
     the marks everything is the turn."""
-    begins = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[0])]
-    ends = [index for index, task in enumerate(host_tasks) if task['task'].lower().startswith(TURN_MARKS[1])]
+    begins = [index for index, task in enumerate(host_tasks) if is_mark(task, 0)]
+    ends = [index for index, task in enumerate(host_tasks) if is_mark(task, 1)]
     if not begins or not ends or ends[-1] < begins[0]:
         return host_tasks, []
     first, last = window or (host_tasks[begins[0]]['start'], host_tasks[ends[-1]]['end'])
@@ -358,8 +364,8 @@ def own_turn(host_tasks, window=None):
 
 def turn_window(tasks):
     """(start of the first turn, end of the last) over every host's TURN_MARKS, or None without marks."""
-    begins = [task['start'] for task in tasks if task['task'].lower().startswith(TURN_MARKS[0])]
-    ends = [task['end'] for task in tasks if task['task'].lower().startswith(TURN_MARKS[1])]
+    begins = [task['start'] for task in tasks if is_mark(task, 0)]
+    ends = [task['end'] for task in tasks if is_mark(task, 1)]
     return (min(begins), max(ends)) if begins and ends else None
 
 

@@ -25,8 +25,9 @@ def test_percentile_is_nearest_rank(values, fraction, expected):
     assert bench.percentile(values, fraction) == expected
 
 
-def _task(name, start, end, path='roles/x/tasks/main.yml', action='ansible.builtin.set_fact'):
-    return {'host': 'lab-cp-01', 'task': name, 'action': action, 'role': '', 'path': path, 'start': start, 'end': end}
+def _task(name, start, end, path='roles/x/tasks/main.yml', action='ansible.builtin.set_fact', status='ok'):
+    return {'host': 'lab-cp-01', 'task': name, 'action': action, 'role': '', 'path': path, 'start': start, 'end': end,
+            'status': status}
 
 
 def test_tasks_without_a_phase_word_stay_in_the_phase_that_included_them():
@@ -106,10 +107,15 @@ def test_a_hosts_tasks_in_another_nodes_turn_are_neither_its_turn_nor_run_wide()
         on('lab-cp-01', 'Take the maintenance lock for the whole rolling restart', 0.0, 1.0),
         on('lab-cp-02', 'Take the maintenance lock for the whole rolling restart', 0.0, 1.0),
         on('lab-cp-01', 'Note for the closing summary when the restart began on lab-cp-01', 2.0, 2.1),
+        # the mark is met on every host and skipped on the others: not the start of their turn
+        dict(on('lab-cp-02', 'Note for the closing summary when the restart began on lab-cp-01', 2.0, 2.1),
+             status='skipped'),
         on('lab-cp-01', read + 'lab-cp-01', 2.1, 2.6),
         on('lab-cp-02', read + 'lab-cp-01', 2.1, 2.7),
         on('lab-cp-01', 'Note for the closing summary when the control plane was back on lab-cp-01', 4.0, 4.1),
         on('lab-cp-02', 'Note for the closing summary when the restart began on lab-cp-02', 4.2, 4.3),
+        dict(on('lab-cp-01', 'Note for the closing summary when the restart began on lab-cp-02', 4.2, 4.3),
+             status='skipped'),
         on('lab-cp-01', read + 'lab-cp-02', 4.3, 4.9),
         on('lab-cp-02', read + 'lab-cp-02', 4.3, 4.8),
         on('lab-cp-02', 'Note for the closing summary when the control plane was back on lab-cp-02', 6.0, 6.1),
