@@ -36,8 +36,9 @@ options:
     description: The node's own M(kubemaint.control_plane.static_pod_info) result (its stray manifests refuse the stop).
     type: dict
   peer_pods:
-    description: The registered results of M(kubemaint.control_plane.static_pod_info) looped over the other control-plane
-        hosts (C(item) is the host), unreachable ones included.
+    description: The registered results of M(kubemaint.control_plane.static_pod_info) looped over the control-plane
+        hosts (C(item) is the host), unreachable ones included. The result of O(host) serves when O(target_pods) is
+        not given; the others are peers.
     type: list
     elements: dict
   pods_by_host:

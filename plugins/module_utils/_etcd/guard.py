@@ -241,8 +241,8 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     would keep a pod running. `target_pods` and `peer_pods` are static_pod_info results (or the
     registered results of a loop over it, unreachable ones included). `pods_by_host` maps hosts to
     static_pod_info results read on every host at once right before (a play over all of them, as
-    rolling_restart reads them): the target's entry serves when `target_pods` is not given, every
-    other entry counts as a peer's.
+    rolling_restart reads them). A report of the target host among them or among `peer_pods` serves
+    as `target_pods` when that is not given; every other report counts as a peer's.
 
     Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member', 'move_leader'}:
     `proceed` is true when safe or when `allow_quorum_loss` overrides the problems; `move_leader` is
@@ -285,20 +285,18 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
                                     % (member_label(member), member['lag'], view['max_applied_lag']))
         if view['alarms']:
             problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(view['alarms']))))
-    pods_by_host = dict(pods_by_host or {})
-    if target_pods is None:
-        target_pods = pods_by_host.get(target_host)
-    pods_by_host.pop(target_host, None)
+    reports = [dict(pods_by_host[host] or {}, host=host) for host in sorted(pods_by_host or {})]
+    reports.extend(peer_pods or [])
+    own = [report for report in reports if _host_name(report) == target_host]
+    if target_pods is None and own:
+        target_pods = own[0]
     if target_pods is not None:
         report = dict(target_pods)
         report.setdefault('host', target_host)
         problems.extend(pod_problems(report, is_target=True))
-    for host in sorted(pods_by_host):
-        report = dict(pods_by_host[host] or {})
-        report['host'] = host
-        problems.extend(pod_problems(report))
-    for report in peer_pods or []:
-        problems.extend(pod_problems(report))
+    for report in reports:
+        if _host_name(report) != target_host:
+            problems.extend(pod_problems(report))
     safe = not problems
     return {
         'host': target_host,
