@@ -127,6 +127,35 @@ options:
     description:
       - Why the manifests are stashed; written to the stash record with the time.
     type: str
+  snapshot:
+    description:
+      - Before stopping a running etcd (O(state=stopped) or O(state=restarted) with etcd in O(name)), save a
+        snapshot of this node's etcd member first, as M(kubemaint.control_plane.etcd_snapshot) does (integrity-checked,
+        mode 0600, into O(snapshot_dest), the oldest pruned to O(snapshot_keep)). It is streamed from the member's first
+        C(--advertise-client-urls) with the member's own C(--cert-file), C(--key-file) and C(--trusted-ca-file), TLS
+        verified, the same connection the wait for etcd's start uses.
+      - Taken before anything is moved, in the same module run as the stop (no separate task in between). When it
+        cannot be taken the module fails with RV(stage=snapshot) and nothing is stopped.
+      - No snapshot when etcd is not stopped by this run (already stopped, or not in O(name)); RV(snapshot) is then null.
+      - In check mode etcd is asked for its status and RV(snapshot) says where the snapshot would be written.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  snapshot_dest:
+    description:
+      - Directory for the snapshot of O(snapshot), an absolute path, with the rules of the O(kubemaint.control_plane.etcd_snapshot#module:dest)
+        option of M(kubemaint.control_plane.etcd_snapshot) (created 0700, refused when others may write to it).
+      - Default C(/var/lib/etcd-snapshots) on the node of O(kubernetes_dir) (under the same root when
+        O(kubernetes_dir) is C(<root>/etc/kubernetes), as in a lab).
+    type: path
+    version_added: 0.2.0
+  snapshot_keep:
+    description:
+      - With O(snapshot), how many C(etcd-snapshot-*.db) files to keep in O(snapshot_dest), the new one included;
+        older ones are removed. V(0) keeps every snapshot.
+    type: int
+    default: 0
+    version_added: 0.2.0
 notes:
   - Run it on the control-plane node (C(become) when the manifests belong to root).
   - The kubelet stops a pod within seconds of its manifest leaving the manifests directory,
@@ -168,6 +197,19 @@ EXAMPLES = r'''
     state: restarted
   become: true
 
+- name: Stop the control plane, saving a snapshot of this node's etcd member right before etcd stops
+  kubemaint.control_plane.static_pod_toggle:
+    name: all
+    state: stopped
+    snapshot: true
+    snapshot_keep: 5
+  become: true
+  register: stopped_pods
+
+- name: Say where the snapshot went
+  ansible.builtin.debug:
+    msg: "etcd snapshot: {{ stopped_pods.snapshot.path if stopped_pods.snapshot else 'none (etcd was not running)' }}"
+
 - name: Restart only the scheduler, without waiting
   kubemaint.control_plane.static_pod_toggle:
     name: kube-scheduler
@@ -187,11 +229,56 @@ timed_out:
 stage:
   description: With O(state=restarted), on failure, the half of the restart that failed. V(stopped) means the
     components were not all stopped yet (to finish the restart, stop them and then start them); V(started) means
-    they were all stopped and the failure came while starting them.
-  returned: failure with O(state=restarted)
+    they were all stopped and the failure came while starting them. V(snapshot) (also with O(state=stopped)) means
+    the snapshot of O(snapshot) could not be taken and nothing was moved.
+  returned: failure with O(state=restarted), or when the snapshot of O(snapshot) failed
   type: str
   sample: started
   version_added: 0.2.0
+snapshot:
+  description: The snapshot O(snapshot) took before etcd was stopped (in check mode, would take), or null when none
+    was taken; also on a failure after it was taken (a wait that ran out, for example). The keys are those
+    M(kubemaint.control_plane.etcd_snapshot) returns about the file.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  contains:
+    path:
+      description: The snapshot file.
+      returned: always
+      type: str
+      sample: /var/lib/etcd-snapshots/etcd-snapshot-20260101T120000Z.db
+    endpoint:
+      description: The member's URL it was streamed from.
+      returned: always
+      type: str
+      sample: https://10.0.0.11:2379
+    member_id:
+      description: The ID of that member, in hex.
+      returned: always
+      type: str
+      sample: 8e9e05c52164694d
+    revision:
+      description: The store revision the member reported right before the snapshot.
+      returned: always
+      type: int
+      sample: 1042
+    size:
+      description: Bytes written, the appended sha256 included (null in check mode).
+      returned: always
+      type: int
+      sample: 2125856
+    sha256:
+      description: SHA-256 of the file (null in check mode).
+      returned: always
+      type: str
+      sample: 0c4f2d2a2a4e1bd8a3a4b0b1d5d6e1a7f1b1e3c1d2e3f4a5b6c7d8e9f0a1b2c3
+    removed:
+      description: Older snapshots removed to honour O(snapshot_keep) (in check mode, that would be removed).
+      returned: always
+      type: list
+      elements: str
+      sample: []
 state:
   description: The state requested.
   returned: always
@@ -308,14 +395,22 @@ components:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
+    SNAPSHOT_KEEP,
     WAIT_TIMEOUT,
     check_arguments,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import default_snapshot_dir
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     restart_static_pods,
     toggle_static_pods,
 )
+
+
+def warn_snapshot(module, snapshot):
+    """The snapshot's warnings (a shared snapshot directory left as it is) as the module's own."""
+    for warning in (snapshot or {}).pop('warnings', []):
+        module.warn(warning)
 
 
 def main():
@@ -330,13 +425,21 @@ def main():
             wait=dict(type='bool', default=True),
             wait_timeout=dict(type='int', default=300),
             reason=dict(type='str'),
+            snapshot=dict(type='bool', default=False),
+            snapshot_dest=dict(type='path'),
+            snapshot_keep=dict(type='int', default=0),
         ),
         supports_check_mode=True,
     )
-    check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT},
-                    absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir'))
+    check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT, 'snapshot_keep': SNAPSHOT_KEEP},
+                    absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir', 'snapshot_dest'))
     params = dict((key, module.params[key]) for key in (
         'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
+    if module.params['snapshot']:
+        params['snapshot'] = {
+            'dest': module.params['snapshot_dest'] or default_snapshot_dir(module.params['kubernetes_dir']),
+            'keep': module.params['snapshot_keep'],
+        }
     try:
         if module.params['state'] == 'restarted':
             result = restart_static_pods(module.params['name'], check_mode=module.check_mode, diff=module._diff, **params)
@@ -344,9 +447,11 @@ def main():
             result = toggle_static_pods(module.params['name'], module.params['state'], check_mode=module.check_mode,
                                         diff=module._diff, **params)
     except ToggleError as exc:
-        extra = {'stage': exc.stage} if module.params['state'] == 'restarted' else {}
+        warn_snapshot(module, exc.snapshot)
+        extra = {'stage': exc.stage} if exc.stage else {}
         module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
-                         strays=exc.strays, timed_out=exc.timed_out, **extra)
+                         strays=exc.strays, timed_out=exc.timed_out, snapshot=exc.snapshot, **extra)
+    warn_snapshot(module, result.get('snapshot'))
     module.exit_json(**result)
 
 

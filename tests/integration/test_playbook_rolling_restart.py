@@ -51,20 +51,39 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
     lab.wait_healthy(timeout=120)
 
 
-def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_pod_takes_the_long_way(lab_factory):
+def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_pod_takes_the_long_way(
+        lab_factory, tmp_path):
     """Without maintenance tasks each node is restarted in one module run; check mode moves nothing
-    and leaves no lock behind; another node's stopped pod, seen by the pods read on every node at once,
-    stops the run before the first stop; a node whose scheduler is already stopped is stopped and
-    started the long way (its own stopped pod does not stop the run), and every pod runs again at the end."""
+    and leaves no lock behind; a snapshot that cannot be taken ends the run before anything stops;
+    another node's stopped pod, seen by the pods read on every node at once, stops the run before the
+    first stop; a node whose scheduler is already stopped is stopped and started the long way (its own
+    stopped pod does not stop the run), and every pod runs again at the end."""
     lab = lab_factory(nodes=3)
     first = lab.nodes[0]
     before = dict((node.name, manifests_digest(node)) for node in lab.nodes)
     checked = play('rolling_restart', lab, check=True)
     assert checked.returncode == 0, describe(checked)
     assert checked.output.count('would be restarted (check mode: nothing was changed)') == 3, describe(checked)
+    for node in lab.nodes:
+        assert 'etcd snapshot would be written to %s/etcd-snapshot-' % node.snapshot_dir in checked.output, node.name
+        assert not os.path.exists(node.snapshot_dir) or os.listdir(node.snapshot_dir) == []
     assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
     assert all(not os.path.exists(os.path.join(node.kubernetes_dir, 'manifests-stash')) for node in lab.nodes)
     assert lock_value(lab) is None
+
+    # The snapshot is taken by the restart's own module run, first: when it cannot be taken (a directory
+    # others may write to) the run ends on the first node with nothing stopped, and says so.
+    unsafe = str(tmp_path / 'shared')
+    os.mkdir(unsafe)
+    os.chmod(unsafe, 0o777)
+    failed = play('rolling_restart', lab, extra_vars={'control_plane_node_snapshot_dir': unsafe})
+    assert failed.returncode != 0, describe(failed)
+    assert 'cannot save the etcd snapshot before stopping etcd (from %s into %s)' % (first.client_url, unsafe) \
+        in failed.output and 'Nothing was stopped.' in failed.output, describe(failed)
+    assert 'may be partly stopped' not in failed.output and 'did not come back' not in failed.output, describe(failed)
+    assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
+    assert os.listdir(unsafe) == [] and lock_value(lab) is None
+    lab.wait_healthy(timeout=60)
 
     # Another node with a stopped pod: the pods read on every node at once for the first node's guard
     # show it (the guard's own one-host-at-a-time read has nothing left to read), and the run stops

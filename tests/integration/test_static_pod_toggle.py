@@ -168,6 +168,65 @@ def test_restarted_etcd_is_down_once_and_back_healthy_when_the_module_returns(la
     assert ok(toggle(node, ['etcd'], 'restarted'))['changed'] is True
 
 
+def etcd_snapshot_intact(path):
+    """The file etcd streamed: the database followed by the sha256 of it that etcd appends."""
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    return len(data) > 32 and hashlib.sha256(data[:-32]).digest() == data[-32:]
+
+
+def test_snapshot_is_taken_from_the_member_right_before_etcd_stops(lab, tmp_path):
+    node = lab.nodes[1]
+    dest = str(tmp_path / 'snapshots')
+    manifests = snapshot(node.manifests_dir)
+    checked = ok(toggle(node, ['all'], 'restarted', check_mode=True, snapshot=True, snapshot_dest=dest))
+    assert checked['snapshot']['path'].startswith(dest + '/etcd-snapshot-') and checked['snapshot']['size'] is None
+    assert not os.path.exists(dest) and snapshot(node.manifests_dir) == manifests
+
+    # A value written right before: the snapshot holds it, taken while the member still served.
+    assert lab.etcdctl(node, 'put', 'toggle-snapshot-test', 'before').returncode == 0
+    revision = endpoint_status(lab, node)['header']['revision']
+    watcher = MemberWatcher(lab, interval=0.02)
+    watcher.start()
+    try:
+        restarted = ok(toggle(node, ['all'], 'restarted', snapshot=True, snapshot_dest=dest, snapshot_keep=1))
+    finally:
+        watcher.stop()
+    taken = restarted['snapshot']
+    assert taken['endpoint'] == node.client_url and taken['revision'] >= revision
+    assert os.listdir(dest) == [os.path.basename(taken['path'])]
+    assert stat.S_IMODE(os.stat(taken['path']).st_mode) == 0o600 and etcd_snapshot_intact(taken['path'])
+    assert taken['sha256'] == sha(taken['path']) and taken['removed'] == []
+    assert watcher.seen_down == {node.name} and node.etcd_healthy(timeout=5)
+    assert snapshot(node.manifests_dir) == manifests
+
+    # keep=1 prunes the older one; a stop that does not stop etcd (already stopped) takes none.
+    first = taken['path']
+    stopped = ok(toggle(node, ['etcd'], 'stopped', snapshot=True, snapshot_dest=dest, snapshot_keep=1))
+    assert stopped['snapshot']['removed'] == [first] and not os.path.exists(first)
+    again = ok(toggle(node, ['all'], 'stopped', snapshot=True, snapshot_dest=dest))
+    assert again['snapshot'] is None and os.listdir(dest) == [os.path.basename(stopped['snapshot']['path'])]
+    ok(toggle(node, ['all'], 'started'))
+    assert snapshot(node.manifests_dir) == manifests and node.etcd_healthy(timeout=5)
+
+
+@pytest.mark.parametrize('state', ['stopped', 'restarted'])
+def test_a_snapshot_that_cannot_be_taken_stops_nothing(lab, tmp_path, state):
+    node = lab.nodes[1]
+    unsafe = str(tmp_path / 'shared')
+    os.mkdir(unsafe)
+    os.chmod(unsafe, 0o777)  # others could plant a snapshot there: refused
+    manifests = snapshot(node.manifests_dir)
+    failed = toggle(node, ['all'], state, snapshot=True, snapshot_dest=unsafe)
+    assert failed['failed'] is True and failed['stage'] == 'snapshot' and failed['changed'] is False, failed
+    assert failed['msg'].startswith('cannot save the etcd snapshot before stopping etcd (from %s into %s): '
+                                    % (node.client_url, unsafe)), failed['msg']
+    assert 'writable' in failed['msg'] and failed['msg'].endswith('Nothing was stopped.'), failed['msg']
+    assert not failed.get('timed_out') and failed['components'] == []
+    assert snapshot(node.manifests_dir) == manifests and os.listdir(unsafe) == []
+    assert node.etcd_healthy() and accepts(node.address, HEALTH_PORTS['kube-apiserver'])
+
+
 def test_a_wait_that_runs_out_says_timed_out_and_another_run_goes_on_waiting(lab):
     node = lab.nodes[2]
     ok(toggle(node, ['kube-scheduler'], 'stopped'))

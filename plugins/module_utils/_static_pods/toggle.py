@@ -16,12 +16,19 @@ __metaclass__ = type
 import os
 import time
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import DEFAULT_TIMEOUT, EtcdClient
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
+    EtcdInputError,
+    save_snapshot,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     WAIT_TIMEOUT,
     number_problem,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import os_error_text
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
+    HealthProbe,
     WaitTimeout,
     wait_started,
     wait_stopped,
@@ -48,7 +55,10 @@ class ToggleError(Exception):
         self.strays = strays or []
         self.changed = changed
         self.timed_out = timed_out
-        # A restart's half that failed: 'stopped' or 'started' (None outside a restart).
+        # The snapshot taken before the stop (toggle_static_pods snapshot=...), when one was.
+        self.snapshot = None
+        # A restart's half that failed: 'stopped' or 'started' (None outside a restart), or
+        # 'snapshot' when the snapshot before the stop failed (nothing was moved).
         self.stage = None
 
 
@@ -87,12 +97,43 @@ def move_steps(plans):
     return steps
 
 
+def snapshot_before_stop(plans, node, snapshot, check_mode=False):
+    """The snapshot a stop takes before it moves anything: None unless `snapshot` ({'dest', 'keep'})
+    is given and this run stops a running etcd. Streams it from this node's member, with the member's
+    own URL and certificates (--advertise-client-urls, --cert-file, --key-file, --trusted-ca-file, as
+    the wait for its start reads them), into `dest` as etcd_snapshot does (checked, 0600, pruned
+    to `keep`). Raises ToggleError (stage 'snapshot', nothing moved) when it cannot be taken."""
+    if not snapshot:
+        return None
+    etcd = [plan for plan in plans if plan.component == 'etcd' and plan.wanted == STOPPED
+            and plan.state_before in (STARTED, 'both')]
+    if not etcd:
+        return None
+    probe = HealthProbe('etcd', etcd[0].pod, node)
+    try:
+        client = EtcdClient(probe.ca_path, probe.client_cert, probe.client_key, timeout=DEFAULT_TIMEOUT)
+        client.check_credentials()
+        taken = save_snapshot(client, [probe.url], snapshot['dest'], keep=snapshot.get('keep'), check_mode=check_mode)
+        taken.pop('changed', None)
+        return taken
+    except (EtcdError, EtcdInputError) as exc:
+        detail = str(exc)
+    except (IOError, OSError) as exc:
+        detail = os_error_text(exc)
+    error = ToggleError('cannot save the etcd snapshot before stopping etcd (from %s into %s): %s. Nothing was '
+                        'stopped.' % (probe.url, snapshot['dest'], detail))
+    error.stage = 'snapshot'
+    raise error
+
+
 def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
-                       wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False):
+                       wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None):
     """Bring the named components to `state`. Returns the module result (without `failed`).
 
     `strays` in the result lists every stray copy of a control-plane manifest in the manifests
     directory ({path, component, action, stash_path}); stopping a component stashes its strays too.
+    With `snapshot` ({'dest', 'keep'}), a stop of a running etcd first saves a snapshot of its
+    member (see snapshot_before_stop); the result's `snapshot` says where, or is None.
     """
     problem = number_problem('wait_timeout', wait_timeout, WAIT_TIMEOUT)
     if problem:
@@ -113,6 +154,11 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
         'components': [],
         'strays': [stray.as_dict() for stray in strays],
     }
+    try:
+        result['snapshot'] = snapshot_before_stop(plans, stash.node, snapshot, check_mode=check_mode)
+    except ToggleError as exc:
+        exc.strays = result['strays']
+        raise
     if diff:
         result['diff'] = {
             'before_header': 'manifest locations',
@@ -120,6 +166,17 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             'before': describe_locations(plans, after=False, strays=strays),
             'after': describe_locations(plans, after=True, strays=strays),
         }
+    try:
+        _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout, check_mode)
+    except ToggleError as exc:
+        exc.snapshot = result['snapshot']
+        raise
+    result['components'] = _public(result['components'])
+    return result
+
+
+def _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout, check_mode):
+    """The moves of toggle_static_pods, group by group, each group waited for; entries go to result."""
     for step in move_steps(plans):
         moved = []
         for plan in step:
@@ -155,15 +212,13 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                                       _public(result['components']), result['strays'], _changed_so_far(result, strays),
                                       timed_out=True)
                 entry['waited'] = round(time.monotonic() - moved_at, 3)
-    result['components'] = _public(result['components'])
-    return result
 
 
 RESTARTED = 'restarted'
 
 
 def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
-                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False):
+                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None):
     """Stop the named components, then start them again at once: one module run, nothing in between.
 
     A rolling restart without maintenance work restarts a node's whole control plane so, and etcd's
@@ -175,13 +230,14 @@ def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_di
     arguments = dict(kubernetes_dir=kubernetes_dir, manifests_dir=manifests_dir, stash_dir=stash_dir,
                      wait=wait, wait_timeout=wait_timeout, check_mode=check_mode, diff=diff)
     try:
-        stopped = toggle_static_pods(names, STOPPED, reason=reason, **arguments)
+        stopped = toggle_static_pods(names, STOPPED, reason=reason, snapshot=snapshot, **arguments)
     except ToggleError as exc:
-        exc.stage = STOPPED
+        exc.stage = exc.stage or STOPPED
         raise
     try:
         started = toggle_static_pods(names, STARTED, **arguments)
     except ToggleError as exc:
+        exc.snapshot = stopped.get('snapshot')
         exc.results = stopped['components'] + exc.results
         exc.changed = exc.changed or stopped['changed']
         exc.stage = STARTED

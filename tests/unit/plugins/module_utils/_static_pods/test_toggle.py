@@ -46,3 +46,45 @@ def test_a_failed_restart_says_which_half_failed(monkeypatch, failing, stage):
     # a failure while starting still lists the stop that was done before it
     assert [entry['state_after'] for entry in caught.value.results] == (
         ['stopped'] if failing == 'stopped' else ['stopped', 'started'])
+
+
+def test_a_snapshot_that_failed_stays_the_stage_and_a_start_that_failed_keeps_the_snapshot(monkeypatch):
+    taken = {'path': '/var/lib/etcd-snapshots/etcd-snapshot-1.db'}
+
+    def snapshot_fails(names, state, snapshot=None, **_arguments):
+        error = toggle.ToggleError('cannot save the etcd snapshot before stopping etcd: full. Nothing was stopped.')
+        error.stage = 'snapshot'
+        raise error
+
+    monkeypatch.setattr(toggle, 'toggle_static_pods', snapshot_fails)
+    with pytest.raises(toggle.ToggleError) as caught:
+        toggle.restart_static_pods(['all'], snapshot={'dest': '/var/lib/etcd-snapshots', 'keep': 0})
+    assert caught.value.stage == 'snapshot' and not caught.value.changed and caught.value.results == []
+
+    calls = []
+
+    def start_fails(names, state, snapshot=None, **_arguments):
+        calls.append((state, snapshot))
+        if state == 'started':
+            raise toggle.ToggleError('etcd not healthy', timed_out=True)
+        return {'changed': True, 'state': state, 'components': [], 'snapshot': taken}
+
+    monkeypatch.setattr(toggle, 'toggle_static_pods', start_fails)
+    with pytest.raises(toggle.ToggleError) as caught:
+        toggle.restart_static_pods(['all'], snapshot={'dest': '/var/lib/etcd-snapshots', 'keep': 0})
+    assert caught.value.stage == 'started' and caught.value.snapshot == taken
+    # only the stop half takes the snapshot
+    assert calls == [('stopped', {'dest': '/var/lib/etcd-snapshots', 'keep': 0}), ('started', None)]
+
+
+def test_no_snapshot_unless_this_run_stops_a_running_etcd():
+    class FakePlan:
+        def __init__(self, component, wanted, state_before):
+            self.component, self.wanted, self.state_before = component, wanted, state_before
+
+    wanted = {'dest': '/nonexistent-never-used', 'keep': 0}
+    for plans in ([FakePlan('kube-scheduler', 'stopped', 'started')],
+                  [FakePlan('etcd', 'stopped', 'stopped')],
+                  [FakePlan('etcd', 'started', 'started')]):
+        assert toggle.snapshot_before_stop(plans, None, wanted) is None
+    assert toggle.snapshot_before_stop([FakePlan('etcd', 'stopped', 'started')], None, None) is None
