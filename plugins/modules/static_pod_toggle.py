@@ -136,6 +136,8 @@ options:
         verified, the same connection the wait for etcd's start uses.
       - Taken before anything is moved, in the same module run as the stop (no separate task in between). When it
         cannot be taken the module fails with RV(stage=snapshot) and nothing is stopped.
+      - When that member does not answer (running, but hung or unhealthy), the snapshot is streamed from the first of
+        O(snapshot_endpoints) that does, with the same certificates.
       - No snapshot when etcd is not stopped by this run (already stopped, or not in O(name)); RV(snapshot) is then null.
       - In check mode etcd is asked for its status and RV(snapshot) says where the snapshot would be written.
     type: bool
@@ -148,6 +150,14 @@ options:
       - Default C(/var/lib/etcd-snapshots) on the node of O(kubernetes_dir) (under the same root when
         O(kubernetes_dir) is C(<root>/etc/kubernetes), as in a lab).
     type: path
+    version_added: 0.2.0
+  snapshot_endpoints:
+    description:
+      - Client URLs of other etcd members (C(https://host:port)) to take the snapshot of O(snapshot) from when this
+        node's member does not answer, tried in this order. This node's own URL may be among them (it is tried once).
+    type: list
+    elements: str
+    default: []
     version_added: 0.2.0
   snapshot_keep:
     description:
@@ -249,7 +259,7 @@ snapshot:
       type: str
       sample: /var/lib/etcd-snapshots/etcd-snapshot-20260101T120000Z.db
     endpoint:
-      description: The member's URL it was streamed from.
+      description: The URL it was streamed from (this node's member, or one of O(snapshot_endpoints)).
       returned: always
       type: str
       sample: https://10.0.0.11:2379
@@ -394,6 +404,8 @@ components:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import validate_endpoint
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     SNAPSHOT_KEEP,
     WAIT_TIMEOUT,
@@ -427,6 +439,7 @@ def main():
             reason=dict(type='str'),
             snapshot=dict(type='bool', default=False),
             snapshot_dest=dict(type='path'),
+            snapshot_endpoints=dict(type='list', elements='str', default=[]),
             snapshot_keep=dict(type='int', default=0),
         ),
         supports_check_mode=True,
@@ -435,10 +448,16 @@ def main():
                     absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir', 'snapshot_dest'))
     params = dict((key, module.params[key]) for key in (
         'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
+    for endpoint in module.params['snapshot_endpoints']:
+        try:
+            validate_endpoint(endpoint)
+        except EtcdError as exc:
+            module.fail_json(msg='snapshot_endpoints: %s. Nothing was changed.' % exc)
     if module.params['snapshot']:
         params['snapshot'] = {
             'dest': module.params['snapshot_dest'] or default_snapshot_dir(module.params['kubernetes_dir']),
             'keep': module.params['snapshot_keep'],
+            'endpoints': module.params['snapshot_endpoints'],
         }
     try:
         if module.params['state'] == 'restarted':

@@ -78,8 +78,9 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
     os.chmod(unsafe, 0o777)
     failed = play('rolling_restart', lab, extra_vars={'control_plane_node_snapshot_dir': unsafe})
     assert failed.returncode != 0, describe(failed)
-    assert 'cannot save the etcd snapshot before stopping etcd (from %s into %s)' % (first.client_url, unsafe) \
-        in failed.output and 'Nothing was stopped.' in failed.output, describe(failed)
+    assert 'cannot save the etcd snapshot before stopping etcd (from %s, ' % first.client_url in failed.output, \
+        describe(failed)
+    assert ' into %s): ' % unsafe in failed.output and 'Nothing was stopped.' in failed.output, describe(failed)
     assert 'may be partly stopped' not in failed.output and 'did not come back' not in failed.output, describe(failed)
     assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
     assert os.listdir(unsafe) == [] and lock_value(lab) is None

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests.integration.etcd_helpers import etcd_frozen
 from tests.integration.helpers import run_module, wait_for
 from tests.integration.playbook_helpers import MemberWatcher
 
@@ -208,6 +209,28 @@ def test_snapshot_is_taken_from_the_member_right_before_etcd_stops(lab, tmp_path
     assert again['snapshot'] is None and os.listdir(dest) == [os.path.basename(stopped['snapshot']['path'])]
     ok(toggle(node, ['all'], 'started'))
     assert snapshot(node.manifests_dir) == manifests and node.etcd_healthy(timeout=5)
+
+
+def test_a_member_that_does_not_answer_is_snapshotted_through_another(lab, tmp_path):
+    """A hung member (SIGSTOP: it keeps its sockets, answers nothing) whose node is stopped to repair it:
+    the snapshot comes from the next of snapshot_endpoints, and the stop goes on."""
+    node, other = lab.nodes[2], lab.nodes[0]
+    dest = str(tmp_path / 'snapshots')
+    endpoints = [node.client_url, other.client_url]
+    with etcd_frozen(node):
+        stopped = ok(toggle(node, ['etcd'], 'stopped', wait=False, snapshot=True, snapshot_dest=dest,
+                            snapshot_endpoints=endpoints))
+    taken = stopped['snapshot']
+    assert taken['endpoint'] == other.client_url and etcd_snapshot_intact(taken['path']), taken
+    assert stopped['components'][0]['action'] == 'stash'
+    wait_for(lambda: not accepts(node.address, HEALTH_PORTS['etcd']), 60, 'the thawed etcd of %s stopped' % node.name)
+    ok(toggle(node, ['etcd'], 'started'))
+    assert node.etcd_healthy(timeout=5)
+    # An endpoint that is not a client URL is refused before anything moves.
+    manifests = snapshot(node.manifests_dir)
+    refused = toggle(node, ['etcd'], 'stopped', snapshot=True, snapshot_dest=dest, snapshot_endpoints=['ftp://x'])
+    assert refused['failed'] and refused['msg'].startswith("snapshot_endpoints: malformed etcd endpoint 'ftp://x'"), refused
+    assert snapshot(node.manifests_dir) == manifests and node.etcd_healthy()
 
 
 @pytest.mark.parametrize('state', ['stopped', 'restarted'])

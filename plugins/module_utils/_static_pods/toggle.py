@@ -16,7 +16,11 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import DEFAULT_TIMEOUT, EtcdClient
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
+    DEFAULT_TIMEOUT,
+    EtcdClient,
+    validate_endpoint,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     EtcdInputError,
     save_snapshot,
@@ -97,12 +101,24 @@ def move_steps(plans):
     return steps
 
 
+def snapshot_sources(own_url, others):
+    """Where the snapshot is streamed from, in order: this node's member, then the other client URLs
+    given (each once), for a member that is running but does not answer. Raises EtcdConfigError."""
+    urls = [own_url]
+    for endpoint in others or []:
+        url = validate_endpoint(endpoint)
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
 def snapshot_before_stop(plans, node, snapshot, check_mode=False):
-    """The snapshot a stop takes before it moves anything: None unless `snapshot` ({'dest', 'keep'})
-    is given and this run stops a running etcd. Streams it from this node's member, with the member's
-    own URL and certificates (--advertise-client-urls, --cert-file, --key-file, --trusted-ca-file, as
-    the wait for its start reads them), into `dest` as etcd_snapshot does (checked, 0600, pruned
-    to `keep`). Raises ToggleError (stage 'snapshot', nothing moved) when it cannot be taken."""
+    """The snapshot a stop takes before it moves anything: None unless `snapshot` ({'dest', 'keep',
+    'endpoints'}) is given and this run stops a running etcd. Streams it from this node's member, with the
+    member's own URL and certificates (--advertise-client-urls, --cert-file, --key-file,
+    --trusted-ca-file, as the wait for its start reads them), or, when it does not answer, from the
+    first of `endpoints` that does (same certificates), into `dest` as etcd_snapshot does (checked,
+    0600, pruned to `keep`). Raises ToggleError (stage 'snapshot', nothing moved) when it cannot be taken."""
     if not snapshot:
         return None
     etcd = [plan for plan in plans if plan.component == 'etcd' and plan.wanted == STOPPED
@@ -110,10 +126,12 @@ def snapshot_before_stop(plans, node, snapshot, check_mode=False):
     if not etcd:
         return None
     probe = HealthProbe('etcd', etcd[0].pod, node)
+    sources = [probe.url]
     try:
+        sources = snapshot_sources(probe.url, snapshot.get('endpoints'))
         client = EtcdClient(probe.ca_path, probe.client_cert, probe.client_key, timeout=DEFAULT_TIMEOUT)
         client.check_credentials()
-        taken = save_snapshot(client, [probe.url], snapshot['dest'], keep=snapshot.get('keep'), check_mode=check_mode)
+        taken = save_snapshot(client, sources, snapshot['dest'], keep=snapshot.get('keep'), check_mode=check_mode)
         taken.pop('changed', None)
         return taken
     except (EtcdError, EtcdInputError) as exc:
@@ -121,7 +139,7 @@ def snapshot_before_stop(plans, node, snapshot, check_mode=False):
     except (IOError, OSError) as exc:
         detail = os_error_text(exc)
     error = ToggleError('cannot save the etcd snapshot before stopping etcd (from %s into %s): %s. Nothing was '
-                        'stopped.' % (probe.url, snapshot['dest'], detail))
+                        'stopped.' % (', '.join(sources), snapshot['dest'], detail))
     error.stage = 'snapshot'
     raise error
 

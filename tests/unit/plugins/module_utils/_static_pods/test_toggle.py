@@ -88,3 +88,12 @@ def test_no_snapshot_unless_this_run_stops_a_running_etcd():
                   [FakePlan('etcd', 'started', 'started')]):
         assert toggle.snapshot_before_stop(plans, None, wanted) is None
     assert toggle.snapshot_before_stop([FakePlan('etcd', 'stopped', 'started')], None, None) is None
+
+
+def test_snapshot_sources_are_this_member_first_then_the_others_once():
+    own = 'https://10.0.0.3:2379'
+    assert toggle.snapshot_sources(own, None) == [own]
+    assert toggle.snapshot_sources(own, ['https://10.0.0.1:2379/', own, 'https://10.0.0.2']) == [
+        own, 'https://10.0.0.1:2379', 'https://10.0.0.2:2379']
+    with pytest.raises(toggle.EtcdError):
+        toggle.snapshot_sources(own, ['http://10.0.0.1:2379'])
