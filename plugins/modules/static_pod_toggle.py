@@ -249,7 +249,7 @@ snapshot:
   description: The snapshot O(snapshot) took before etcd was stopped (in check mode, would take), or null when none
     was taken; also on a failure after it was taken (a wait that ran out, for example). The keys are those
     M(kubemaint.control_plane.etcd_snapshot) returns about the file.
-  returned: always
+  returned: always, except when the arguments are refused
   type: dict
   version_added: 0.2.0
   contains:

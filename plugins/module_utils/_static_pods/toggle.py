@@ -150,8 +150,8 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
 
     `strays` in the result lists every stray copy of a control-plane manifest in the manifests
     directory ({path, component, action, stash_path}); stopping a component stashes its strays too.
-    With `snapshot` ({'dest', 'keep'}), a stop of a running etcd first saves a snapshot of its
-    member (see snapshot_before_stop); the result's `snapshot` says where, or is None.
+    With `snapshot` ({'dest', 'keep', 'endpoints'}), a stop of a running etcd first saves a snapshot
+    of its member (see snapshot_before_stop); the result's `snapshot` says where, or is None.
     """
     problem = number_problem('wait_timeout', wait_timeout, WAIT_TIMEOUT)
     if problem:
