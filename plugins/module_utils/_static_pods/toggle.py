@@ -53,14 +53,14 @@ class ToggleError(Exception):
     done): running the same toggle again goes on waiting, which is how a role waits in slices and
     prints a line per slice."""
 
-    def __init__(self, message, results=None, strays=None, changed=False, timed_out=False):
+    def __init__(self, message, results=None, strays=None, changed=False, timed_out=False, snapshot=None):
         super(ToggleError, self).__init__(message)
         self.results = results or []
         self.strays = strays or []
         self.changed = changed
         self.timed_out = timed_out
         # The snapshot taken before the stop (toggle_static_pods snapshot=...), when one was.
-        self.snapshot = None
+        self.snapshot = snapshot
         # A restart's half that failed: 'stopped' or 'started' (None outside a restart), or
         # 'snapshot' when the snapshot before the stop failed (nothing was moved).
         self.stage = None
@@ -184,17 +184,6 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             'before': describe_locations(plans, after=False, strays=strays),
             'after': describe_locations(plans, after=True, strays=strays),
         }
-    try:
-        _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout, check_mode)
-    except ToggleError as exc:
-        exc.snapshot = result['snapshot']
-        raise
-    result['components'] = _public(result['components'])
-    return result
-
-
-def _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout, check_mode):
-    """The moves of toggle_static_pods, group by group, each group waited for; entries go to result."""
     for step in move_steps(plans):
         moved = []
         for plan in step:
@@ -214,7 +203,8 @@ def _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout
                 verb = 'stop' if state == STOPPED else 'start'
                 message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
                 raise ToggleError(message,
-                                  _public(result['components']), result['strays'], _changed_so_far(result, strays))
+                                  _public(result['components']), result['strays'], _changed_so_far(result, strays),
+                                  snapshot=result['snapshot'])
             entry['applied'] = plan.changed
         if wait and not check_mode:
             moved_at = time.monotonic()
@@ -228,8 +218,10 @@ def _apply_steps(plans, strays, stash, result, state, reason, wait, wait_timeout
                     raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
                                       'or raise wait_timeout.' % (exc, plan.kept_path),
                                       _public(result['components']), result['strays'], _changed_so_far(result, strays),
-                                      timed_out=True)
+                                      timed_out=True, snapshot=result['snapshot'])
                 entry['waited'] = round(time.monotonic() - moved_at, 3)
+    result['components'] = _public(result['components'])
+    return result
 
 
 RESTARTED = 'restarted'
