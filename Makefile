@@ -15,7 +15,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(abspath $(BIN)):$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: test demo venv sanity lint units integration integration-etcd34 etcd34 bench dist ee-context clean
+.PHONY: test demo venv sanity lint units integration integration-etcd34 etcd34 lab-os bench dist ee-context clean
 
 # Debian's etcd 3.4 (etcd-server, etcd-client), unpacked into the venv without installing the
 # packages (no service gets started): the second etcd version the lab and modules are tested on.
@@ -31,7 +31,18 @@ ETCD34_TESTS ?= tests/integration/test_lab.py tests/integration/test_etcd_member
 	tests/integration/test_etcd_lock.py::test_killed_run_frees_the_lock_within_its_ttl \
 	tests/integration/test_playbook_replace_member.py::test_member_with_destroyed_data_comes_back_as_a_healthy_voter
 
-test: venv
+# Debian's OpenSSH server and sudo, unpacked into the venv without installing the packages (no service
+# gets started, nothing outside the checkout changes): as root, every lab node is a host of its own,
+# with an sshd in its own mount namespace (tests/lab/node.py). Without root the lab falls back to the
+# local connection and says so; so does this target, which then unpacks nothing.
+LAB_OS_DIR := $(VENV)/lab-os
+LAB_OS := $(LAB_OS_DIR)/usr/sbin/sshd
+LAB_OS_PACKAGES := openssh-server openssh-sftp-server sudo libwrap0
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+# As root, the tests and the demo run every playbook over SSH and refuse to fall back silently.
+LAB_CONNECTION := $(if $(IS_ROOT),ssh,auto)
+
+test: venv lab-os
 	@$(PY) tests/stage.py sanity -- $(MAKE) --no-print-directory sanity
 	@$(PY) tests/stage.py lint -- $(MAKE) --no-print-directory lint
 	@$(PY) tests/stage.py units -- $(MAKE) --no-print-directory units
@@ -59,8 +70,8 @@ lint: venv
 units: venv
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-integration: venv
-	$(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
+integration: venv lab-os
+	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 etcd34: $(ETCD34)
 
@@ -73,14 +84,30 @@ $(ETCD34):
 	rm -rf $(ETCD34_DIR) && mv $(ETCD34_DIR).tmp/root $(ETCD34_DIR) && rm -rf $(ETCD34_DIR).tmp
 	$(ETCD34) --version | head -1
 
-integration-etcd34: venv etcd34
-	ETCD_BIN=$(abspath $(ETCD34)) $(PY) -m pytest -q $(ETCD34_TESTS) $(PYTEST_ARGS)
+integration-etcd34: venv etcd34 lab-os
+	ETCD_BIN=$(abspath $(ETCD34)) KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(ETCD34_TESTS) $(PYTEST_ARGS)
 
-bench: venv
-	$(PY) -m tests.bench $(BENCH_ARGS)
+lab-os: venv
+ifeq ($(IS_ROOT),yes)
+lab-os: $(LAB_OS)
+else
+	@echo "lab-os: not root, so the lab uses the local connection (no sshd unpacked)"
+endif
 
-demo: venv
-	$(PY) tests/demo.py
+$(LAB_OS):
+	@command -v apt-get >/dev/null || { echo "the ssh lab needs Debian's apt-get for openssh-server and sudo"; exit 1; }
+	rm -rf $(LAB_OS_DIR).tmp && mkdir -p $(LAB_OS_DIR).tmp
+	cd $(LAB_OS_DIR).tmp && { apt-get download $(LAB_OS_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get download $(LAB_OS_PACKAGES); }; }
+	for deb in $(LAB_OS_DIR).tmp/*.deb; do dpkg-deb -x $$deb $(LAB_OS_DIR).tmp/root; done
+	rm -rf $(LAB_OS_DIR) && mv $(LAB_OS_DIR).tmp/root $(LAB_OS_DIR) && rm -rf $(LAB_OS_DIR).tmp
+	LD_LIBRARY_PATH=$(wildcard $(LAB_OS_DIR)/usr/lib/*-linux-gnu) $(LAB_OS) -V 2>&1 | head -1
+
+bench: venv lab-os
+	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m tests.bench $(BENCH_ARGS)
+
+demo: venv lab-os
+	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) tests/demo.py
 
 # The release tarball, as Galaxy gets it: build/kubemaint-control_plane-<version>.tar.gz.
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)

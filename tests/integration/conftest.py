@@ -6,10 +6,25 @@ import pytest
 from tests.lab import Lab, free_base_address
 
 
+# (lab directory, nodes, how the collection reached them) of every lab this run started, for the summary.
+STARTED = []
+
+
 def _start(directory, nodes):
     lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes))
     lab.up(timeout=180)
+    STARTED.append((lab.directory, nodes, lab.describe_connection()))
     return lab
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which connection each lab of this run used: a local fallback must never pass unnoticed."""
+    if not STARTED:
+        return
+    terminalreporter.write_sep('-', 'labs: %d started, %d over ssh' % (
+        len(STARTED), sum(1 for _d, _n, connection in STARTED if connection.startswith('connection ssh'))))
+    for directory, nodes, connection in STARTED:
+        terminalreporter.write_line('%s (%d nodes): %s' % (directory, nodes, connection))
 
 
 def _stop(lab):

@@ -29,6 +29,10 @@ def _build_parser():
     up.add_argument('--base-address', default=None, help='node N gets this prefix + N (default 127.0.1.)')
     up.add_argument('--timeout', type=float, default=90, help='seconds to wait until healthy')
     up.add_argument('--key-type', choices=('rsa', 'ecdsa'), default='rsa', help='key type (kubeadm default: rsa)')
+    up.add_argument('--connection', choices=('auto', 'ssh', 'local'), default=None,
+                    help='ssh: every node a host of its own reached over SSH, with kubeadm\'s paths (needs root and '
+                         '`make lab-os`); local: one filesystem, paths in inventory variables; auto (default, or '
+                         '$KUBEMAINT_LAB_CONNECTION): ssh where possible')
     status = sub.add_parser('status', help='show the nodes of a running lab')
     status.add_argument('--dir', required=True)
     status.add_argument('--json', action='store_true')
@@ -49,11 +53,12 @@ def main(argv=None):
         parser.error('a command is required: up, status, down or power-cycle')
     try:
         if args.command == 'up':
-            lab = Lab(args.dir, nodes=args.nodes, base_address=args.base_address, key_type=args.key_type)
+            lab = Lab(args.dir, nodes=args.nodes, base_address=args.base_address, key_type=args.key_type,
+                      connection=args.connection)
             lab.up(timeout=args.timeout)
-            print('lab up: %d nodes in %s' % (len(lab.nodes), lab.directory))
+            print('lab up: %d nodes in %s, %s' % (len(lab.nodes), lab.directory, lab.describe_connection()))
             for node in lab.nodes:
-                print('  %s  %-12s  %s' % (node.name, node.address, node.kubernetes_dir))
+                print('  %s  %-12s  %s' % (node.name, node.address, lab.describe_node(node)))
             print('inventory: %s' % lab.inventory_path)
         elif args.command == 'status':
             lab = Lab.load(args.dir)

@@ -28,9 +28,13 @@ from tests.lab.procs import names_path_under, own_lineage, process_start_time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NODE_PORTS = (2379, 2380, 2381, 6443, 10257, 10259)
+SSH_PORT = 22
 MAX_NODES = 9
 DEFAULT_BASE_ADDRESS = '127.0.1.'
 STATE_FILE = 'lab.json'
+CONNECTIONS = ('auto', 'ssh', 'local')
+# The node reached over SSH as this user, with sudo (`become: true`); the others as root.
+SUDO_NODE_INDEX = 1
 
 
 class LabError(Exception):
@@ -168,13 +172,53 @@ class LabNode:
         return open_ports
 
 
+def lab_os_root():
+    """Where `make lab-os` unpacked Debian's OpenSSH server and sudo: $KUBEMAINT_LAB_OS, else <venv>/lab-os."""
+    return os.environ.get('KUBEMAINT_LAB_OS') or os.path.join(sys.prefix, 'lab-os')
+
+
+def ssh_unavailable():
+    """Why this machine cannot give every node a mount namespace and an sshd of its own; None when it can."""
+    if os.geteuid() != 0:
+        return 'not root (mount namespaces and an sshd on port 22 need root)'
+    for tool in ('unshare', 'mount', 'ssh', 'ssh-keygen'):
+        if not shutil.which(tool):
+            return 'no %s command on this machine' % tool
+    root = lab_os_root()
+    for part in ('usr/sbin/sshd', 'usr/bin/sudo', 'usr/lib/openssh/sftp-server'):
+        if not os.path.exists(os.path.join(root, part)):
+            return 'no %s (run `make lab-os`, which unpacks Debian\'s openssh-server and sudo there)' % os.path.join(
+                root, part)
+    probe = subprocess.run(['unshare', '--mount', '--propagation', 'private', 'true'], capture_output=True, text=True,
+                           check=False)
+    if probe.returncode != 0:
+        return 'cannot create a mount namespace: %s' % (probe.stderr.strip() or 'unshare failed')
+    return None
+
+
+def mount_namespace(pid):
+    """The mount namespace of `pid` ('mnt:[4026531841]'), None when it is gone."""
+    try:
+        return os.readlink('/proc/%d/ns/mnt' % pid)
+    except OSError:
+        return None
+
+
 class Lab:
-    def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa'):
+    def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
             raise LabError('--nodes must be a whole number from 1 to %d (odd sizes 1, 3, 5, 7 are the useful ones); '
                            'got %r' % (MAX_NODES, nodes))
         if key_type not in ('rsa', 'ecdsa'):
             raise LabError('key type must be rsa or ecdsa, got %r' % key_type)
+        connection = connection or os.environ.get('KUBEMAINT_LAB_CONNECTION') or 'auto'
+        if connection not in CONNECTIONS:
+            raise LabError('connection must be one of %s, got %r (from KUBEMAINT_LAB_CONNECTION or --connection)'
+                           % (', '.join(CONNECTIONS), connection))
+        # 'ssh': every node a host of its own (mount namespace, sshd, kubeadm's paths); 'local': one
+        # filesystem, paths re-rooted through inventory variables; 'auto': ssh where this machine allows it.
+        self.connection = connection
+        self.connection_note = None
         self.directory = os.path.abspath(directory)
         self.base_address = _validate_base_address(base_address or DEFAULT_BASE_ADDRESS)
         self.node_count = nodes
@@ -184,7 +228,13 @@ class Lab:
         self.nodes = [LabNode(self.directory, index, self.base_address) for index in range(1, nodes + 1)]
         self.inventory_path = os.path.join(self.directory, 'inventory.yml')
         self.state_path = os.path.join(self.directory, STATE_FILE)
+        self.ssh_dir = os.path.join(self.directory, 'ssh')
+        self.ssh_key = os.path.join(self.ssh_dir, 'id_ed25519')
+        self.known_hosts = os.path.join(self.ssh_dir, 'known_hosts')
+        # Per node the pid and start time of what the lab started: the kubelet emulator, or in ssh mode
+        # the node's init (tests/lab/node.py), which runs sshd and the emulator in the node's namespace.
         self.kubelet_pids = {}
+        self.namespaces = {}
 
     # ---------------------------------------------------------------- state
     @classmethod
@@ -200,15 +250,16 @@ class Lab:
         except (OSError, ValueError) as exc:
             raise LabError('cannot read %s: %s' % (path, exc))
         lab = cls(directory, nodes=state['nodes'], base_address=state['base_address'], etcd_bin=state['etcd_bin'],
-                  key_type=state.get('key_type', 'rsa'))
+                  key_type=state.get('key_type', 'rsa'), connection=state.get('connection', 'local'))
         lab.etcd_bin, lab.etcdctl_bin, lab.etcdutl_bin = state['etcd_bin'], state['etcdctl_bin'], state['etcdutl_bin']
         lab.kubelet_pids = {name: tuple(value) for name, value in state['kubelets'].items()}
+        lab.namespaces = dict(state.get('namespaces', {}))
         return lab
 
     def _save_state(self):
         state = {'nodes': self.node_count, 'base_address': self.base_address, 'key_type': self.key_type,
                  'etcd_bin': self.etcd_bin, 'etcdctl_bin': self.etcdctl_bin, 'etcdutl_bin': self.etcdutl_bin,
-                 'kubelets': self.kubelet_pids,
+                 'kubelets': self.kubelet_pids, 'connection': self.connection, 'namespaces': self.namespaces,
                  'nodes_detail': [{'name': node.name, 'address': node.address, 'root': node.root}
                                   for node in self.nodes]}
         tmp = self.state_path + '.tmp'
@@ -242,12 +293,51 @@ class Lab:
         except OSError as exc:
             raise LabError('lab directory %s is not writable (%s); choose another with --dir'
                            % (self.directory, exc.strerror or exc))
-        busy = ['%s:%d' % (node.address, port) for node in self.nodes for port in NODE_PORTS
+        self._choose_connection()
+        ports = NODE_PORTS + ((SSH_PORT,) if self.connection == 'ssh' else ())
+        busy = ['%s:%d' % (node.address, port) for node in self.nodes for port in ports
                 if port_in_use(node.address, port)]
         if busy:
             raise LabError('address or port already in use: %s; stop what holds it (another lab? '
                            '`python -m tests.lab down --dir DIR`) or pick other addresses with --base-address'
                            % ', '.join(busy[:6] + (['...'] if len(busy) > 6 else [])))
+
+    def _choose_connection(self):
+        """Settle 'auto' to 'ssh' or 'local' (saying why local); refuse 'ssh' where it cannot work."""
+        if self.connection == 'local':
+            return
+        reason = ssh_unavailable()
+        if reason is None:
+            self.connection = 'ssh'
+        elif self.connection == 'ssh':
+            raise LabError('the ssh lab cannot start: %s; use the local connection (--connection local, or '
+                           'KUBEMAINT_LAB_CONNECTION=local)' % reason)
+        else:
+            self.connection = 'local'
+            self.connection_note = ('every node on the local connection, paths re-rooted through inventory variables: '
+                                    '%s' % reason)
+            _log('connection local: %s' % reason)
+
+    def _write_ssh_keys(self):
+        """The operator's key and every node's host key; known_hosts as ssh-keyscan would write it."""
+        os.makedirs(self.ssh_dir, mode=0o700, exist_ok=True)
+        for path in (self.ssh_key,) + tuple(self._host_key(node) for node in self.nodes):
+            for stale in (path, path + '.pub'):
+                if os.path.exists(stale):
+                    os.unlink(stale)
+            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'kubemaint-lab', '-f', path],
+                           check=True, capture_output=True)
+        lines = []
+        for node in self.nodes:
+            with open(self._host_key(node) + '.pub') as handle:
+                key_type, key = handle.read().split()[:2]
+            lines.append('%s %s %s\n' % (node.address, key_type, key))
+        with open(self.known_hosts, 'w') as handle:
+            handle.writelines(lines)
+
+    @staticmethod
+    def _host_key(node):
+        return os.path.join(node.root, 'ssh_host_ed25519_key')
 
     def _write_nodes(self):
         cas = lab_pki.ClusterCAs(self.key_type, pool=lab_pki.KeyPool())
@@ -269,6 +359,23 @@ class Lab:
     def write_inventory(self):
         hosts = {}
         for node in self.nodes:
+            if self.connection == 'ssh':
+                # As an operator's inventory: SSH settings and the node's identity, no path of the node.
+                hosts[node.name] = {
+                    'ansible_host': node.address,
+                    'ansible_port': SSH_PORT,
+                    'ansible_user': 'kubemaint' if node.index == SUDO_NODE_INDEX else 'root',
+                    'ansible_ssh_private_key_file': self.ssh_key,
+                    'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes'
+                                               % self.known_hosts,
+                    'ansible_ssh_pipelining': True,
+                    'ansible_python_interpreter': '/usr/bin/python3',
+                    'node_address': node.address,
+                    'node_name': node.name,
+                }
+                if node.index == SUDO_NODE_INDEX:
+                    hosts[node.name]['ansible_become'] = True
+                continue
             hosts[node.name] = {
                 'ansible_connection': 'local',
                 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
@@ -282,7 +389,8 @@ class Lab:
                              'vars': {'lab_dir': self.directory}}}
         with open(self.inventory_path, 'w') as handle:
             handle.write('# Written by `python -m tests.lab up`: the lab\'s %d control-plane nodes, all on this '
-                         'machine.\n' % len(self.nodes))
+                         'machine, reached over %s.\n' % (len(self.nodes), 'SSH' if self.connection == 'ssh'
+                                                            else 'the local connection'))
             yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
 
     def _start_kubelets(self):
@@ -290,6 +398,9 @@ class Lab:
             self._start_kubelet(node)
 
     def _start_kubelet(self, node):
+        if self.connection == 'ssh':
+            self._start_node(node)
+            return
         log = open(os.path.join(node.log_dir, 'kubelet.log'), 'ab')
         env = dict(os.environ)
         env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
@@ -301,12 +412,66 @@ class Lab:
         self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
         self._save_state()
 
+    def _keep_paths(self):
+        """Host paths a node's namespace must still reach: interpreter, repository and etcd binary (outermost only)."""
+        wanted = sorted({REPO_ROOT, sys.prefix, os.path.realpath(sys.base_prefix),
+                         os.path.dirname(os.path.realpath(sys.executable)),
+                         os.path.dirname(os.path.realpath(self.etcd_bin))})
+        keep = []
+        for path in wanted:
+            if not any(names_path_under(path, kept) for kept in keep):
+                keep.append(path)
+        return keep
+
+    def _start_node(self, node, timeout=30):
+        """Start one node's init in a mount namespace of its own; return once its sshd and emulator run."""
+        ready = os.path.join(node.root, 'node.ready')
+        if os.path.exists(ready):
+            os.unlink(ready)
+        command = ['unshare', '--mount', '--propagation', 'private', '--', sys.executable, '-m', 'tests.lab.node',
+                   '--node-root', node.root, '--lab-dir', self.directory, '--address', node.address,
+                   '--etcd-bin', self.etcd_bin, '--os-root', lab_os_root(), '--host-key', self._host_key(node),
+                   '--authorized-key', self.ssh_key + '.pub', '--ready-file', ready]
+        for path in self._keep_paths():
+            command += ['--keep', path]
+        env = dict(os.environ)
+        env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+        with open(os.path.join(node.log_dir, 'node.log'), 'ab') as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       cwd=REPO_ROOT, env=env, start_new_session=True)
+        self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
+        self._save_state()
+        deadline = time.monotonic() + timeout
+        status = ''
+        while not status.endswith('\n'):  # the node opens the file first and writes one line once it knows
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise LabError('%s did not start (%s); see %s' % (
+                    node.name, 'exit %s' % process.returncode if process.returncode is not None else 'timed out',
+                    os.path.join(node.log_dir, 'node.log')))
+            time.sleep(0.05)
+            try:
+                with open(ready) as handle:
+                    status = handle.read()
+            except FileNotFoundError:
+                pass
+        if not status.startswith('ok'):
+            raise LabError('%s did not start: %s' % (node.name, status))
+        self.namespaces[node.name] = mount_namespace(process.pid)
+        self._save_state()
+        while not port_in_use(node.address, SSH_PORT):
+            if time.monotonic() > deadline:
+                raise LabError('%s: sshd does not listen on %s:%d; see %s' % (
+                    node.name, node.address, SSH_PORT, os.path.join(node.log_dir, 'sshd.log')))
+            time.sleep(0.05)
+
     def up(self, timeout=90):
         """Build every node and start it; return once etcd and every apiserver are healthy."""
         self._preflight()
         started = time.monotonic()
         try:
             self._write_nodes()
+            if self.connection == 'ssh':
+                self._write_ssh_keys()
             self.write_inventory()
             self._start_kubelets()
             self.wait_healthy(timeout=max(5.0, timeout - (time.monotonic() - started)))
@@ -395,9 +560,38 @@ class Lab:
                 pass
         for pid, start in self.kubelet_pids.values():
             _wait_gone(pid, start, deadline)
+        # A node's namespace may still hold an SSH session (a ControlPersist connection, a command
+        # it ran): every process in it goes, as with a machine switched off.
+        self._kill_namespaces(self.namespaces.values(), deadline)
         self.kubelet_pids = {}
         if os.path.isdir(self.directory) and os.path.exists(self.state_path):
             os.unlink(self.state_path)
+
+    def _namespace_processes(self, namespaces):
+        """[(pid, start time)] of every process in one of these mount namespaces (none of ours)."""
+        namespaces = {namespace for namespace in namespaces if namespace}
+        found = []
+        if not namespaces:
+            return found
+        skip = own_lineage()
+        for entry in os.listdir('/proc'):
+            if entry.isdigit() and int(entry) not in skip and mount_namespace(int(entry)) in namespaces:
+                start = process_start_time(int(entry))
+                if start is not None:
+                    found.append((int(entry), start))
+        return found
+
+    def _kill_namespaces(self, namespaces, deadline):
+        killed = self._namespace_processes(namespaces)
+        for pid, start in killed:
+            if _alive(pid, start):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for pid, start in killed:
+            _wait_gone(pid, start, deadline)
+        return killed
 
     # ---------------------------------------------------------------- power-cycle
     def power_off(self, node, timeout=30):
@@ -432,6 +626,9 @@ class Lab:
                         continue
                     killed.append(((pid, start), cmdline.split(' ')[0]))
         deadline = time.monotonic() + timeout
+        namespace = self.namespaces.pop(node.name, None)
+        killed.extend((entry, 'process of the node') for entry in self._kill_namespaces([namespace], deadline)
+                      if entry[0] not in seen)
         for (pid, start), _what in killed:
             _wait_gone(pid, start, deadline)
         left = ['%s pid %d' % (what, pid) for (pid, start), what in killed if _alive(pid, start)]
@@ -468,6 +665,21 @@ class Lab:
         self.kubelet_pids = Lab.load(self.directory).kubelet_pids
         return self.kubelet_pids
 
+    def describe_connection(self):
+        """One line: how the collection reaches this lab's nodes."""
+        if self.connection == 'ssh':
+            return ('connection ssh: every node a host of its own (mount namespace with kubeadm\'s paths, sshd on '
+                    'its address; %s as %s with sudo, the others as root)'
+                    % (self.nodes[SUDO_NODE_INDEX - 1].name, 'kubemaint'))
+        return 'connection local' + (' (%s)' % self.connection_note if self.connection_note else
+                                     ': every node on one filesystem, paths re-rooted through inventory variables')
+
+    def describe_node(self, node):
+        if self.connection == 'ssh':
+            return 'ssh %s@%s (%s at /etc/kubernetes)' % (
+                'kubemaint' if node.index == SUDO_NODE_INDEX else 'root', node.address, node.kubernetes_dir)
+        return node.kubernetes_dir
+
     def status(self):
         """Per node: emulator alive, running pods, etcd healthy, apiserver ready."""
         live = self._live_kubelets()
@@ -492,6 +704,9 @@ class Lab:
         """
         found = []
         skip = own_lineage()
+        # In ssh mode a node's processes (etcd with --data-dir=/var/lib/etcd, SSH sessions) name no lab
+        # path: they count by the node's mount namespace.
+        namespaces = {namespace for namespace in self.namespaces.values() if namespace}
         for entry in os.listdir('/proc'):
             if not entry.isdigit() or int(entry) in skip:
                 continue
@@ -501,7 +716,8 @@ class Lab:
             except OSError:
                 continue
             arguments = [argument.decode(errors='replace') for argument in cmdline.split(b'\0') if argument]
-            if any(names_path_under(argument, self.directory) for argument in arguments):
+            if (any(names_path_under(argument, self.directory) for argument in arguments)
+                    or mount_namespace(int(entry)) in namespaces):
                 found.append((int(entry), ' '.join(arguments)))
         return found
 

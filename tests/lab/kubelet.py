@@ -63,7 +63,11 @@ def map_host_paths(command, mounts, node_root):
 
 
 def pod_command(spec, node_root, etcd_bin):
-    """(argv, grace period) for a parsed Pod manifest, or raise ValueError saying why it cannot run."""
+    """(argv, grace period) for a parsed Pod manifest, or raise ValueError saying why it cannot run.
+
+    `node_root` is where hostPath volumes lie on this machine: '/' for a node in a mount namespace
+    of its own (tests/lab/node.py), whose paths are kubeadm's own.
+    """
     if not isinstance(spec, dict) or spec.get('kind') != 'Pod':
         raise ValueError('not a Pod manifest')
     pod_spec = spec.get('spec') or {}
@@ -84,8 +88,8 @@ def pod_command(spec, node_root, etcd_bin):
             host_path = volumes[mount['name']]
             mounts[mount['mountPath']] = host_path.get('path')
             if host_path.get('type') == 'DirectoryOrCreate':
-                os.makedirs(node_root + host_path.get('path'), exist_ok=True)
-    args = map_host_paths(command[1:], mounts, node_root)
+                os.makedirs(node_root.rstrip('/') + host_path.get('path'), exist_ok=True)
+    args = map_host_paths(command[1:], mounts, node_root.rstrip('/'))
     binary = os.path.basename(command[0])
     if binary == 'etcd':
         for argument in args:
@@ -123,7 +127,7 @@ class Pod:
     def load(self, data, digest):
         self.digest = digest
         try:
-            self.argv, self.grace = pod_command(yaml.safe_load(data), self.kubelet.node_root, self.kubelet.etcd_bin)
+            self.argv, self.grace = pod_command(yaml.safe_load(data), self.kubelet.host_root, self.kubelet.etcd_bin)
             self.broken = None
         except (ValueError, AttributeError, TypeError, yaml.YAMLError) as exc:
             self.argv, self.broken = None, str(exc).splitlines()[0]
@@ -210,8 +214,10 @@ class Pod:
 
 
 class Kubelet:
-    def __init__(self, node_root, etcd_bin, manifests_dir=None):
+    def __init__(self, node_root, etcd_bin, manifests_dir=None, host_root=None):
         self.node_root = os.path.abspath(node_root)
+        # Where the manifests' hostPath volumes lie: the node root, or '/' in a node's own mount namespace.
+        self.host_root = host_root or self.node_root
         self.etcd_bin = etcd_bin
         self.manifests_dir = manifests_dir or os.path.join(self.node_root, 'etc', 'kubernetes', 'manifests')
         self.pod_dir = os.path.join(self.node_root, 'run', 'kubelet', 'pods')
@@ -291,8 +297,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description='kubelet emulator for one lab node')
     parser.add_argument('--node-root', required=True)
     parser.add_argument('--etcd-bin', required=True)
+    parser.add_argument('--manifests-dir', default=None, help='default: <node root>/etc/kubernetes/manifests')
+    parser.add_argument('--no-remap', action='store_true',
+                        help="the manifests' paths are this machine's own (a node in its own mount namespace)")
     args = parser.parse_args(argv)
-    Kubelet(args.node_root, args.etcd_bin).run()
+    Kubelet(args.node_root, args.etcd_bin, manifests_dir=args.manifests_dir,
+            host_root='/' if args.no_remap else None).run()
     return 0
 
 
