@@ -175,13 +175,20 @@ def test_removed_manifest_gets_sigterm_then_sigkill_after_grace(lab):
     wait_for(lambda: 10257 in node.listening(), 15, 'controller-manager back')
 
 
-def test_cli_up_status_down_leaves_nothing_behind(tmp_path):
+def test_cli_up_status_down_leaves_nothing_behind_and_falls_back_to_local_saying_why(tmp_path):
+    # Where the ssh mode cannot run (here: no unpacked sshd; elsewhere: not root), `auto` falls back to
+    # the local connection and says why, and the lab works as before.
     base = free_base_address(1)
     lab_dir = str(tmp_path / 'cli')
+    env = dict(os.environ, KUBEMAINT_LAB_OS=str(tmp_path / 'no-lab-os'))
+    env.pop('KUBEMAINT_LAB_CONNECTION', None)
     up = subprocess.run(CLI + ['up', '--nodes', '1', '--dir', lab_dir, '--base-address', base], capture_output=True,
-                        text=True, cwd=REPO_ROOT, timeout=180, check=False)
+                        text=True, cwd=REPO_ROOT, timeout=180, check=False, env=env)
     try:
         assert up.returncode == 0, up.stderr
+        if os.geteuid() == 0:
+            assert 'connection local: no %s/usr/sbin/sshd (run `make lab-os`' % (tmp_path / 'no-lab-os') in up.stderr
+        assert 'connection local' in up.stdout, up.stdout
         lab = Lab.load(lab_dir)
         assert lab.processes(), 'up started processes'
         status = subprocess.run(CLI + ['status', '--dir', lab_dir, '--json'], capture_output=True, text=True,

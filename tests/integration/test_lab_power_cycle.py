@@ -26,7 +26,7 @@ def test_power_cycle_kills_the_leader_without_hand_over_and_it_comes_back(lab):
     assert leader is not None
     term = endpoint_status(lab, leader)['raft_term']
     etcd_pid = _etcd_pid(leader)
-    kubelet_pid = lab.kubelet_pids[leader.name][0]
+    kubelet_pid = lab.emulator_pid(leader)
 
     killed = dict(lab.power_cycle(leader))
 
@@ -41,13 +41,13 @@ def test_power_cycle_kills_the_leader_without_hand_over_and_it_comes_back(lab):
     assert new_leader is not None
     lab.wait_healthy(timeout=90, nodes=[leader])
     assert _etcd_pid(leader) != etcd_pid
-    assert lab.kubelet_pids[leader.name][0] != kubelet_pid
+    assert lab.emulator_pid(leader) != kubelet_pid
 
 
 def test_maintenance_tasks_power_cycle_a_stopped_node_and_it_stays_stopped(lab, tmp_path):
     """The bench's tasks file through ansible, on a node whose pods were stopped the runbook's way."""
     node = lab.nodes[1]
-    kubelet_pid = lab.kubelet_pids[node.name][0]
+    kubelet_pid = lab.emulator_pid(node)
     moved = node.manifests_dir + '-stopped'
     os.rename(node.manifests_dir, moved)
     os.mkdir(node.manifests_dir)
@@ -59,7 +59,7 @@ def test_maintenance_tasks_power_cycle_a_stopped_node_and_it_stays_stopped(lab, 
         proc = run_playbook(str(playbook), lab.inventory_path, extra_vars={'lab_repo_root': REPO_ROOT}, timeout=120)
         lab.reload_kubelets()  # the command (another process) started a new emulator; down must know it
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        assert lab.kubelet_pids[node.name][0] != kubelet_pid
+        assert lab.emulator_pid(node) != kubelet_pid
         time.sleep(1.0)  # five polls of the emulator: nothing to run, nothing started
         assert not port_open(node.address, 2379) and not port_open(node.address, 6443)
     finally:

@@ -99,7 +99,7 @@ def free_base_address(nodes, attempts=200):
     for _attempt in range(attempts):
         base = '127.%d.%d.' % (rng.randint(100, 250), rng.randint(1, 250))
         if not any(port_in_use(base + str(index), port)
-                   for index in range(1, nodes + 1) for port in NODE_PORTS):
+                   for index in range(1, nodes + 1) for port in NODE_PORTS + (SSH_PORT,)):
             return base
     raise LabError('no free 127.x.y.0/24 block found for %d lab nodes' % nodes)
 
@@ -235,6 +235,7 @@ class Lab:
         # the node's init (tests/lab/node.py), which runs sshd and the emulator in the node's namespace.
         self.kubelet_pids = {}
         self.namespaces = {}
+        self.emulators = {}  # ssh mode: the kubelet emulator's (pid, start time), a child of the node's init
 
     # ---------------------------------------------------------------- state
     @classmethod
@@ -254,12 +255,14 @@ class Lab:
         lab.etcd_bin, lab.etcdctl_bin, lab.etcdutl_bin = state['etcd_bin'], state['etcdctl_bin'], state['etcdutl_bin']
         lab.kubelet_pids = {name: tuple(value) for name, value in state['kubelets'].items()}
         lab.namespaces = dict(state.get('namespaces', {}))
+        lab.emulators = {name: tuple(value) for name, value in state.get('emulators', {}).items()}
         return lab
 
     def _save_state(self):
         state = {'nodes': self.node_count, 'base_address': self.base_address, 'key_type': self.key_type,
                  'etcd_bin': self.etcd_bin, 'etcdctl_bin': self.etcdctl_bin, 'etcdutl_bin': self.etcdutl_bin,
                  'kubelets': self.kubelet_pids, 'connection': self.connection, 'namespaces': self.namespaces,
+                 'emulators': self.emulators,
                  'nodes_detail': [{'name': node.name, 'address': node.address, 'root': node.root}
                                   for node in self.nodes]}
         tmp = self.state_path + '.tmp'
@@ -387,10 +390,10 @@ class Lab:
             }
         inventory = {'all': {'children': {'control_plane': {'hosts': hosts}},
                              'vars': {'lab_dir': self.directory}}}
+        reached = 'SSH' if self.connection == 'ssh' else 'the local connection'
         with open(self.inventory_path, 'w') as handle:
             handle.write('# Written by `python -m tests.lab up`: the lab\'s %d control-plane nodes, all on this '
-                         'machine, reached over %s.\n' % (len(self.nodes), 'SSH' if self.connection == 'ssh'
-                                                            else 'the local connection'))
+                         'machine, reached over %s.\n' % (len(self.nodes), reached))
             yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
 
     def _start_kubelets(self):
@@ -441,7 +444,20 @@ class Lab:
                                        cwd=REPO_ROOT, env=env, start_new_session=True)
         self.kubelet_pids[node.name] = (process.pid, process_start_time(process.pid))
         self._save_state()
+        try:
+            self._wait_node_up(node, process, ready, timeout)
+        except LabError:
+            # What the node started before it failed (its sshd, say) goes with it.
+            self._kill_namespaces([self.namespaces.pop(node.name, None)], time.monotonic() + 10)
+            raise
+
+    def _wait_node_up(self, node, process, ready, timeout):
         deadline = time.monotonic() + timeout
+        namespace = mount_namespace(process.pid)
+        while namespace == mount_namespace(os.getpid()) and time.monotonic() < deadline:  # not unshared yet
+            time.sleep(0.01)
+            namespace = mount_namespace(process.pid)
+        self.namespaces[node.name] = namespace
         status = ''
         while not status.endswith('\n'):  # the node opens the file first and writes one line once it knows
             if process.poll() is not None or time.monotonic() > deadline:
@@ -455,8 +471,9 @@ class Lab:
             except FileNotFoundError:
                 pass
         if not status.startswith('ok'):
-            raise LabError('%s did not start: %s' % (node.name, status))
-        self.namespaces[node.name] = mount_namespace(process.pid)
+            raise LabError('%s did not start: %s' % (node.name, status.strip()))
+        emulator = int(status.split()[2])
+        self.emulators[node.name] = (emulator, process_start_time(emulator))
         self._save_state()
         while not port_in_use(node.address, SSH_PORT):
             if time.monotonic() > deadline:
@@ -605,9 +622,12 @@ class Lab:
         node = node if isinstance(node, LabNode) else self.node(node)
         killed = []
         kubelet = self.kubelet_pids.pop(node.name, None)
+        emulator = self.emulators.pop(node.name, None)  # ssh mode: the node's init runs sshd and the emulator
         if kubelet and _alive(*kubelet):
-            _kill_group(*kubelet)
-            killed.append((kubelet, 'kubelet'))
+            if emulator and _alive(*emulator):
+                killed.append((emulator, 'kubelet'))
+            _kill_group(*kubelet)  # the emulator and sshd are in the init's process group
+            killed.append((kubelet, 'node init' if emulator else 'kubelet'))
         records = [(name, pid, start) for owner, name, pid, start in self._pod_records() if owner is node]
         for name, pid, start in records:
             if _alive(pid, start):
@@ -662,8 +682,28 @@ class Lab:
 
     def reload_kubelets(self):
         """Take the emulator pids from lab.json: another process (the CLI's power-cycle) may have restarted one."""
-        self.kubelet_pids = Lab.load(self.directory).kubelet_pids
+        saved = Lab.load(self.directory)
+        self.kubelet_pids, self.emulators, self.namespaces = saved.kubelet_pids, saved.emulators, saved.namespaces
         return self.kubelet_pids
+
+    def emulator_pid(self, node):
+        """The pid of the node's kubelet emulator (to pause it, say): in ssh mode a child of the node's init."""
+        node = node if isinstance(node, LabNode) else self.node(node)
+        return (self.emulators if self.connection == 'ssh' else self.kubelet_pids)[node.name][0]
+
+    def node_path(self, node, path):
+        """`path` (under the node's root on this machine) as the collection sees it on the node.
+
+        In ssh mode the node's root is its `/` (`<root>/etc/kubernetes` is `/etc/kubernetes`);
+        on the local connection both are the same path.
+        """
+        node = node if isinstance(node, LabNode) else self.node(node)
+        if self.connection != 'ssh':
+            return path
+        relative = os.path.relpath(path, node.root)
+        if relative.startswith('..'):
+            raise LabError('%s is not under the root of %s (%s)' % (path, node.name, node.root))
+        return '/' + relative
 
     def describe_connection(self):
         """One line: how the collection reaches this lab's nodes."""

@@ -59,8 +59,8 @@ def log(message):
 def run(*argv):
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError('%s failed (exit %d): %s' % (' '.join(argv), result.returncode,
-                                                      (result.stderr or result.stdout).strip()))
+        raise RuntimeError('%s failed (exit %d): %s'
+                           % (' '.join(argv), result.returncode, (result.stderr or result.stdout).strip()))
 
 
 def bind(source, target):
@@ -76,6 +76,13 @@ def overlay(target, lowers, state_dir):
     run('mount', '-t', 'overlay', 'overlay', '-o',
         'lowerdir=%s,upperdir=%s,workdir=%s' % (':'.join(lowers + [target]), upper, work), target)
 
+
+def same_directory(path, other):
+    try:
+        first, second = os.stat(path), os.stat(other)
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def append_line(path, prefix, line):
@@ -119,7 +126,7 @@ def set_up_namespace(args):
         bind(source, target)
     # Another node's files must not be reachable: cover the lab directory where it is still visible.
     for path, saved in keep[:-1]:
-        if not os.path.isdir(path):
+        if not same_directory(path, saved):  # covered by one of the mounts above (a mount point left by a boot before)
             bind(saved, path)
     if os.path.isdir(args.lab_dir):
         run('mount', '-t', 'tmpfs', '-o', 'mode=755', 'tmpfs', args.lab_dir)
@@ -202,6 +209,7 @@ def main(argv=None):
         host_key_pub = handle.read()
     with open(args.authorized_key) as handle:
         authorized_key = handle.read()
+    sshd = None
     try:
         set_up_namespace(args)
         set_up_users(authorized_key)
@@ -209,6 +217,9 @@ def main(argv=None):
         kubelet = start_kubelet(args)
     except (OSError, RuntimeError) as exc:
         log('cannot start: %s' % exc)
+        if sshd is not None:  # nothing of a node that failed to start outlives it
+            sshd.kill()
+            sshd.wait()
         ready.write('error: %s\n' % exc)
         ready.close()
         return 1
