@@ -48,6 +48,24 @@ def lock_value(lab):
     raise AssertionError('no etcd member answered a read of the lock')
 
 
+def dir_on_every_node(lab, tmp_path, name, mode):
+    """A directory with `mode` that every node reaches at one path: (that path, [its places on this machine]).
+
+    In ssh mode each node's own /tmp/<name> (a node sees no other's files); on the local connection
+    one directory that every node shares.
+    """
+    if lab.connection == 'ssh':
+        places = [os.path.join(node.root, 'tmp', name) for node in lab.nodes]
+        path = '/tmp/' + name
+    else:
+        places = [str(tmp_path / name)]
+        path = places[0]
+    for place in places:
+        os.makedirs(place)
+        os.chmod(place, mode)
+    return path, places
+
+
 def port_open(address, port, timeout=0.3):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(timeout)

@@ -24,3 +24,7 @@ def test_make_demo_tour_runs_and_cleans_up():
     assert all(row[4] == 'true' for row in rows), first_table
     assert 'Quorum guard: refusing' in output
     assert 'lab down; processes left: 0' in output
+    # As root (CI) the demo reaches its nodes over SSH, with kubeadm's paths on each node.
+    if os.environ.get('KUBEMAINT_LAB_CONNECTION') == 'ssh':
+        assert 'connection ssh: every node a host of its own' in output, output[:3000]
+        assert 'ssh kubemaint@' in output and 'at /etc/kubernetes' in output

@@ -65,7 +65,7 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
     assert stopped.returncode == 0, describe(stopped)
     # The node's kubelet emulator, paused, does not see etcd's manifest come back for 8 s (the
     # playbook's start-up and certificate check take a few of them).
-    kubelet_pid = lab.kubelet_pids[first.name][0]
+    kubelet_pid = lab.emulator_pid(first)
     os.kill(kubelet_pid, signal.SIGSTOP)
     resume = threading.Timer(8, os.kill, (kubelet_pid, signal.SIGCONT))
     resume.start()

@@ -41,9 +41,9 @@ def test_recover_with_part_of_the_members_in_the_inventory(lab_factory, tmp_path
     # directory; node3: the runbook's move beside the manifests directory, into a world-writable
     # directory; node4 and node5: stopped and out of the inventory's reach.
     move_all(node1.manifests_dir, os.path.join(node1.manifests_dir, 'manifests-20240101'))
-    elsewhere = os.path.join(str(tmp_path), 'node2-stash')
+    elsewhere = os.path.join(node2.root, 'var', 'lib', 'node2-stash')
     move_all(node2.manifests_dir, elsewhere)
-    os.symlink(elsewhere, os.path.join(node2.kubernetes_dir, 'manifests-stash'))
+    os.symlink(lab.node_path(node2, elsewhere), os.path.join(node2.kubernetes_dir, 'manifests-stash'))
     open_dir = os.path.join(node3.kubernetes_dir, 'manifests-20240101')
     move_all(node3.manifests_dir, open_dir)
     os.chmod(open_dir, 0o777)
@@ -56,7 +56,7 @@ def test_recover_with_part_of_the_members_in_the_inventory(lab_factory, tmp_path
     refused = recover(str(inventory))
     assert refused.returncode != 0, describe(refused)
     assert '%s: NOT restored, left stopped' % node3.name in refused.output, describe(refused)
-    assert 'writable by group and others' in refused.output and open_dir in refused.output
+    assert 'writable by group and others' in refused.output and lab.node_path(node3, open_dir) in refused.output
     # two of five members restarted without quorum serve no client: nobody answers
     assert 'etcd has NO quorum' in refused.output, describe(refused)
     assert 'kubemaint.control_plane.recover again' in refused.output

@@ -183,4 +183,5 @@ def test_unreachable_node_member_removed_then_join_precheck_passes_and_it_rejoin
     assert healthy_voters(lab, node) == (sorted(n.name for n in lab.nodes), True)
     aside = [name for name in os.listdir(os.path.dirname(lost.data_dir)) if name.startswith('etcd.replaced-')]
     assert len(aside) == 1 and os.path.isdir(os.path.join(os.path.dirname(lost.data_dir), aside[0], 'member'))
-    assert 'old etcd data kept in %s' % os.path.join(os.path.dirname(lost.data_dir), aside[0]) in rejoined.output
+    assert 'old etcd data kept in %s' % lab.node_path(lost, os.path.join(os.path.dirname(lost.data_dir), aside[0])) \
+        in rejoined.output

@@ -114,8 +114,8 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
 
     restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
     assert restored.returncode == 0, describe(restored)
-    assert 'etcd snapshot of %s written to %s' % (survivor.name, os.path.join(survivor.root, 'var', 'lib',
-                                                                              'etcd-snapshots')) in restored.output
+    assert 'etcd snapshot of %s written to %s' % (survivor.name, lab.node_path(survivor, survivor.snapshot_dir)) \
+        in restored.output
     assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
     assert_all_healthy_voters(lab, writer)
 
@@ -163,7 +163,7 @@ def survivor_restarted_no_member_answers(lab, survivor, lost, earlier_writer):
     assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
     written = glob.glob(copies)
     assert len(written) == 1 and stat.S_IMODE(os.stat(written[0]).st_mode) == 0o600, written
-    assert written[0] in restored.output
+    assert lab.node_path(survivor, written[0]) in restored.output
     assert_all_healthy_voters(lab, writer)
     assert earlier_writer.missing() == []
 

@@ -6,7 +6,8 @@ import re
 import pytest
 
 from tests.integration.helpers import run_module
-from tests.integration.playbook_helpers import FILES, ContinuousWriter, MemberWatcher, describe, lock_value, play
+from tests.integration.playbook_helpers import (FILES, ContinuousWriter, MemberWatcher, describe, dir_on_every_node,
+                                                lock_value, play)
 
 
 @pytest.mark.parametrize('nodes', [3, 5])
@@ -34,7 +35,8 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
     assert all(proc.recap[name]['changed'] > 0 for name in names), proc.recap
     # Each stop printed where its snapshot went; the closing play prints one line per node, once.
     for node in lab.nodes:
-        assert 'etcd snapshot written to %s/etcd-snapshot-' % node.snapshot_dir in proc.stdout, node.name
+        assert 'etcd snapshot written to %s/etcd-snapshot-' % lab.node_path(node, node.snapshot_dir) in proc.stdout, \
+            node.name
         assert proc.stdout.count('"%s: stopped and started after ' % node.name) == 1, describe(proc)
     # Leadership moved away from a node goes to a node restarted already, when there is one: at most
     # two moves in all (the first node's, and the one made by whoever got it then), never one per node.
@@ -65,7 +67,8 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
     assert checked.returncode == 0, describe(checked)
     assert checked.output.count('would be restarted (check mode: nothing was changed)') == 3, describe(checked)
     for node in lab.nodes:
-        assert 'etcd snapshot would be written to %s/etcd-snapshot-' % node.snapshot_dir in checked.output, node.name
+        assert 'etcd snapshot would be written to %s/etcd-snapshot-' % lab.node_path(node, node.snapshot_dir) \
+            in checked.output, node.name
         assert not os.path.exists(node.snapshot_dir) or os.listdir(node.snapshot_dir) == []
     assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
     assert all(not os.path.exists(os.path.join(node.kubernetes_dir, 'manifests-stash')) for node in lab.nodes)
@@ -73,9 +76,7 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
 
     # The snapshot is taken by the restart's own module run, first: when it cannot be taken (a directory
     # others may write to) the run ends on the first node with nothing stopped, and says so.
-    unsafe = str(tmp_path / 'shared')
-    os.mkdir(unsafe)
-    os.chmod(unsafe, 0o777)
+    unsafe, unsafe_on_this_machine = dir_on_every_node(lab, tmp_path, 'shared', 0o777)
     failed = play('rolling_restart', lab, extra_vars={'control_plane_node_snapshot_dir': unsafe})
     assert failed.returncode != 0, describe(failed)
     assert 'cannot save the etcd snapshot before stopping etcd (from %s, ' % first.client_url in failed.output, \
@@ -83,7 +84,7 @@ def test_restart_in_place_check_mode_changes_nothing_and_a_node_with_a_stopped_p
     assert ' into %s): ' % unsafe in failed.output and 'Nothing was stopped.' in failed.output, describe(failed)
     assert 'may be partly stopped' not in failed.output and 'did not come back' not in failed.output, describe(failed)
     assert dict((node.name, manifests_digest(node)) for node in lab.nodes) == before
-    assert os.listdir(unsafe) == [] and lock_value(lab) is None
+    assert all(os.listdir(path) == [] for path in unsafe_on_this_machine) and lock_value(lab) is None
     lab.wait_healthy(timeout=60)
 
     # Another node with a stopped pod: the pods read on every node at once for the first node's guard

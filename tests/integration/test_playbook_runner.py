@@ -69,14 +69,14 @@ def test_stray_manifest_is_reported_and_refuses_every_stop(lab, tmp_path):
     try:
         info = runner(lab, 'cluster_info', tmp_path)
         assert info.status == 'successful', info.stdout.read()[-4000:]
-        assert 'STRAY manifest %s defines etcd a second time' % stray in info.stdout.read()
+        assert 'STRAY manifest %s defines etcd a second time' % lab.node_path(node2, stray) in info.stdout.read()
         for node in (node1, node2):
             refused = runner(lab, 'stop_node', tmp_path, limit=node.name)
             assert refused.status == 'failed'
             messages = [event['event_data']['res'].get('msg', '') for event in refused.events
                         if event.get('event') == 'runner_on_failed']
-            assert any('Quorum guard: refusing' in message and 'stray manifest %s on %s' % (stray, node2.name) in message
-                       for message in messages), messages
+            expected = 'stray manifest %s on %s' % (lab.node_path(node2, stray), node2.name)
+            assert any('Quorum guard: refusing' in message and expected in message for message in messages), messages
             assert [name for name in sorted(os.listdir(node.manifests_dir)) if name.endswith('.yaml')] == COMPONENT_FILES
     finally:
         os.unlink(stray)

@@ -254,7 +254,7 @@ def test_a_wait_that_runs_out_says_timed_out_and_another_run_goes_on_waiting(lab
     node = lab.nodes[2]
     ok(toggle(node, ['kube-scheduler'], 'stopped'))
     # A paused kubelet emulator does not see the manifest come back: the 1 s wait must run out.
-    kubelet_pid = lab.kubelet_pids[node.name][0]
+    kubelet_pid = lab.emulator_pid(node)
     os.kill(kubelet_pid, signal.SIGSTOP)
     try:
         failed = toggle(node, ['kube-scheduler'], 'started', wait_timeout=1)
