@@ -4,8 +4,13 @@ maintenance step) versus a naive rolling power-cycle and the runbook's manual pr
 
     python -m tests.bench.bench_rolling_restart [--nodes 3 5 [7]] [--runs 3] [--out bench-results]
         [--procedures playbook playbook-power-cycle naive-power-cycle manual] [--down-seconds 0]
+        [--connections ssh local]
 
-For every run, size and procedure a fresh lab (free loopback block) is started and a client
+For every run, size and procedure a fresh lab (free loopback block) is started, for the playbook
+procedures once per connection (--connections; default ssh and local where this machine can run
+the ssh lab, local only elsewhere): over ssh every node is a host of its own, reached through its
+own sshd as an operator's inventory says; over local every node is on one filesystem. The naive
+power-cycle and the manual procedure never use Ansible: they run once, on a local lab. A client
 (python-etcd3 over gRPC, the integration tests' ContinuousWriter) puts /bench/<n> every 10 ms
 with a 2 s deadline per put to all endpoints, retrying a failed or timed-out put on the next
 member until it is acknowledged, as the apiserver's etcd client does. Then, while it writes:
@@ -25,12 +30,14 @@ A second thread polls every member's client port (member-down windows) and etcd'
 (leader and raft term: leader changes and elections). The playbook runs with a callback
 (tests/bench/callback_plugins) that times every task per host: where each node's time goes.
 At the end every value the writer meant to write is looked up with one range read; a value
-missing there is a lost write (exit 1). Prints markdown tables (median [min-max] over the runs),
-the issue's targets as met / not met, writes them to <out>/rolling_restart.md, the raw figures
-to <out>/rolling_restart.json and a PNG timeline per size (first run) to
-<out>/rolling_restart_<nodes>.png (needs matplotlib).
+missing there is a lost write (exit 1). Prints markdown tables (median [min-max] over the runs; the
+playbook procedures a row per connection, "playbook (graceful) (ssh)"), issue 12's targets for the
+local rows and issue 20's for the ssh rows as met / not met and where each node's time goes per
+connection; writes them to <out>/rolling_restart.md, the raw figures to <out>/rolling_restart.json
+and a PNG timeline per size (first run) to <out>/rolling_restart_<nodes>.png (needs matplotlib).
 """
 import argparse
+import functools
 import json
 import math
 import os
@@ -43,6 +50,7 @@ import time
 from tests.integration.helpers import REPO_ROOT, run_playbook, wait_for
 from tests.integration.playbook_helpers import ContinuousWriter, port_open
 from tests.lab import Lab, LabError, free_base_address
+from tests.lab.core import ssh_unavailable
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 POWER_CYCLE_TASKS = os.path.join(BENCH_DIR, 'files', 'power_cycle.yml')
@@ -52,6 +60,11 @@ PROCEDURES = ('playbook', 'playbook-power-cycle', 'naive-power-cycle', 'manual')
 LABELS = {'playbook': 'playbook (graceful)', 'playbook-power-cycle': '(a) playbook + power-cycle',
           'naive-power-cycle': '(b) naive power-cycle', 'manual': '(c) manual (runbook)'}
 PLAYBOOK_PROCEDURES = ('playbook', 'playbook-power-cycle')
+CONNECTIONS = ('ssh', 'local')  # how the playbook reaches the nodes; a row per connection, in this order
+BARE_CONNECTION = 'local'  # the lab of the procedures without the collection: they never use Ansible, local is cheaper
+# The must-show targets of the playbook rows per connection: (connection, issue, member down per node at
+# most this times manual's, wall time at most this times the same run's manual procedure (the floor)).
+TARGETS = (('local', 'issue 12', 1.5, 5), ('ssh', 'issue 20', 1.2, 4))
 STALL_MARK = 0.5  # seconds without an acknowledged write that count as a stall on the timeline
 RATE_BIN = 0.25  # seconds per bar of the write rate on the timeline
 SETTLE = 2.0  # seconds of writing before and after the restart, for the baseline
@@ -387,7 +400,8 @@ def time_per_phase(tasks, down):
         for task in host_tasks:
             current = phase_of(task, current)
             seconds = task['end'] - task['start']
-            overlap = sum(max(0.0, min(task['end'], end) - max(task['start'], begin)) for begin, end in down.get(host, []))
+            overlap = sum(max(0.0, min(task['end'], end) - max(task['start'], begin))
+                          for begin, end in down.get(host, []))
             entry = phases.setdefault(current, [0.0, 0.0])
             entry[0] += seconds
             entry[1] += overlap
@@ -400,9 +414,10 @@ def time_per_phase(tasks, down):
     return result
 
 
-def measure(procedure, nodes, directory, down_seconds=0.0):
-    """One procedure on a fresh lab while the writer writes; returns the figures and the timeline."""
-    lab = Lab(directory, nodes=nodes, base_address=free_base_address(nodes))
+def measure(procedure, nodes, directory, down_seconds=0.0, connection=BARE_CONNECTION):
+    """One procedure on a fresh lab (`connection`: ssh or local) while the writer writes; returns the
+    figures and the timeline."""
+    lab = Lab(directory, nodes=nodes, base_address=free_base_address(nodes), connection=connection)
     writer = watcher = leaders = None
     tasks = []
     try:
@@ -459,6 +474,7 @@ def measure(procedure, nodes, directory, down_seconds=0.0):
     latencies = writer.latencies(started, finished)
     return {
         'procedure': procedure, 'nodes': nodes,
+        'connection': lab.connection, 'lab': lab.describe_connection(),
         'wall': finished - started,
         'values': len(meant),
         'acknowledged': len(writer.acknowledged),
@@ -501,6 +517,40 @@ METRICS = (  # (key, column title, format)
 )
 
 
+def connection_of(result):
+    """The connection of a result's lab; results from before issue 20 carry none: they ran on the local lab."""
+    return result.get('connection', 'local')
+
+
+def row_of(result):
+    """(procedure, connection): the row of the tables a result belongs to."""
+    return result['procedure'], connection_of(result)
+
+
+def label(procedure, connection):
+    """A row's name: the procedure, for a playbook procedure with its connection ("playbook (graceful) (ssh)")."""
+    return '%s (%s)' % (LABELS[procedure], connection) if procedure in PLAYBOOK_PROCEDURES else LABELS[procedure]
+
+
+def rows_of(results):
+    """The rows the results fill, in the order of PROCEDURES and CONNECTIONS."""
+    present = {row_of(result) for result in results}
+    return [(procedure, connection) for procedure in PROCEDURES for connection in CONNECTIONS
+            if (procedure, connection) in present]
+
+
+def labs(results, rows):
+    """Per connection: its rows and how their labs reached the nodes (Lab.describe_connection)."""
+    lines = []
+    for connection in CONNECTIONS:
+        names = [label(*row) for row in rows if row[1] == connection]
+        described = [result['lab'] for result in results if connection_of(result) == connection and 'lab' in result]
+        if names:
+            lines.append('- %s: %s' % (', '.join(names), described[0] if described else
+                                       'connection %s (not recorded: measured before issue 20)' % connection))
+    return 'Labs:\n\n' + '\n'.join(lines)
+
+
 def add_derived(results):
     """floor_ratio (wall time over the same run's manual wall time) and lost_count on every result."""
     floors = {(result['run'], result['nodes']): result['wall'] for result in results if result['procedure'] == 'manual'}
@@ -524,28 +574,27 @@ def spread(values, fmt):
 def grouped(results):
     groups = {}
     for result in results:
-        groups.setdefault((result['nodes'], result['procedure']), []).append(result)
+        groups.setdefault((result['nodes'],) + row_of(result), []).append(result)
     return groups
 
 
-def table(results, procedures, sizes):
+def table(results, rows, sizes):
     groups = grouped(results)
     lines = ['| nodes | procedure | runs | ' + ' | '.join(title for _key, title, _fmt in METRICS) + ' |',
              '|---:|---|---:|' + '---:|' * len(METRICS)]
     for nodes in sizes:
-        for procedure in procedures:
-            chosen = groups.get((nodes, procedure), [])
+        for row in rows:
+            chosen = groups.get((nodes,) + row, [])
             if not chosen:
                 continue
             cells = [spread([result[key] for result in chosen], fmt) for key, _title, fmt in METRICS]
-            lines.append('| %d | %s | %d | %s |' % (nodes, LABELS[procedure], len(chosen), ' | '.join(cells)))
+            lines.append('| %d | %s | %d | %s |' % (nodes, label(*row), len(chosen), ' | '.join(cells)))
     return '\n'.join(lines)
 
 
-def phase_table(results, procedure, nodes):
+def phase_table(results, row, nodes):
     """Per phase and node: seconds (median over the runs), and of them while the node's etcd was down."""
-    chosen = [result for result in results if result['procedure'] == procedure and result['nodes'] == nodes
-              and result['phases']]
+    chosen = [result for result in results if row_of(result) == row and result['nodes'] == nodes and result['phases']]
     if not chosen:
         return ''
     names = chosen[0]['names']
@@ -568,60 +617,83 @@ def phase_table(results, procedure, nodes):
     header = ('| phase | %s | mean per node (s) | of it while etcd down (s) |\n|---|%s---:|---:|'
               % (' | '.join('%s: s (while down)' % name for name in names), '---:|' * len(names)))
     return ('Where each node\'s time goes, %s, %d nodes (median over %d runs; seconds per node, in brackets '
-            'the part while that node\'s etcd was down):\n\n%s\n%s' % (LABELS[procedure], nodes, len(chosen), header,
+            'the part while that node\'s etcd was down):\n\n%s\n%s' % (label(*row), nodes, len(chosen), header,
                                                                        '\n'.join(rows)))
 
 
-def median_of(results, nodes, procedure, key):
-    values = [result[key] for result in results if result['nodes'] == nodes and result['procedure'] == procedure]
+def median_of(results, nodes, row, key):
+    values = [result[key] for result in results if result['nodes'] == nodes and row_of(result) == row]
     values = [value for value in values if not math.isnan(value)]
     return statistics.median(values) if values else None
 
 
-def targets(results, sizes):
-    """The issue's must-show targets, medians per size, each as met / not met / not measured."""
+def verdict(ok):
+    return 'met' if ok else '**not met**'
+
+
+def size_targets(results, nodes, connection, down_target, wall_target):
+    """The target lines of one size for the playbook over `connection` (see TARGETS); over local also issue 12's
+    power-cycle comparisons, (a) against (b) and (c)."""
+    med = functools.partial(median_of, results, nodes)
+    playbook = ('playbook' if med(('playbook', connection), 'wall') is not None else 'playbook-power-cycle', connection)
+    manual = ('manual', BARE_CONNECTION)
     lines = []
+    manual_down, playbook_down = med(manual, 'down_mean'), med(playbook, 'down_mean')
+    if manual_down is not None and playbook_down is not None:
+        ratio = playbook_down / manual_down if manual_down else float('inf')
+        lines.append('- %d nodes, member down per node, %s vs manual: %.1f s vs %.1f s = %.1fx (target <= %gx): %s'
+                     % (nodes, label(*playbook), playbook_down, manual_down, ratio, down_target,
+                        verdict(ratio <= down_target)))
+    else:
+        lines.append('- %d nodes, member down per node: not measured (needs a playbook over %s and manual)'
+                     % (nodes, connection))
+    ratio = med(playbook, 'floor_ratio')
+    if ratio is not None:
+        lines.append('- %d nodes, wall time, %s vs floor: %.1fx (target <= %gx): %s'
+                     % (nodes, label(*playbook), ratio, wall_target, verdict(ratio <= wall_target)))
+    else:
+        lines.append('- %d nodes, wall time vs floor: not measured (needs a playbook over %s and manual)'
+                     % (nodes, connection))
+    if connection != 'local':
+        return lines
+    stall_a = med(('playbook-power-cycle', connection), 'longest_stall')
+    stall_b = med(('naive-power-cycle', BARE_CONNECTION), 'longest_stall')
+    if stall_a is not None and stall_b is not None:
+        lines.append('- %d nodes, longest stall (a) vs (b): %.2f s vs %.2f s (target (a) <= (b)/10 = %.2f s): %s'
+                     % (nodes, stall_a, stall_b, stall_b / 10, verdict(stall_a <= stall_b / 10)))
+    else:
+        lines.append('- %d nodes, longest stall (a) vs (b): not measured (needs both)' % nodes)
+    fail_a = med(('playbook-power-cycle', connection), 'first_failures')
+    fail_c = med(manual, 'first_failures')
+    if fail_a is not None and fail_c is not None:
+        lines.append('- %d nodes, failed first attempts (a) vs (c): %g vs %g (target (a) <= (c)): %s'
+                     % (nodes, fail_a, fail_c, verdict(fail_a <= fail_c)))
+    else:
+        lines.append('- %d nodes, failed first attempts (a) vs (c): not measured (needs both)' % nodes)
+    return lines
 
-    def verdict(ok):
-        return 'met' if ok else '**not met**'
 
-    for nodes in sizes:
-        def med(procedure, key, _nodes=nodes):
-            return median_of(results, _nodes, procedure, key)
-        playbook = 'playbook' if med('playbook', 'wall') is not None else 'playbook-power-cycle'
-        manual_down, playbook_down = med('manual', 'down_mean'), med(playbook, 'down_mean')
-        if manual_down is not None and playbook_down is not None:
-            ratio = playbook_down / manual_down if manual_down else float('inf')
-            lines.append('- %d nodes, 1. member down per node, %s vs manual: %.1f s vs %.1f s = %.1fx (target <= 1.5x): %s'
-                         % (nodes, LABELS[playbook], playbook_down, manual_down, ratio, verdict(ratio <= 1.5)))
-        else:
-            lines.append('- %d nodes, 1. member down per node: not measured (needs a playbook and manual)' % nodes)
-        ratio = med(playbook, 'floor_ratio')
-        if ratio is not None:
-            lines.append('- %d nodes, 2. wall time, %s vs floor: %.1fx (target <= 5x): %s'
-                         % (nodes, LABELS[playbook], ratio, verdict(ratio <= 5)))
-        else:
-            lines.append('- %d nodes, 2. wall time vs floor: not measured (needs a playbook and manual)' % nodes)
-        stall_a, stall_b = med('playbook-power-cycle', 'longest_stall'), med('naive-power-cycle', 'longest_stall')
-        if stall_a is not None and stall_b is not None:
-            lines.append('- %d nodes, 3. longest stall (a) vs (b): %.2f s vs %.2f s (target (a) <= (b)/10 = %.2f s): %s'
-                         % (nodes, stall_a, stall_b, stall_b / 10, verdict(stall_a <= stall_b / 10)))
-        else:
-            lines.append('- %d nodes, 3. longest stall (a) vs (b): not measured (needs both)' % nodes)
-        fail_a, fail_c = med('playbook-power-cycle', 'first_failures'), med('manual', 'first_failures')
-        if fail_a is not None and fail_c is not None:
-            lines.append('- %d nodes, 3. failed first attempts (a) vs (c): %g vs %g (target (a) <= (c)): %s'
-                         % (nodes, fail_a, fail_c, verdict(fail_a <= fail_c)))
-        else:
-            lines.append('- %d nodes, 3. failed first attempts (a) vs (c): not measured (needs both)' % nodes)
-    per_procedure = {}
-    for result in results:
-        per_procedure[result['procedure']] = per_procedure.get(result['procedure'], 0) + result['lost_count']
-    lost = sum(per_procedure.values())
-    lines.append('- 3. lost writes, all runs and sizes: %s (target 0 everywhere): %s' % (
-        ', '.join('%s %d' % (LABELS[procedure], per_procedure[procedure])
-                  for procedure in PROCEDURES if procedure in per_procedure), verdict(lost == 0)))
-    return '\n'.join(lines)
+def targets(results, sizes):
+    """The must-show targets of every connection the playbook ran over (TARGETS; without a playbook row,
+    issue 12's), medians per size, each as met / not met / not measured, and the lost writes of its rows
+    (the local rows with the procedures without the collection, which run on a local lab)."""
+    measured = {connection_of(result) for result in results if result['procedure'] in PLAYBOOK_PROCEDURES}
+    sections = []
+    for connection, issue, down_target, wall_target in TARGETS:
+        if connection not in (measured or {'local'}):
+            continue
+        lines = []
+        for nodes in sizes:
+            lines += size_targets(results, nodes, connection, down_target, wall_target)
+        lost = {}
+        for result in results:
+            if connection_of(result) == connection:
+                lost[row_of(result)] = lost.get(row_of(result), 0) + result['lost_count']
+        lines.append('- lost writes, all runs and sizes: %s (target 0 everywhere): %s' % (
+            ', '.join('%s %d' % (label(*row), lost[row]) for row in rows_of(results) if row in lost),
+            verdict(not any(lost.values()))))
+        sections.append('Targets of %s, the playbook over %s (medians):\n\n%s' % (issue, connection, '\n'.join(lines)))
+    return '\n\n'.join(sections)
 
 
 def lost_lines(results):
@@ -630,7 +702,7 @@ def lost_lines(results):
     for result in results:
         if result['lost']:
             lines.append('- %s, %d nodes, run %d: values %s missing on %s' % (
-                LABELS[result['procedure']], result['nodes'], result['run'], result['lost'][:20],
+                label(*row_of(result)), result['nodes'], result['run'], result['lost'][:20],
                 ', '.join('%s (%d)' % (name, len(values)) for name, values in sorted(result.get('lost_on', {}).items()))
                 or 'the first member that answered (this run read through one member only)'))
     return '\n'.join(lines)
@@ -668,7 +740,7 @@ def write_rate(ack_times, origin, end):
 
 
 def plot(results, nodes, path):
-    """One column per procedure (first run): acknowledged writes over time with stalls and failed puts
+    """One column per row (first run): acknowledged writes over time with stalls and failed puts
     above, each member's etcd down time (stop/start) below. Returns an error text or None."""
     try:
         import matplotlib  # pylint: disable=import-outside-toplevel
@@ -697,8 +769,8 @@ def plot(results, nodes, path):
             axis.axvline(result['started'] - origin, color='grey', linestyle='--', linewidth=0.8)
             axis.axvline(result['finished'] - origin, color='grey', linestyle='--', linewidth=0.8)
         top.set_title('%s, %d nodes: %.1f s,\nlongest stall %.2f s, %d first-attempt failures, %d lost'
-                      % (LABELS[result['procedure']], nodes, result['wall'], result['longest_stall'], result['first_failures'],
-                         len(result['lost'])), fontsize=9)
+                      % (label(*row_of(result)), nodes, result['wall'], result['longest_stall'],
+                         result['first_failures'], len(result['lost'])), fontsize=9)
         top.set_ylabel('writes/s')
         top.plot([], [], color='tab:red', alpha=0.25, linewidth=6, label='no write for > %.1f s' % STALL_MARK)
         top.legend(loc='upper left', fontsize=7)
@@ -730,6 +802,9 @@ def main(argv=None):
                         help='which procedures to compare (default: all four)')
     parser.add_argument('--down-seconds', type=float, default=0.0,
                         help='how long a power-cycled node stays off, in (a) and (b) alike (default 0)')
+    parser.add_argument('--connections', nargs='+', choices=CONNECTIONS,
+                        help='how the playbook procedures reach the lab nodes, each measured once per connection on '
+                             'a lab of its own (default: ssh and local where the ssh lab can run, as root; else local)')
     parser.add_argument('--out', default=os.path.join(REPO_ROOT, 'bench-results'), help='where the tables and PNGs go')
     parser.add_argument('--from-json', metavar='PATH',
                         help='measure nothing: report again from a rolling_restart.json of an earlier run')
@@ -741,19 +816,28 @@ def main(argv=None):
                       [result.get('load', float('nan')) for result in results])
     if options.runs < 1:
         parser.error('--runs must be at least 1')
+    unavailable = ssh_unavailable()
+    if options.connections is None:
+        options.connections = ['local'] if unavailable else list(CONNECTIONS)
+        if unavailable:
+            print('the playbook over local only, no ssh rows: %s' % unavailable, flush=True)
+    elif 'ssh' in options.connections and unavailable:
+        parser.error('--connections ssh: the ssh lab cannot run here: %s' % unavailable)
     os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
-    procedures = [procedure for procedure in PROCEDURES if procedure in options.procedures]
+    connections = [connection for connection in CONNECTIONS if connection in options.connections]
+    rows = [(procedure, connection) for procedure in PROCEDURES if procedure in options.procedures
+            for connection in (connections if procedure in PLAYBOOK_PROCEDURES else [BARE_CONNECTION])]
     header = 'machine at the start: %s; etcd %s' % (machine(), etcd_version())
     print(header, flush=True)
     results = []
     loads = []
     for nodes in options.nodes:  # every run of a size before the next size: a run cut short keeps whole sizes
         for run in range(1, options.runs + 1):
-            for procedure in procedures:
-                print('rolling restart bench: run %d/%d, %s on %d nodes ...' % (run, options.runs, LABELS[procedure], nodes),
-                      flush=True)
+            for procedure, connection in rows:
+                print('rolling restart bench: run %d/%d, %s on %d nodes ...'
+                      % (run, options.runs, label(procedure, connection), nodes), flush=True)
                 with tempfile.TemporaryDirectory(prefix='kubemaint-bench-rr-') as directory:
-                    result = measure(procedure, nodes, directory, options.down_seconds)
+                    result = measure(procedure, nodes, directory, options.down_seconds, connection)
                 result['down_seconds'] = options.down_seconds
                 result['run'] = run
                 result['header'] = header
@@ -775,25 +859,27 @@ def report(results, options, header, loads):
     add_derived(results)
     for result in results:
         result['phases'] = time_per_phase(result['tasks'], result['down']) if result.get('tasks') else {}
-    procedures = [procedure for procedure in PROCEDURES if any(result['procedure'] == procedure for result in results)]
+    rows = rows_of(results)
     sizes = sorted({result['nodes'] for result in results})
     runs = len({result['run'] for result in results})
     down_seconds = results[0].get('down_seconds', options.down_seconds)
     parts = [
         'Rolling restart / rolling reboot of the whole control plane while a gRPC client puts a value every 10 ms '
-        '(2 s deadline per put, retried until acknowledged); %d run(s), each procedure on a fresh lab, cells are '
-        'median [min-max] over the runs. Floor = the manual procedure of the same run. Power-cycled nodes stay off '
-        '%.1f s.' % (runs, down_seconds),
+        '(2 s deadline per put, retried until acknowledged); %d run(s), each procedure on a fresh lab (the playbook '
+        'once per connection, the procedures without the collection on a local lab), cells are median [min-max] '
+        'over the runs. Floor = the manual procedure of the same run. Power-cycled nodes stay off %.1f s.'
+        % (runs, down_seconds),
         header + '; 1-minute load average after each measurement: min %.1f, median %.1f, max %.1f'
         % (min(loads), statistics.median(loads), max(loads)),
-        table(results, procedures, sizes),
-        'Targets of issue 12 (medians):\n\n' + targets(results, sizes),
+        labs(results, rows),
+        table(results, rows, sizes),
+        targets(results, sizes),
     ]
     if lost_lines(results):
         parts.append('Lost writes (acknowledged, then missing from a member at the end):\n\n' + lost_lines(results))
     for nodes in sizes:
-        for procedure in PLAYBOOK_PROCEDURES:
-            text = phase_table(results, procedure, nodes)
+        for row in rows:
+            text = phase_table(results, row, nodes)
             if text:
                 parts.append(text)
     text = '\n\n'.join(parts)

@@ -70,10 +70,10 @@ def test_targets_say_met_and_not_met_from_medians():
     assert '5.0x (target <= 5x): met' in text
     assert '0.10 s vs 4.00 s (target (a) <= (b)/10 = 0.40 s): met' in text
     assert '4 vs 3 (target (a) <= (c)): **not met**' in text
-    assert ('lost writes, all runs and sizes: playbook (graceful) 1, (a) playbook + power-cycle 0, '
+    assert ('lost writes, all runs and sizes: playbook (graceful) (local) 1, (a) playbook + power-cycle (local) 0, '
             '(b) naive power-cycle 0, (c) manual (runbook) 0 (target 0 everywhere): **not met**') in text
     results[0]['lost_on'] = {'lab-cp-02': [7]}
-    assert bench.lost_lines(results) == '- playbook (graceful), 3 nodes, run 1: values [7] missing on lab-cp-02 (1)'
+    assert bench.lost_lines(results) == '- playbook (graceful) (local), 3 nodes, run 1: values [7] missing on lab-cp-02 (1)'
 
 
 def test_spread_is_median_with_min_and_max():
