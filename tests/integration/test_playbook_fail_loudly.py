@@ -1,7 +1,7 @@
 """Issue 25: a run that cannot do what it was asked fails, loudly and before any change. Every playbook
 refuses a control-plane group that is missing or empty, a node that is no host of it and a --limit
-outside it, naming the group's hosts (or the inventory's groups) and -e control_plane_group=NAME.
-One lab for them all."""
+outside it, naming the group's hosts (or the inventory's groups) and -e control_plane_group=NAME;
+cluster_info fails, after printing everything, on a cluster without quorum. One lab for them all."""
 import hashlib
 import json
 import os
@@ -9,6 +9,7 @@ import os
 import pytest
 import yaml
 
+from tests.integration.etcd_helpers import etcd_stopped
 from tests.integration.playbook_helpers import describe, lock_value, play
 from tests.integration.test_playbook_inventory import PLAYBOOKS
 
@@ -114,3 +115,25 @@ def test_a_limit_outside_the_group_fails_every_playbook(lab, tmp_path, untouched
     nothing = play('stop_node', lab, limit='lab-cp-9')
     assert nothing.returncode != 0 and 'leaves us with no hosts to target' in nothing.output, describe(nothing)
     assert fingerprint(lab) == untouched
+
+
+def test_cluster_info_fails_without_quorum_unless_told_to_only_report(lab, tmp_path):
+    lab.wait_healthy(timeout=120)
+    healthy = play('cluster_info', lab)
+    assert healthy.returncode == 0 and 'etcd is not healthy' not in healthy.output, describe(healthy)
+    report = tmp_path / 'state.json'
+    with etcd_stopped(lab, lab.nodes[1], lab.nodes[2]):
+        failed = play('cluster_info', lab, extra_vars={'cluster_state_json_report': str(report)})
+        reported = play('cluster_info', lab, extra_vars={'cluster_info_fail': 'false'})
+    # everything printed and written first, then the failure naming what is wrong
+    assert failed.returncode != 0, describe(failed)
+    # (the member left running has no leader: its linearizable read fails too)
+    assert 'quorum: NO (0 of 3 voters healthy' in failed.output and 'maintenance lock' in failed.output, describe(failed)
+    assert json.loads(report.read_text())['cluster']['has_quorum'] is False
+    assert ('etcd is not healthy: NO quorum (0 of 3 voters healthy, 2 needed): etcd accepts no write; 3 members are '
+            'not healthy: %s (unhealthy), %s (unreachable), %s (unreachable). ' % tuple(node.name for node in lab.nodes)
+            ) in failed.output, describe(failed)
+    assert 'kubemaint.control_plane.recover' in failed.output and '-e cluster_info_fail=false' in failed.output
+    assert failed.output.index('quorum: NO') < failed.output.index('etcd is not healthy')
+    assert reported.returncode == 0, describe(reported)
+    assert 'quorum: NO (0 of 3 voters healthy' in reported.output and 'etcd is not healthy' not in reported.output
