@@ -62,8 +62,9 @@ def _local_inventory(tmp_path):
     return str(inventory)
 
 
-def test_stop_node_without_a_node_refuses_before_anything_runs(tmp_path):
-    proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', _local_inventory(tmp_path))
+@pytest.mark.parametrize('node', [[], ['-e', 'node=']])  # an AWX survey field left empty gives node=''
+def test_stop_node_without_a_node_refuses_before_anything_runs(tmp_path, node):
+    proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', _local_inventory(tmp_path), *node)
     assert proc.returncode != 0
     assert 'given with --limit NODE (or -e node=NODE)' in proc.stdout and 'Nothing was changed' in proc.stdout
     assert 'See which control-plane pods run' not in proc.stdout
