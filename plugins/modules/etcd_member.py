@@ -269,6 +269,9 @@ def main():
     except EtcdError as exc:
         module.fail_json(msg=str(exc), reason=exc.reason, **result)
     diff = outcome.pop('diff')
+    # module.warn(), not a warnings key: exit_json(warnings=...) is deprecated (removed in ansible-core 2.23)
+    for warning in outcome.pop('warnings'):
+        module.warn(warning)
     if module._diff:
         outcome['diff'] = diff
     result.update(outcome)

@@ -37,6 +37,10 @@ def test_removal_refused_when_it_would_cost_quorum(lab):
     assert not allowed_check['failed'], allowed_check.get('msg')
     assert allowed_check['changed'] and allowed_check['quorum_after']['has_quorum'] is False
     assert any('allowed by allow_quorum_loss' in warning for warning in allowed_check.get('warnings', []))
+    # the warning goes through module.warn(): exit_json(warnings=...) is deprecated (removed in ansible-core 2.23)
+    assert '[WARNING]: ' in allowed_check['_stdout'] + allowed_check['_stderr']
+    for result in (refused, allowed_check, add_refused):
+        assert 'DEPRECATION' not in result['_stdout'] + result['_stderr'], result['_stdout'] + result['_stderr']
     assert add_refused['failed'] and 'refuses to add any member while a voter is down' in add_refused['msg']
     assert down.name in add_refused['msg']
     assert len(still) == 3 and all(not m.get('isLearner') for m in still)

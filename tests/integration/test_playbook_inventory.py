@@ -23,22 +23,35 @@ def test_every_playbook_is_shipped():
     assert shipped == sorted(PLAYBOOKS)
 
 
+def listed_plays(stdout):
+    """--list-hosts output as [(play pattern, sorted hosts)]."""
+    plays = []
+    for line in stdout.splitlines():
+        if line.startswith('  play #'):
+            plays.append((line.split('(', 1)[1].split(')', 1)[0], []))
+        elif line.startswith('      ') and plays:
+            plays[-1][1].append(line.strip())
+    return [(pattern, sorted(hosts)) for pattern, hosts in plays]
+
+
 @pytest.mark.parametrize('playbook', PLAYBOOKS)
 def test_playbook_targets_the_control_plane_of_the_example_inventory(playbook):
     for reference in ('kubemaint.control_plane.' + playbook, os.path.join('playbooks', playbook + '.yml')):
         proc = ansible_playbook(reference, '-i', EXAMPLE, '--list-hosts')
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        hosts = [line.strip() for line in proc.stdout.splitlines() if line.startswith('      ')]
-        plays = proc.stdout.count('  play #')
-        # every play of the playbook (rolling_restart's closing summary is a second one) runs on the group
-        assert plays >= 1 and sorted(hosts) == sorted(['K-KUBE-LAB-01', 'K-KUBE-LAB-02', 'K-KUBE-LAB-03'] * plays), \
+        plays = listed_plays(proc.stdout)
+        # first the target check, on every host (it runs once, on the controller); then every play of the
+        # playbook (rolling_restart's closing summary is one more) on the group
+        check, work = plays[0], plays[1:]
+        assert check[0] == 'all,localhost' and 'localhost' in check[1] and 'K-KUBE-LAB-201' in check[1], proc.stdout
+        assert work and all(hosts == ['K-KUBE-LAB-01', 'K-KUBE-LAB-02', 'K-KUBE-LAB-03'] for _pattern, hosts in work), \
             proc.stdout
 
 
 def test_limit_narrows_stop_node_to_one_host():
     proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', EXAMPLE, '--limit', 'K-KUBE-LAB-02', '--list-hosts')
     assert proc.returncode == 0, proc.stderr
-    assert [line.strip() for line in proc.stdout.splitlines() if line.startswith('      ')] == ['K-KUBE-LAB-02']
+    assert [hosts for _pattern, hosts in listed_plays(proc.stdout)] == [['K-KUBE-LAB-02'], ['K-KUBE-LAB-02']]
 
 
 def _local_inventory(tmp_path):
@@ -49,8 +62,9 @@ def _local_inventory(tmp_path):
     return str(inventory)
 
 
-def test_stop_node_without_a_node_refuses_before_anything_runs(tmp_path):
-    proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', _local_inventory(tmp_path))
+@pytest.mark.parametrize('node', [[], ['-e', 'node=']])  # an AWX survey field left empty gives node=''
+def test_stop_node_without_a_node_refuses_before_anything_runs(tmp_path, node):
+    proc = ansible_playbook('kubemaint.control_plane.stop_node', '-i', _local_inventory(tmp_path), *node)
     assert proc.returncode != 0
     assert 'given with --limit NODE (or -e node=NODE)' in proc.stdout and 'Nothing was changed' in proc.stdout
     assert 'See which control-plane pods run' not in proc.stdout

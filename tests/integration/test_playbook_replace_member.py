@@ -43,7 +43,9 @@ def test_refuses_without_node_and_changes_nothing(lab, tmp_path):
     assert 'replace_member needs the node whose etcd member is lost: -e node=NAME' in proc.output, describe(proc)
     assert all(counts['changed'] == 0 for counts in proc.recap.values()), proc.recap
     unknown = play('replace_member', lab, extra_vars={'node': 'no-such-node'})
-    assert unknown.returncode != 0 and 'no-such-node is not a host of the inventory group control_plane' in unknown.output
+    assert unknown.returncode != 0, describe(unknown)
+    assert 'node=no-such-node is no host of the group control_plane (%s)' % ', '.join(n.name for n in lab.nodes) \
+        in unknown.output, describe(unknown)
     # a machine without its kubeadm files (here: a kubernetes_dir with nothing in it) is not rejoined
     with open(lab.inventory_path) as handle:
         data = yaml.safe_load(handle)

@@ -3,6 +3,7 @@ execution environment built from that tarball by ansible-builder. Offline, no co
 import hashlib
 import json
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -132,6 +133,7 @@ def _ee_context(tarball, tmp_path):
     (checkout / 'meta').mkdir(parents=True)
     (checkout / 'build').mkdir()
     shutil.copy(EE_DEFINITION, str(checkout / 'meta'))
+    shutil.copy(os.path.join(REPO_ROOT, 'meta', 'bindep.txt'), str(checkout / 'meta'))
     shutil.copy(str(tarball), str(checkout / 'build' / EE_TARBALL))
     context = tmp_path / 'context'
     _run([os.path.join(BIN, 'ansible-builder'), 'create', '-f', str(checkout / 'meta' / 'execution-environment.yml'),
@@ -170,12 +172,39 @@ def test_execution_environment_installs_this_collection_from_its_tarball(tarball
     assert manifest['collection_info']['version'] == _galaxy_yml()['version']
 
     # What the builder stage does next: gather the installed collections' Python and system needs.
-    # The controller needs nothing; cryptography is for the managed nodes, never for the EE.
+    # No Python package: cryptography is for the managed nodes, never for the EE.
     pip_out, bindep_out = tmp_path / 'ee-requirements.txt', tmp_path / 'ee-bindep.txt'
+    assert 'COPY _build/bindep.txt bindep.txt' in containerfile and '--user-bindep=bindep.txt' in containerfile
     _run([sys.executable, str(context / '_build' / 'scripts' / 'introspect.py'), 'introspect', str(installed),
+          '--user-bindep', str(context / '_build' / 'bindep.txt'),
           '--write-pip', str(pip_out), '--write-bindep', str(bindep_out)], cwd=str(tmp_path))
     assert not pip_out.exists() or 'cryptography' not in pip_out.read_text()
-    assert not bindep_out.exists() or bindep_out.read_text().strip() == ''
+    # Both the definition's own list and the installed collection's (what another EE that installs this
+    # collection gets) name them.
+    assert 'openssh-clients [platform:rpm]  # from collection user' in bindep_out.read_text()
+    assert 'openssh-clients [platform:rpm]  # from collection kubemaint.control_plane' in bindep_out.read_text()
+    # The system packages the final stage installs (install-from-bindep) on the base image's platform
+    # (UBI 9: /etc/os-release says rhel 9) hold an ssh client, and sshpass for password credentials.
+    assert re.search(r'/ubi9/', base), 'the platform below is UBI 9\'s, the base image is %s' % base
+    assert installed_system_packages(bindep_out, ['rpm', 'redhat', 'rhel', 'rhel-9']) == ['openssh-clients', 'sshpass']
+
+
+def installed_system_packages(bindep_file, platforms):
+    """The packages bindep installs from `bindep_file` on a machine of these platforms (default profile)."""
+    from bindep.depends import Depends  # pylint: disable=import-outside-toplevel
+    rules = Depends(bindep_file.read_text()).active_rules(['default'] + ['platform:' + name for name in platforms])
+    return sorted(set(rule[0] for rule in rules))
+
+
+@pytest.mark.parametrize('platforms,packages', [
+    (['rpm', 'redhat', 'rhel', 'rhel-9'], ['openssh-clients', 'sshpass']),
+    (['rpm', 'redhat', 'centos', 'centos-9'], ['openssh-clients', 'sshpass']),
+    (['rpm', 'redhat', 'rhel', 'rhel-8'], ['openssh-clients']),
+    (['dpkg', 'debian', 'debian-12'], ['openssh-client', 'sshpass']),
+    (['dpkg', 'ubuntu', 'ubuntu-noble'], ['openssh-client', 'sshpass']),
+])
+def test_an_execution_environment_on_any_platform_gets_an_ssh_client(platforms, packages):
+    assert installed_system_packages(pathlib.Path(REPO_ROOT, 'bindep.txt'), platforms) == packages
 
 
 def test_node_and_controller_requirements_are_apart():

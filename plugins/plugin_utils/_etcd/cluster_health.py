@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
+
+Whether the etcd cluster a report shows is healthy: it could be read, it has quorum, every member
+is healthy and no alarm is raised. cluster_info fails on anything else (after printing it all), so
+that a scheduled job turns red when the cluster needs an operator. The role reaches this through the
+kubemaint.control_plane.etcd_cluster_health filter.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+REPORT_ONLY = 'cluster_info_fail=false'
+
+
+def _member_state(member):
+    label = member.get('name') or member.get('id') or '(unknown member)'
+    if member.get('is_learner'):
+        label += ', learner'
+    return '%s (%s)' % (label, 'unhealthy' if member.get('reachable') else 'unreachable')
+
+
+def cluster_health(view):
+    """The verdict on a cluster view (kubemaint.control_plane.etcd_cluster_view, with `reader` and
+    `endpoints` as the cluster_state role adds them).
+
+    Returns {'healthy', 'problems' (one short phrase each), 'message' (what is wrong and what to do;
+    empty when healthy)}.
+    """
+    view = view or {}
+    if not view.get('readable'):
+        problem = 'etcd could not be read: %s' % (view.get('read_error') or 'no answer')
+        message = ('Could not read etcd through %s: %s. Check that the endpoints %s are right '
+                   '(cluster_state_etcd_endpoints) and that the etcd client certificates exist under kubernetes_dir '
+                   'on that host; when every member is stopped, run kubemaint.control_plane.recover.'
+                   % (view.get('reader') or 'any host', view.get('read_error') or 'no answer',
+                      ', '.join(view.get('endpoints') or []) or '(none)'))
+        return {'healthy': False, 'problems': [problem], 'message': message}
+    problems = []
+    advice = []
+    if not view.get('has_quorum'):
+        problems.append('NO quorum (%d of %d voters healthy, %d needed): etcd accepts no write'
+                        % (view.get('healthy_voters') or 0, view.get('voters') or 0, view.get('quorum_size') or 0))
+    unhealthy = [member for member in view.get('members') or [] if not member.get('healthy')]
+    if unhealthy:
+        problems.append('%s not healthy: %s' % ('a member is' if len(unhealthy) == 1 else '%d members are' % len(unhealthy),
+                                                ', '.join(_member_state(member) for member in unhealthy)))
+    if problems:
+        advice.append('Stopped control-plane pods come back with kubemaint.control_plane.recover (or start_node '
+                      '--limit NODE); the errors under the table say why a running member does not answer.')
+    alarms = list(view.get('alarms') or [])
+    if alarms:
+        problems.append('alarm%s raised: %s' % ('' if len(alarms) == 1 else 's', ', '.join(alarms)))
+        advice.append('An alarm stays raised until its cause is fixed (NOSPACE: free space, compact and defragment) '
+                      'and it is disarmed (etcdctl alarm disarm).')
+    if not problems:
+        return {'healthy': True, 'problems': [], 'message': ''}
+    message = 'etcd is not healthy: %s. %s (-e %s reports without failing.)' % (
+        '; '.join(problems), ' '.join(advice), REPORT_ONLY)
+    return {'healthy': False, 'problems': problems, 'message': message}

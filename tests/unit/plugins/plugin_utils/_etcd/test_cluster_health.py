@@ -1,0 +1,59 @@
+"""cluster_health: cluster_info's verdict. Healthy only when etcd was read, has quorum, every member
+(learners too) is healthy and no alarm is raised; otherwise every problem is named once, with what to do."""
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import cluster_view
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.cluster_health import cluster_health
+
+
+def member(name, healthy=True, reachable=True, leader=False, learner=False, alarms=None):
+    return {'name': name, 'id': '%016x' % (hash(name) & 0xffffffffffffffff), 'healthy': healthy, 'reachable': reachable,
+            'is_leader': leader, 'is_learner': learner, 'raft_applied_index': 10, 'alarms': alarms or []}
+
+
+def view(*members, **extra):
+    result = cluster_view({'members': list(members)})
+    result.update(extra)
+    return result
+
+
+HEALTHY = [member('cp1', leader=True), member('cp2'), member('cp3')]
+
+
+def test_a_healthy_cluster_passes():
+    assert cluster_health(view(*HEALTHY)) == {'healthy': True, 'problems': [], 'message': ''}
+
+
+@pytest.mark.parametrize('members,problems', [
+    ([member('cp1', leader=True), member('cp2'), member('cp3', healthy=False, reachable=False)],
+     ['a member is not healthy: cp3 (unreachable)']),
+    ([member('cp1', leader=True), member('cp2'), member('cp3'), member('cp4', healthy=False, learner=True)],
+     ['a member is not healthy: cp4, learner (unhealthy)']),
+    ([member('cp1', healthy=False), member('cp2', healthy=False, reachable=False),
+      member('cp3', healthy=False, reachable=False)],
+     ['NO quorum (0 of 3 voters healthy, 2 needed): etcd accepts no write',
+      '3 members are not healthy: cp1 (unhealthy), cp2 (unreachable), cp3 (unreachable)']),
+    ([member('cp1', leader=True, alarms=['NOSPACE']), member('cp2'), member('cp3')],
+     ['alarm raised: NOSPACE on cp1']),
+])
+def test_every_problem_is_named(members, problems):
+    verdict = cluster_health(view(*members))
+    assert not verdict['healthy'] and verdict['problems'] == problems
+    assert verdict['message'].startswith('etcd is not healthy: %s. ' % '; '.join(problems))
+    assert verdict['message'].endswith('(-e cluster_info_fail=false reports without failing.)')
+
+
+def test_the_advice_fits_the_problem():
+    down = cluster_health(view(member('cp1', leader=True), member('cp2'), member('cp3', healthy=False, reachable=False)))
+    assert 'kubemaint.control_plane.recover' in down['message'] and 'alarm disarm' not in down['message']
+    alarm = cluster_health(view(member('cp1', leader=True, alarms=['NOSPACE']), member('cp2'), member('cp3')))
+    assert 'etcdctl alarm disarm' in alarm['message'] and 'recover' not in alarm['message']
+
+
+def test_an_unreadable_cluster_names_the_reader_and_the_endpoints():
+    verdict = cluster_health(dict(cluster_view({'members': [], 'endpoint_errors': {'https://10.0.0.1:2379': 'refused'}}),
+                                  reader='cp1', endpoints=['https://10.0.0.1:2379']))
+    assert not verdict['healthy'] and verdict['problems'] == ['etcd could not be read: refused']
+    assert verdict['message'].startswith('Could not read etcd through cp1: refused. Check that the endpoints '
+                                         'https://10.0.0.1:2379 are right (cluster_state_etcd_endpoints)')
+    assert not cluster_health(None)['healthy']
