@@ -124,9 +124,10 @@ def set_up_namespace(args):
         if mode is not None:
             os.chmod(source, mode)
         bind(source, target)
-    # Another node's files must not be reachable: cover the lab directory where it is still visible.
+    # What the mounts above covered comes back (a mount point a boot before left under /root counts too);
+    # then another node's files must not be reachable: cover the lab directory where it is still visible.
     for path, saved in keep[:-1]:
-        if not same_directory(path, saved):  # covered by one of the mounts above (a mount point left by a boot before)
+        if not same_directory(path, saved):
             bind(saved, path)
     if os.path.isdir(args.lab_dir):
         run('mount', '-t', 'tmpfs', '-o', 'mode=755', 'tmpfs', args.lab_dir)
