@@ -54,9 +54,14 @@ options:
     type: int
     default: 1000
   allow_quorum_loss:
-    description: Proceed although there are reasons to refuse (they are still listed).
+    description: Proceed although there are reasons to refuse (they are still listed). Never for a node that is
+      no etcd member (O(member) wrong), as the guard cannot judge a stop it cannot place.
     type: bool
     default: false
+  override_name:
+    description: The variable that sets O(allow_quorum_loss) for the caller, named in RV(_value.advice).
+    type: str
+    default: allow_quorum_loss
 '''
 
 EXAMPLES = r'''
@@ -81,6 +86,10 @@ _value:
     overridden:
       description: There are reasons to refuse and O(allow_quorum_loss) overrides them.
       type: bool
+    advice:
+      description: What to do about the problems, empty when there are none; names O(override_name) only where
+        the override applies.
+      type: str
     problems:
       description: Every reason to refuse.
       type: list
@@ -108,10 +117,12 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
 
 
 def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
-                 max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None):
+                 max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
+                 override_name='allow_quorum_loss'):
     return guard_verdict(state, member, target_host=host, target_pods=target_pods,
                          peer_pods=peer_pods, max_applied_lag=max_applied_lag,
-                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host)
+                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host,
+                         override_name=override_name)
 
 
 class FilterModule(object):

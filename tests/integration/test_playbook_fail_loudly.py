@@ -104,7 +104,7 @@ def test_a_node_typo_fails_every_playbook(lab, untouched):
 def test_a_limit_outside_the_group_fails_every_playbook(lab, tmp_path, untouched):
     hosts = ', '.join(node.name for node in lab.nodes)
     with_bastion = inventory_variant(lab, tmp_path, 'bastion', lambda children: children.update(
-        bastions={'hosts': {'bastion': {'ansible_host': '192.0.2.1'}}}))
+        bastions={'hosts': {'bastion': {'ansible_host': '127.0.0.1', 'ansible_port': 1}}}))  # never reached
     assert_refused(run_every_playbook(lab, inventory=with_bastion, limit='bastion'),
                    '--limit bastion selects bastion outside the group control_plane (%s).' % hosts)
     # a typo beside a right name: ansible-playbook only warns and would run on the right one
@@ -114,6 +114,22 @@ def test_a_limit_outside_the_group_fails_every_playbook(lab, tmp_path, untouched
     # a limit that matches nothing at all: ansible-core (2.16 to 2.19) refuses the run itself
     nothing = play('stop_node', lab, limit='lab-cp-9')
     assert nothing.returncode != 0 and 'leaves us with no hosts to target' in nothing.output, describe(nothing)
+    assert fingerprint(lab) == untouched
+
+
+def test_a_wrong_node_name_is_refused_even_with_the_quorum_loss_override(lab, tmp_path, untouched):
+    """A node_name that is no etcd member leaves the guard nothing to judge: it says to fix node_name, offers
+    no override, and the override does not pass it either."""
+    node = lab.nodes[1]
+    wrong = inventory_variant(lab, tmp_path, 'wrong-name', lambda children: children['control_plane']['hosts'][
+        node.name].update(node_name='lab-cp-2'))
+    for extra in ({}, {'control_plane_node_allow_quorum_loss': True}):
+        refused = play('stop_node', lab, limit=node.name, inventory=wrong, extra_vars=extra)
+        assert refused.returncode != 0, describe(refused)
+        assert 'lab-cp-2 is not an etcd member' in refused.output, describe(refused)
+        assert 'set node_name of %s in the inventory to its etcd member name' % node.name in refused.output
+        assert 'allow_quorum_loss=true' not in refused.output, describe(refused)
+        assert 'overrides the quorum guard' not in refused.output, describe(refused)
     assert fingerprint(lab) == untouched
 
 

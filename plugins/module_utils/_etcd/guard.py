@@ -231,7 +231,8 @@ def describe_view(view):
 
 
 def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
-                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None):
+                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
+                  override_name='allow_quorum_loss'):
     """May the control plane of `target_host` (etcd member `target_member`) stop now?
 
     Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
@@ -244,19 +245,24 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     rolling_restart reads them). A report of the target host among them or among `peer_pods` serves
     as `target_pods` when that is not given; every other report counts as a peer's.
 
-    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'host', 'member', 'move_leader'}:
-    `proceed` is true when safe or when `allow_quorum_loss` overrides the problems; `move_leader` is
+    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'advice', 'host', 'member', 'move_leader'}:
+    `proceed` is true when safe or when `allow_quorum_loss` overrides the problems, which it never does
+    for a target that is no etcd member (a wrong node_name: the guard would judge another member);
+    `advice` is what to do about the problems, naming the override (`override_name`) only where it
+    applies; `move_leader` is
     true unless the read saw another member lead (then the stop needs no leader move first; should the
     target become leader after the read, its graceful stop hands leadership over by itself).
     """
     view = _as_view(state, max_applied_lag)
     target_host = target_host or target_member
     problems = []
+    not_a_member = False
     if not view['readable']:
         problems.append('no etcd endpoint answered (%s), so nothing can be judged' % view['read_error'])
     else:
         target = [m for m in view['members'] if m['name'] == target_member]
         if not target:
+            not_a_member = True
             problems.append('%s is not an etcd member (members: %s): set node_name of %s to its etcd member name'
                             % (target_member, ', '.join(member_label(m) for m in view['members']), target_host))
         others = [m for m in voters(view['members']) if m['name'] != target_member]
@@ -298,16 +304,28 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         if _host_name(report) != target_host:
             problems.extend(pod_problems(report))
     safe = not problems
+    overridden = bool(problems) and bool(allow_quorum_loss) and not not_a_member
     return {
         'host': target_host,
         'member': target_member,
         'safe': safe,
-        'proceed': safe or bool(allow_quorum_loss),
-        'overridden': bool(problems) and bool(allow_quorum_loss),
+        'proceed': safe or overridden,
+        'overridden': overridden,
         'problems': problems,
         'seen': describe_view(view),
+        'advice': _guard_advice(target_host, not_a_member, override_name) if problems else '',
         'move_leader': not view['readable'] or view['leader'] in ('', target_member),
     }
+
+
+def _guard_advice(host, not_a_member, override_name):
+    if not_a_member:
+        return ('What to do: set node_name of %s in the inventory to its etcd member name (one of the members '
+                'above) and run this again; no override stops a node the guard cannot identify.' % host)
+    return ('What to do: bring the stopped or unhealthy members back first (playbook '
+            'kubemaint.control_plane.start_node or recover), wait until kubemaint.control_plane.cluster_info shows '
+            'every voter healthy, then run this again. To stop it anyway set %s=true: etcd may lose quorum and the '
+            'whole cluster stops accepting writes until enough members are back.' % override_name)
 
 
 def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):

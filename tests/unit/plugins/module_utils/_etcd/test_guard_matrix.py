@@ -198,7 +198,14 @@ def run_case(voter_states, learner_states, target, realistic, alarm, stray_on, s
         if not any(matches(problem, reason) for reason in reasons):
             stats['spurious'].append((where, problem))
     assert verdict['safe'] == (not problems) == verdict['proceed'], where
-    assert forced['proceed'] and forced['problems'] == problems and forced['overridden'] == bool(problems), where
+    # The override passes every problem but one: a target that is no etcd member is never stopped.
+    member = target in [m['name'] for m in members]
+    assert forced['proceed'] == member and forced['problems'] == problems, where
+    assert forced['overridden'] == (bool(problems) and member), where
+    if not member:
+        assert 'allow_quorum_loss=true' not in verdict['advice'] and 'set node_name of' in verdict['advice'], where
+    else:
+        assert ('set allow_quorum_loss=true' in verdict['advice']) == bool(problems), where
 
 
 def test_guard_decision_matrix(guard_matrix_report):
