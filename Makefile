@@ -101,7 +101,7 @@ $(LAB_OS):
 		{ apt-get update -qq && apt-get download $(LAB_OS_PACKAGES); }; }
 	for deb in $(LAB_OS_DIR).tmp/*.deb; do dpkg-deb -x $$deb $(LAB_OS_DIR).tmp/root; done
 	rm -rf $(LAB_OS_DIR) && mv $(LAB_OS_DIR).tmp/root $(LAB_OS_DIR) && rm -rf $(LAB_OS_DIR).tmp
-	LD_LIBRARY_PATH=$(wildcard $(LAB_OS_DIR)/usr/lib/*-linux-gnu) $(LAB_OS) -V 2>&1 | head -1
+	LD_LIBRARY_PATH=$$(echo $(LAB_OS_DIR)/usr/lib/*-linux-gnu) $(LAB_OS) -V 2>&1 | head -1
 
 bench: venv lab-os
 	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m tests.bench $(BENCH_ARGS)
