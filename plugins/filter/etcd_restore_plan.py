@@ -134,6 +134,7 @@ _value:
       elements: str
 '''
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.restore import (
     hosts_from_inventory,
     restore_plan,
@@ -143,7 +144,9 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.rest
 def etcd_restore_plan(info, host_vars, found_key, confirm=None, check_mode=False, discard_stopped_data=False,
                       member=None, port=2379):
     return restore_plan(info, hosts_from_inventory(host_vars, found_key, int(port)),
-                        discard_stopped_data=bool(discard_stopped_data), confirm=confirm, check_mode=bool(check_mode),
+                        # -e name=false and a survey give the string 'false': bool() would call it true
+                        discard_stopped_data=boolean(discard_stopped_data, strict=False), confirm=confirm,
+                        check_mode=boolean(check_mode, strict=False),
                         member=member)
 
 

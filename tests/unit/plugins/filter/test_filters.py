@@ -71,3 +71,14 @@ def test_lock_refresh_due_after_a_third_of_the_ttl_and_whenever_unsure():
     assert due(1000.0, 300, now=999.0)  # the clock went backwards
     assert due(1000.0, 0, now=1000.0) and due('nan', 300, now=1000.0) and due(None, 300, now=1000.0)
     assert due(0.0, 300) is True  # the default clock is the controller's now
+
+
+@pytest.mark.parametrize('given, meant', [('false', False), ('no', False), (False, False), ('true', True), (True, True)])
+def test_restore_plan_reads_the_discard_override_as_ansible_does(monkeypatch, given, meant):
+    # -e restore_quorum_discard_stopped_data=false (or a survey) hands the filter the string 'false':
+    # read with bool() it meant true, and the data of a stopped member would have been moved aside.
+    module = load('etcd_restore_plan')
+    seen = {}
+    monkeypatch.setattr(module, 'restore_plan', lambda info, hosts, **kwargs: seen.update(kwargs))
+    module.etcd_restore_plan({'members': []}, [], 'key', discard_stopped_data=given, check_mode=given)
+    assert seen['discard_stopped_data'] is meant and seen['check_mode'] is meant
