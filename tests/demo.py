@@ -12,7 +12,7 @@ sys.path.insert(0, REPO_ROOT)
 
 from tests.conftest import COLLECTIONS_ROOT  # noqa: E402  (sets ANSIBLE_COLLECTIONS_PATH)
 from tests.lab import Lab, LabError, free_base_address  # noqa: E402
-from tests.lab.core import DEFAULT_BASE_ADDRESS, NODE_PORTS, SSH_PORT, port_in_use  # noqa: E402
+from tests.lab.core import DEFAULT_BASE_ADDRESS, lab_ports, port_in_use  # noqa: E402
 
 
 def banner(text):
@@ -22,7 +22,7 @@ def banner(text):
 def main():
     directory = os.path.join(REPO_ROOT, '.lab-demo')
     base = DEFAULT_BASE_ADDRESS
-    if any(port_in_use(base + str(index), port) for index in (1, 2, 3) for port in NODE_PORTS + (SSH_PORT,)):
+    if any(port_in_use(base + str(index), port) for index in (1, 2, 3) for port in lab_ports()):
         base = free_base_address(3)
         print('127.0.1.1-3 are busy; the demo lab uses %s1-3' % base)
     lab = Lab(directory, nodes=3, base_address=base)

@@ -93,13 +93,23 @@ def port_in_use(address, port):
         probe.close()
 
 
+def lab_ports(ssh=None):
+    """The ports a lab node takes on its address: sshd's too where the lab may run over SSH (as root).
+
+    A user who is not root can bind no port below 1024, so port 22 would always look taken.
+    """
+    if ssh is None:
+        ssh = os.geteuid() == 0
+    return NODE_PORTS + ((SSH_PORT,) if ssh else ())
+
+
 def free_base_address(nodes, attempts=200):
     """A random 127.x.y. block whose node addresses have every lab port free (for tests)."""
     rng = random.Random()
     for _attempt in range(attempts):
         base = '127.%d.%d.' % (rng.randint(100, 250), rng.randint(1, 250))
         if not any(port_in_use(base + str(index), port)
-                   for index in range(1, nodes + 1) for port in NODE_PORTS + (SSH_PORT,)):
+                   for index in range(1, nodes + 1) for port in lab_ports()):
             return base
     raise LabError('no free 127.x.y.0/24 block found for %d lab nodes' % nodes)
 
@@ -297,7 +307,7 @@ class Lab:
             raise LabError('lab directory %s is not writable (%s); choose another with --dir'
                            % (self.directory, exc.strerror or exc))
         self._choose_connection()
-        ports = NODE_PORTS + ((SSH_PORT,) if self.connection == 'ssh' else ())
+        ports = lab_ports(self.connection == 'ssh')
         busy = ['%s:%d' % (node.address, port) for node in self.nodes for port in ports
                 if port_in_use(node.address, port)]
         if busy:

@@ -66,3 +66,12 @@ def test_keep_paths_are_outermost_only(tmp_path):
     keep = lab._keep_paths()
     assert core.REPO_ROOT in keep
     assert not any(path != other and path.startswith(other + '/') for path in keep for other in keep)
+
+
+def test_port_22_counts_only_where_the_lab_may_run_over_ssh(monkeypatch):
+    # Not root: port 22 cannot be bound at all, so checking it would find every address taken.
+    monkeypatch.setattr(os, 'geteuid', lambda: 1000)
+    assert core.SSH_PORT not in core.lab_ports()
+    monkeypatch.setattr(os, 'geteuid', lambda: 0)
+    assert core.SSH_PORT in core.lab_ports()
+    assert core.SSH_PORT not in core.lab_ports(ssh=False)
