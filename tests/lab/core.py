@@ -24,6 +24,7 @@ import yaml
 
 from tests.lab import manifests as lab_manifests
 from tests.lab import pki as lab_pki
+from tests.lab.node import LOGIN_USER
 from tests.lab.procs import names_path_under, own_lineage, process_start_time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -349,6 +350,11 @@ class Lab:
             handle.writelines(lines)
 
     @staticmethod
+    def _login(node):
+        """Who the inventory logs in as on `node` in ssh mode: node 1 an unprivileged user with sudo."""
+        return LOGIN_USER if node.index == SUDO_NODE_INDEX else 'root'
+
+    @staticmethod
     def _host_key(node):
         return os.path.join(node.root, 'ssh_host_ed25519_key')
 
@@ -377,7 +383,7 @@ class Lab:
                 hosts[node.name] = {
                     'ansible_host': node.address,
                     'ansible_port': SSH_PORT,
-                    'ansible_user': 'kubemaint' if node.index == SUDO_NODE_INDEX else 'root',
+                    'ansible_user': self._login(node),
                     'ansible_ssh_private_key_file': self.ssh_key,
                     'ansible_ssh_common_args': '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes'
                                                % self.known_hosts,
@@ -720,14 +726,13 @@ class Lab:
         if self.connection == 'ssh':
             return ('connection ssh: every node a host of its own (mount namespace with kubeadm\'s paths, sshd on '
                     'its address; %s as %s with sudo, the others as root)'
-                    % (self.nodes[SUDO_NODE_INDEX - 1].name, 'kubemaint'))
+                    % (self.nodes[SUDO_NODE_INDEX - 1].name, LOGIN_USER))
         return 'connection local' + (' (%s)' % self.connection_note if self.connection_note else
                                      ': every node on one filesystem, paths re-rooted through inventory variables')
 
     def describe_node(self, node):
         if self.connection == 'ssh':
-            return 'ssh %s@%s (%s at /etc/kubernetes)' % (
-                'kubemaint' if node.index == SUDO_NODE_INDEX else 'root', node.address, node.kubernetes_dir)
+            return 'ssh %s@%s (%s at /etc/kubernetes)' % (self._login(node), node.address, node.kubernetes_dir)
         return node.kubernetes_dir
 
     def status(self):
