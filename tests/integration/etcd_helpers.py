@@ -43,18 +43,28 @@ def etcd_pid(node):
     return etcd_process(node)[0]
 
 
+def wait_etcd_gone(node, process, timeout=60):
+    """Wait until the node's etcd `process` ((pid, start time) from etcd_process) has exited.
+
+    A closed client port is not enough: etcd closes its client listeners first and then, as a
+    leader, hands leadership over while its raft still runs; until the process is gone it may vote."""
+    wait_for(lambda: not _alive(*process) and not port_open(node.address, 2379) and not port_open(node.address, 2380),
+             timeout, '%s etcd (pid %d) exited' % (node.name, process[0]))
+
+
 @contextmanager
 def etcd_stopped(lab, *nodes):
     """Stop the nodes' etcd the runbook's way (manifest moved out, the kubelet stops the pod)."""
     parked = []
     try:
+        processes = [etcd_process(node) for node in nodes]
         for node in nodes:
             where = os.path.join(node.root, 'parked-manifests')
             os.makedirs(where, exist_ok=True)
             shutil.move(os.path.join(node.manifests_dir, 'etcd.yaml'), os.path.join(where, 'etcd.yaml'))
             parked.append((node, where))
-        for node in nodes:
-            wait_for(lambda n=node: not port_open(n.address, 2379), 60, '%s etcd stopped' % node.name)
+        for node, process in zip(nodes, processes):
+            wait_etcd_gone(node, process)
         yield
     finally:
         for node, where in parked:

@@ -12,7 +12,7 @@ import signal
 import stat
 import time
 
-from tests.integration.etcd_helpers import etcd_frozen, etcd_pid, etcdctl_json, port_open
+from tests.integration.etcd_helpers import etcd_frozen, etcd_pid, etcd_process, etcdctl_json, port_open, wait_etcd_gone
 from tests.integration.helpers import wait_for
 from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play
 from tests.integration.test_playbook_replace_member import unreachable_inventory
@@ -22,12 +22,13 @@ COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.
 
 def stop_pods(node):
     """Stop the node's pods the runbook's way: every manifest moved to the collection's stash."""
+    process = etcd_process(node)
     stash = os.path.join(node.kubernetes_dir, 'manifests-stash')
     os.makedirs(stash, exist_ok=True)
     os.chmod(stash, 0o700)
     for name in COMPONENT_FILES:
         os.rename(os.path.join(node.manifests_dir, name), os.path.join(stash, name))
-    wait_for(lambda: not port_open(node.address, 2379), 60, '%s etcd stopped' % node.name)
+    wait_etcd_gone(node, process)
 
 
 def destroy(node):
