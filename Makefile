@@ -63,8 +63,10 @@ $(STAMP): requirements-test.txt requirements.txt
 sanity: venv
 	$(PY) tests/ansible_test_sanity.py
 
+# A deprecation warning that ansible-lint (or the ansible-core it loads) prints fails the stage too.
 lint: venv
-	cd $(CURDIR) && $(BIN)/ansible-lint --offline -q
+	cd $(CURDIR) && set -o pipefail && $(BIN)/ansible-lint --offline -q 2>&1 | tee $(VENV)/lint.log
+	@! grep -i 'deprecat' $(VENV)/lint.log || { echo 'lint: a deprecation warning above fails the lint stage'; exit 1; }
 	$(BIN)/antsibull-changelog lint
 
 units: venv
