@@ -18,7 +18,15 @@ def _start(directory, nodes):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say which connection each lab of this run used: a local fallback must never pass unnoticed."""
+    """Say which connection each lab of this run used: a local fallback must never pass unnoticed.
+    Then the output lines of the runs whose length is measured (issue 25)."""
+    from tests.integration.playbook_helpers import MEASURED_OUTPUT_LINES, OUTPUT_LINES
+    if MEASURED_OUTPUT_LINES:
+        terminalreporter.write_sep('-', 'output lines on 3 nodes, default callback')
+        for what, lines in sorted(MEASURED_OUTPUT_LINES.items()):
+            ceiling, target = OUTPUT_LINES[what]
+            terminalreporter.write_line('%-45s %4d (at most %d%s)' % (
+                what, lines, ceiling, (', issue 25 asks for %d' % target) if target else ''))
     if not STARTED:
         return
     terminalreporter.write_sep('-', 'labs: %d started, %d over ssh' % (

@@ -14,7 +14,7 @@ import time
 
 from tests.integration.etcd_helpers import etcd_frozen, etcd_pid, etcd_process, etcdctl_json, port_open, wait_etcd_gone
 from tests.integration.helpers import wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play
+from tests.integration.playbook_helpers import ContinuousWriter, count_output_lines, describe, endpoint_status, play
 from tests.integration.test_playbook_replace_member import unreachable_inventory
 
 COMPONENT_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
@@ -115,6 +115,7 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
 
     restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
     assert restored.returncode == 0, describe(restored)
+    count_output_lines('restore_quorum, two of three members lost', restored)
     assert 'etcd snapshot of %s written to %s' % (survivor.name, lab.node_path(survivor, survivor.snapshot_dir)) \
         in restored.output
     assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
