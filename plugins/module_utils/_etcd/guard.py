@@ -27,6 +27,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
 
 DEFAULT_MAX_APPLIED_LAG = 1000
 
+# errors.EtcdCertFileNotReadable.reason: the module could not read its etcd client key or certificate (a run
+# without become). Nothing was asked, so nothing is known about etcd; the error itself says to run with become.
+CREDENTIALS_NOT_READABLE = 'cert_file_not_readable'
+BECOME_ADVICE = 'run it again with become (-b, or become: true in the job template)'
+
 
 def _plural(count, word):
     return '%d %s%s' % (count, word, '' if count == 1 else 's')
@@ -77,6 +82,12 @@ def _read_error(info):
     return info.get('msg') or 'no answer'
 
 
+def credentials_not_readable(view):
+    """True when etcd was not read because the module may not read its client key or certificate: the run
+    lacks become. Then nothing is known about etcd, and starting nodes or recover would not help."""
+    return not view.get('readable') and view.get('read_reason') == CREDENTIALS_NOT_READABLE
+
+
 def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
     """etcd_member_info's result reduced to what the roles print and decide on.
 
@@ -117,6 +128,8 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
     return {
         'readable': bool(raw_members),
         'read_error': None if raw_members else _read_error(info),
+        # the failed module's reason code (errors.py), to tell a run without become from members that are down
+        'read_reason': None if raw_members else info.get('reason'),
         'endpoints': list(info.get('endpoints') or []),
         'has_quorum': summary['has_quorum'],
         'leader': leader[0]['name'] if leader else '',
@@ -257,7 +270,9 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     target_host = target_host or target_member
     problems = []
     not_a_member = False
-    if not view['readable']:
+    if credentials_not_readable(view):
+        problems.append('etcd was not asked, so nothing can be judged: %s' % view['read_error'].rstrip('. '))
+    elif not view['readable']:
         problems.append('no etcd endpoint answered (%s), so nothing can be judged' % view['read_error'])
     else:
         target = [m for m in view['members'] if m['name'] == target_member]
@@ -313,12 +328,14 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         'overridden': overridden,
         'problems': problems,
         'seen': describe_view(view),
-        'advice': _guard_advice(target_host, not_a_member, override_name) if problems else '',
+        'advice': _guard_advice(target_host, not_a_member, override_name, view) if problems else '',
         'move_leader': not view['readable'] or view['leader'] in ('', target_member),
     }
 
 
-def _guard_advice(host, not_a_member, override_name):
+def _guard_advice(host, not_a_member, override_name, view):
+    if credentials_not_readable(view):
+        return 'What to do: %s.' % BECOME_ADVICE
     if not_a_member:
         return ('What to do: set node_name of %s in the inventory to its etcd member name (one of the members '
                 'above) and run this again; no override stops a node the guard cannot identify.' % host)
@@ -342,7 +359,9 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
         return {'has_quorum': True, 'missing': 0, 'down': down, 'message': describe_view(view)}
     voter_count = view['voters']
     missing = max(quorum_size(voter_count) - view['healthy_voters'], 1) if voter_count else 1
-    if not view['readable']:
+    if credentials_not_readable(view):
+        message = 'etcd could not be read: %s' % view['read_error']
+    elif not view['readable']:
         message = ('etcd has NO quorum: no member answered (%s). Start the stopped control-plane nodes: '
                    'ansible-playbook kubemaint.control_plane.recover (or start_node --limit NODE).' % view['read_error'])
     else:

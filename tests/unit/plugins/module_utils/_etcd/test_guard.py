@@ -101,6 +101,27 @@ def test_quorum_loss_names_the_hosts_to_start():
     assert fine['has_quorum'] and fine['down'] == ['c'] and 'quorum yes' in fine['message']
 
 
+KEY_NOT_READABLE = {'failed': True, 'reason': 'cert_file_not_readable',
+                    'msg': 'client key /k/server.key (option client_key) is not readable by the remote user kubemaint '
+                           '(uid 1500): Permission denied. Run with become (-b, or become: true in the job template): '
+                           'kubeadm keeps these files readable by root only.'}
+
+
+def test_a_key_the_remote_user_may_not_read_is_no_quorum_loss_and_no_reason_to_start_nodes():
+    """Issue 25: without become nothing was asked; the guard and the quorum check say to run with become."""
+    view = cluster_view(KEY_NOT_READABLE)
+    assert not view['readable'] and view['read_reason'] == 'cert_file_not_readable'
+    assert cluster_view(info(member('a', leader=True)))['read_reason'] is None
+    verdict = guard_verdict(view, 'a', target_host='cp1')
+    assert not verdict['proceed'] and verdict['problems'] == [
+        'etcd was not asked, so nothing can be judged: ' + KEY_NOT_READABLE['msg'].rstrip('.')]
+    assert verdict['advice'] == 'What to do: run it again with become (-b, or become: true in the job template).'
+    loss = quorum_loss(view, {'a': 'cp1'})
+    assert loss['message'] == 'etcd could not be read: ' + KEY_NOT_READABLE['msg']
+    for wrong in ('NO quorum', 'start_node', 'recover', 'no member answered'):
+        assert wrong not in loss['message'] + verdict['advice']
+
+
 def test_status_table_lines():
     lines = status_table(info(member('a', 100, leader=True), member('b', healthy=False, reachable=False, error='refused'),
                               cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}), details=True)
