@@ -45,6 +45,10 @@ _value:
     read_error:
       description: Why nothing could be read (null when readable).
       type: str
+    read_reason:
+      description: The reason code of the failed read (null when readable), for example C(cert_file_not_readable)
+        when the module may not read its etcd client key or certificate (a run without become).
+      type: str
     has_quorum:
       description: Whether a majority of the voters is healthy.
       type: bool

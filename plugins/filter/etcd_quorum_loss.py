@@ -56,22 +56,14 @@ _value:
       type: str
 '''
 
-from collections.abc import Mapping
-
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    member_host_map,
     quorum_loss,
 )
 
 
 def etcd_quorum_loss(state, member_hosts=None):
-    if isinstance(member_hosts, Mapping):
-        mapping = dict(member_hosts)
-    else:
-        mapping = {}
-        for host in member_hosts or []:
-            name = host.get('inventory_hostname')
-            mapping[host.get('node_name') or name] = name
-    return quorum_loss(state, mapping)
+    return quorum_loss(state, member_host_map(member_hosts))
 
 
 class FilterModule(object):

@@ -107,6 +107,45 @@ problems:
   sample:
     - "/etc/kubernetes/pki/apiserver.crt: SANs missing for this node (k-kube-lab-01): DNS:k-kube-lab-01, IP:10.101.11.240"
     - "/etc/kubernetes/pki/apiserver.crt: SANs of another control-plane node: DNS:k-kube-lab-02, IP:10.101.11.114"
+expiring:
+  description: >-
+    The problems of certificates that are valid but expire within O(min_days_valid) days (renewing fixes them,
+    see the C(kubemaint.control_plane.renew_certs) playbook); also in RV(problems).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: kubeadm's name for the certificate, as RV(certificates[].name).
+      type: str
+      returned: always
+      sample: front-proxy-client
+    path:
+      description: The file.
+      type: str
+      returned: always
+      sample: /etc/kubernetes/pki/front-proxy-client.crt
+    days_left:
+      description: Whole days left, as RV(certificates[].days_left).
+      type: int
+      returned: always
+      sample: 12
+    problem:
+      description: The problem as it reads in RV(problems).
+      type: str
+      returned: always
+      sample: "/etc/kubernetes/pki/front-proxy-client.crt: expires in 12 days on 2025-03-22T08:00:00Z (less than min_days_valid 30)"
+  version_added: 0.2.0
+unfit:
+  description: >-
+    Every problem of RV(problems) that is not in RV(expiring) (SANs of another node, another CA, a wrong or missing
+    key, an expired certificate...): renewing does not fix these.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - "/etc/kubernetes/pki/apiserver.crt: SANs of another control-plane node: DNS:k-kube-lab-02, IP:10.101.11.114"
+  version_added: 0.2.0
 identity:
   description: What the certificates were checked against.
   returned: success
@@ -261,6 +300,12 @@ certificates:
       type: str
       returned: for kubeconfigs
       sample: embedded
+    expires_soon:
+      description: Valid now, but fewer than O(min_days_valid) days left.
+      type: bool
+      returned: always
+      sample: false
+      version_added: 0.2.0
     problems:
       description: What is wrong with this file.
       type: list

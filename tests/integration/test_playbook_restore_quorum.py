@@ -101,6 +101,16 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert 'recover cannot help' in refused.output and 'kubemaint.control_plane.restore_quorum' in refused.output, \
         describe(refused)
     assert '%s: NOT restored, its etcd data is lost' % first.name in refused.output
+    # issue 25: the failure names restore_quorum alone, with its command; it does not also tell to start nodes or to
+    # run recover again, which cannot bring quorum back here
+    failure = [line for line in refused.output.splitlines()
+               if line.startswith('fatal:') and 'recover left control-plane nodes down' in line]
+    assert len(failure) == 1, describe(refused)
+    assert ('recover cannot help: the etcd data of %s and %s is lost, so at most 1 of 3 voters can run and quorum '
+            'needs 2. Rebuild etcd from the member with the most data: ansible-playbook '
+            'kubemaint.control_plane.restore_quorum -i <inventory> (' % (first.name, second.name)) in failure[0], failure[0]
+    for contradiction in ('Start at least', 'start_node', 'recover again', 'recover for all', 'replace_member'):
+        assert contradiction not in failure[0], failure[0]
     assert unchanged(refused) and not port_open(first.address, 2379) and not port_open(second.address, 2379)
 
     before = manifests(lab)

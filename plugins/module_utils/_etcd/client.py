@@ -22,6 +22,7 @@ import base64
 import hashlib
 import json
 import os
+import pwd
 import socket
 import ssl
 import tempfile
@@ -35,6 +36,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdCertFileError,
+    EtcdCertFileNotReadable,
     EtcdClientCertRejected,
     EtcdConnectionError,
     EtcdError,
@@ -242,12 +244,29 @@ def classify_http_error(code, body, endpoint):
         'gRPC gateway is disabled)' % (endpoint, code), endpoint)
 
 
+BECOME_ADVICE = 'Run with become (-b, or become: true in the job template): kubeadm keeps these files readable by root only.'
+
+
+def running_user():
+    """Who this process runs as, for a message: 'name (uid N)', or 'uid N' without a name."""
+    uid = os.geteuid()
+    try:
+        return '%s (uid %d)' % (pwd.getpwuid(uid).pw_name, uid)
+    except KeyError:
+        return 'uid %d' % uid
+
+
 def check_readable(path, what, option):
+    """Raise EtcdCertFileError naming the file when it cannot be read; EtcdCertFileNotReadable, which says to
+    run with become, when it exists but the user the module runs as may not read it. Reads one byte, never more."""
     if not path:
         raise EtcdCertFileError('%s: no file given (option %s)' % (what, option))
     try:
         with open(path, 'rb') as handle:
             handle.read(1)
+    except PermissionError as exc:
+        raise EtcdCertFileNotReadable('%s %s (option %s) is not readable by the remote user %s: %s. %s' % (
+            what, path, option, running_user(), exc.strerror or exc, BECOME_ADVICE))
     except (IOError, OSError) as exc:
         raise EtcdCertFileError('%s %s (option %s) is not readable: %s' % (what, path, option, exc.strerror or exc))
 

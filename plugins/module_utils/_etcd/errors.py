@@ -37,6 +37,11 @@ class EtcdCertFileError(EtcdConfigError):
     reason = 'cert_file_unusable'
 
 
+class EtcdCertFileNotReadable(EtcdCertFileError):
+    """A certificate or key exists but the user the module runs as may not read it: a run without become."""
+    reason = 'cert_file_not_readable'
+
+
 class EtcdTLSVerifyError(EtcdError):
     """The server's certificate is not signed by the CA given, or does not name the host."""
     reason = 'tls_verify_failed'

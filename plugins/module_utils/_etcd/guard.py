@@ -7,8 +7,9 @@
 
 The decisions the roles take on etcd's state, free of I/O: the cluster view the roles print
 and decide on, whether a member is caught up with the leader, the etcd client URLs of the
-inventory, the quorum guard's verdict (may this host stop, and every reason if not) and what to
-tell the operator when etcd has no quorum after a stop. The roles reach them through this
+inventory, the quorum guard's verdict (may this host stop, and every reason if not), what to
+tell the operator when etcd has no quorum after a stop, and at the end of recover (which helps only
+while enough members kept their data). The roles reach them through this
 collection's filter plugins; the unit tests call them directly.
 
 Input is etcd_member_info's result as the module returns it. Voters and quorum always come from
@@ -26,6 +27,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quor
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
 
 DEFAULT_MAX_APPLIED_LAG = 1000
+
+# errors.EtcdCertFileNotReadable.reason: the module could not read its etcd client key or certificate (a run
+# without become). Nothing was asked, so nothing is known about etcd; the error itself says to run with become.
+CREDENTIALS_NOT_READABLE = 'cert_file_not_readable'
+BECOME_ADVICE = 'run it again with become (-b, or become: true in the job template)'
 
 
 def _plural(count, word):
@@ -77,6 +83,12 @@ def _read_error(info):
     return info.get('msg') or 'no answer'
 
 
+def credentials_not_readable(view):
+    """True when etcd was not read because the module may not read its client key or certificate: the run
+    lacks become. Then nothing is known about etcd, and starting nodes or recover would not help."""
+    return not view.get('readable') and view.get('read_reason') == CREDENTIALS_NOT_READABLE
+
+
 def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
     """etcd_member_info's result reduced to what the roles print and decide on.
 
@@ -117,6 +129,8 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
     return {
         'readable': bool(raw_members),
         'read_error': None if raw_members else _read_error(info),
+        # the failed module's reason code (errors.py), to tell a run without become from members that are down
+        'read_reason': None if raw_members else info.get('reason'),
         'endpoints': list(info.get('endpoints') or []),
         'has_quorum': summary['has_quorum'],
         'leader': leader[0]['name'] if leader else '',
@@ -257,7 +271,9 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     target_host = target_host or target_member
     problems = []
     not_a_member = False
-    if not view['readable']:
+    if credentials_not_readable(view):
+        problems.append('etcd was not asked, so nothing can be judged: %s' % view['read_error'].rstrip('. '))
+    elif not view['readable']:
         problems.append('no etcd endpoint answered (%s), so nothing can be judged' % view['read_error'])
     else:
         target = [m for m in view['members'] if m['name'] == target_member]
@@ -313,12 +329,14 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         'overridden': overridden,
         'problems': problems,
         'seen': describe_view(view),
-        'advice': _guard_advice(target_host, not_a_member, override_name) if problems else '',
+        'advice': _guard_advice(target_host, not_a_member, override_name, view) if problems else '',
         'move_leader': not view['readable'] or view['leader'] in ('', target_member),
     }
 
 
-def _guard_advice(host, not_a_member, override_name):
+def _guard_advice(host, not_a_member, override_name, view):
+    if credentials_not_readable(view):
+        return 'What to do: %s.' % BECOME_ADVICE
     if not_a_member:
         return ('What to do: set node_name of %s in the inventory to its etcd member name (one of the members '
                 'above) and run this again; no override stops a node the guard cannot identify.' % host)
@@ -328,12 +346,24 @@ def _guard_advice(host, not_a_member, override_name):
             'whole cluster stops accepting writes until enough members are back.' % override_name)
 
 
-def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+def member_host_map(member_hosts):
+    """{member name: inventory host} from the control-plane hosts' variables (a host's member is its node_name,
+    else its inventory name), or from such a mapping given as is."""
+    if isinstance(member_hosts, dict):
+        return dict(member_hosts)
+    mapping = {}
+    for host in member_hosts or []:
+        name = host.get('inventory_hostname')
+        mapping[host.get('node_name') or name] = name
+    return mapping
+
+
+def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, exclude=None):
     """After a stop: does etcd still have quorum, and if not, which nodes must come back?
 
-    `member_hosts` maps member names to inventory hosts. Returns {'has_quorum', 'missing'
-    (how many more voters must be healthy), 'down' (hosts, else member names, of the voters that
-    are not healthy), 'message'}.
+    `member_hosts` maps member names to inventory hosts; hosts in `exclude` (whose etcd cannot come back) are
+    not among those to start. Returns {'has_quorum', 'missing' (how many more voters must be healthy), 'down'
+    (hosts, else member names, of the voters that are not healthy), 'message'}.
     """
     view = _as_view(state, max_applied_lag)
     member_hosts = member_hosts or {}
@@ -342,16 +372,88 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
         return {'has_quorum': True, 'missing': 0, 'down': down, 'message': describe_view(view)}
     voter_count = view['voters']
     missing = max(quorum_size(voter_count) - view['healthy_voters'], 1) if voter_count else 1
-    if not view['readable']:
+    if credentials_not_readable(view):
+        message = 'etcd could not be read: %s' % view['read_error']
+    elif not view['readable']:
         message = ('etcd has NO quorum: no member answered (%s). Start the stopped control-plane nodes: '
                    'ansible-playbook kubemaint.control_plane.recover (or start_node --limit NODE).' % view['read_error'])
     else:
+        to_start = [host for host in down if host not in (exclude or [])]
         message = ('etcd has NO quorum: %d of %s healthy, %d needed; the whole cluster is read-only. Start at least '
                    '%d of: %s (ansible-playbook kubemaint.control_plane.start_node --limit %s, or '
                    'kubemaint.control_plane.recover for all of them).'
                    % (view['healthy_voters'], _plural(voter_count, 'voter'), view['quorum_size'], missing,
-                      ', '.join(down) or 'none', ','.join(down) or 'NODE'))
+                      ', '.join(to_start) or 'none', ','.join(to_start) or 'NODE'))
     return {'has_quorum': False, 'missing': missing, 'down': down, 'message': message}
+
+
+def _lost_data(report):
+    """Where a host's etcd data went missing, from its static_pod_info result, or None when it is not lost."""
+    if not ((report or {}).get('plan') or {}).get('data_lost'):
+        return None
+    data = report.get('etcd_data') or {}
+    return '%s is %s' % (data.get('data_dir') or 'its etcd data directory', 'empty' if data.get('exists') else 'missing')
+
+
+def _hosts_text(hosts):
+    return hosts[0] if len(hosts) == 1 else '%s and %s' % (', '.join(hosts[:-1]), hosts[-1])
+
+
+def _it(hosts):
+    return 'it' if len(hosts) == 1 else 'them'
+
+
+def recover_outcome(state, reports, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """What recover says at its end about etcd: the quorum after its restores, and the members whose data is lost.
+
+    `state` is the cluster read after the restores, `reports` maps every host of the play to its static_pod_info
+    result (unreachable ones included), `member_hosts` maps member names to inventory hosts. A member whose data
+    directory is empty or missing cannot come back by starting it; when the voters that can come back are fewer
+    than quorum needs, recover cannot help (`recoverable` false) and the message names only restore_quorum, never
+    starting nodes or running recover again. While etcd keeps quorum a lost member is re-added by replace_member.
+
+    Returns {'has_quorum', 'recoverable', 'lost' (hosts whose etcd data is lost), 'unreachable', 'message' (empty
+    when etcd has quorum and no data is lost)}.
+    """
+    view = _as_view(state, max_applied_lag)
+    member_hosts = member_hosts or {}
+    reports = reports or {}
+    lost = dict((host, _lost_data(report)) for host, report in reports.items() if _lost_data(report))
+    hosts = sorted(lost)
+    unreachable = sorted(host for host, report in reports.items()
+                         if not report or report.get('unreachable') or 'running' not in report)
+    if view['readable'] and view['voters']:
+        voter_hosts = [member_hosts.get(m['name'], member_label(m)) for m in voters(view['members'])]
+        can_run = len([host for host in voter_hosts if host not in lost])
+        total, needed = len(voter_hosts), view['quorum_size']
+        counted = _plural(total, 'voter')
+    else:  # nothing answered: count the control-plane hosts of the inventory instead
+        total = len(set(member_hosts.values()) | set(reports))
+        can_run, needed = total - len(lost), quorum_size(total)
+        counted = '%s of the inventory' % _plural(total, 'control-plane host')
+    recoverable = view['has_quorum'] or can_run >= needed
+    details = '; '.join('%s: %s' % (host, lost[host]) for host in hosts)
+    replace = '; '.join('ansible-playbook kubemaint.control_plane.replace_member -i <inventory> -e node=%s' % host
+                        for host in hosts)
+    if not recoverable:
+        message = ('recover cannot help: the etcd data of %s is lost, so at most %d of %s can run and '
+                   'quorum needs %d. Rebuild etcd from the member with the most data: ansible-playbook '
+                   'kubemaint.control_plane.restore_quorum -i <inventory> (it prints its plan and changes nothing '
+                   'until run again with -e restore_quorum_confirm=<member>). Data lost: %s.'
+                   % (_hosts_text(hosts), can_run, counted, needed, details))
+    elif view['has_quorum']:
+        message = ('recover cannot bring back %s: etcd data lost (%s); a restart would start an empty member. etcd '
+                   'keeps quorum: re-add %s with %s.' % (_hosts_text(hosts), details, _it(hosts), replace)) if hosts else ''
+    else:
+        message = quorum_loss(view, member_hosts, max_applied_lag, exclude=hosts)['message']
+        if unreachable:
+            message += (' Unreachable hosts: %s; make them reachable (or start their etcd by hand) and run '
+                        'kubemaint.control_plane.recover again.' % ', '.join(unreachable))
+        if hosts:
+            message += (' The etcd data of %s is lost (%s): once etcd has quorum, re-add %s with %s.'
+                        % (_hosts_text(hosts), details, _it(hosts), replace))
+    return {'has_quorum': bool(view['has_quorum']), 'recoverable': recoverable, 'lost': hosts,
+            'unreachable': unreachable, 'message': message}
 
 
 def member_role(member):

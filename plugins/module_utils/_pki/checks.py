@@ -82,6 +82,10 @@ KUBECONFIGS = (
 
 SERVICE_ACCOUNT_KEYS = ('sa.key', 'sa.pub')
 
+# How the one problem of a certificate that is valid but has fewer than min_days_valid days left begins:
+# the report lists those apart (`expiring`), since renewing fixes them and nothing else does the rest.
+EXPIRES_SOON = 'expires in '
+
 REGENERATE_HINT = {
     'apiserver': 'kubeadm init phase certs apiserver',
     'etcd-server': 'kubeadm init phase certs etcd-server',
@@ -167,7 +171,7 @@ def _entry(name, kind, path, ca=None, key_path=None):
         'name': name, 'kind': kind, 'path': path, 'ca': ca, 'key_path': key_path, 'present': False,
         'encoding': None, 'subject': None, 'issuer': None, 'serial': None, 'sans': {'dns': [], 'ip': []},
         'not_before': None, 'not_after': None, 'days_left': None, 'residual_time': None, 'is_ca': None,
-        'public_key': None, 'problems': [],
+        'public_key': None, 'expires_soon': False, 'problems': [],
     }
 
 
@@ -180,8 +184,9 @@ def _describe_expiry(entry, cert, now, min_days_valid):
     elif start > now:
         entry['problems'].append('not valid yet: valid from %s' % entry['not_before'])
     elif entry['days_left'] < min_days_valid:
-        entry['problems'].append('expires in %d days on %s (less than min_days_valid %d)'
-                                 % (entry['days_left'], entry['not_after'], min_days_valid))
+        entry['expires_soon'] = True
+        entry['problems'].append('%s%d days on %s (less than min_days_valid %d)'
+                                 % (EXPIRES_SOON, entry['days_left'], entry['not_after'], min_days_valid))
 
 
 def _inspect_certificate(entry, data, now, min_days_valid):
@@ -315,7 +320,9 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
     """Check every kubeadm certificate of the node under `kubernetes_dir`.
 
     `identity` comes from node_identity(). Returns {'certificates': [entry...], 'problems': [...],
-    'ok': bool}; every entry has `problems` (list of text) and `ok`.
+    'expiring': [...], 'unfit': [...], 'ok': bool}; every entry has `problems` (list of text) and `ok`.
+    `problems` holds every problem as `<path>: <problem>`; `expiring` those of certificates that are
+    valid but expire within `min_days_valid` days ({name, path, days_left, problem}), `unfit` the rest.
     """
     now = now or utc_now()
     node = KubeadmNode(kubernetes_dir)
@@ -352,7 +359,7 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
         entries.append(entry)
     entries.append(_check_service_account_keys(node))
 
-    problems = []
+    problems, expiring, unfit = [], [], []
     for entry in entries:
         entry['ok'] = not entry['problems']
         hint = REGENERATE_HINT.get(entry['name'])
@@ -360,8 +367,15 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
                                                    or entry['foreign_sans']['dns'] or entry['foreign_sans']['ip']):
             entry['problems'].append('regenerate it on this node: move %s and its key away, then run `%s` '
                                      '(kubeadm certs renew keeps the old SANs)' % (entry['path'], hint))
-        problems.extend('%s: %s' % (entry['path'], problem) for problem in entry['problems'])
-    return {'certificates': entries, 'problems': problems, 'ok': not problems}
+        for problem in entry['problems']:
+            line = '%s: %s' % (entry['path'], problem)
+            problems.append(line)
+            if entry['expires_soon'] and problem.startswith(EXPIRES_SOON):
+                expiring.append({'name': entry['name'], 'path': entry['path'], 'days_left': entry['days_left'],
+                                 'problem': line})
+            else:
+                unfit.append(line)
+    return {'certificates': entries, 'problems': problems, 'expiring': expiring, 'unfit': unfit, 'ok': not problems}
 
 
 def summary_message(report, identity, kubernetes_dir):

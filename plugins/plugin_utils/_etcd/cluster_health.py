@@ -14,6 +14,8 @@ kubemaint.control_plane.etcd_cluster_health filter.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import credentials_not_readable
+
 REPORT_ONLY = 'cluster_info_fail=false'
 
 
@@ -32,6 +34,12 @@ def cluster_health(view):
     empty when healthy)}.
     """
     view = view or {}
+    if credentials_not_readable(view):
+        # The error names the file and the user and says to run with become; the endpoints and the members are
+        # not at fault, and recover would fail the same way.
+        problem = 'etcd could not be read: %s' % view.get('read_error')
+        message = 'Could not read etcd through %s: %s' % (view.get('reader') or 'any host', view.get('read_error'))
+        return {'healthy': False, 'problems': [problem], 'message': message}
     if not view.get('readable'):
         problem = 'etcd could not be read: %s' % (view.get('read_error') or 'no answer')
         message = ('Could not read etcd through %s: %s. Check that the endpoints %s are right '

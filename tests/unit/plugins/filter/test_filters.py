@@ -38,6 +38,18 @@ def test_quorum_loss_maps_members_to_hosts_by_node_name():
     assert loss['down'] == ['cp1', 'cp2'] and not loss['has_quorum']
 
 
+def test_recover_outcome_names_hosts_by_node_name_and_reads_data_loss_from_each_hosts_pods():
+    members = [{'name': 'node-%s' % name, 'is_learner': False, 'healthy': False, 'reachable': name == 'a'}
+               for name in 'abc']
+    hosts = [{'inventory_hostname': 'cp%d' % number, 'node_name': 'node-%s' % name}
+             for number, name in ((1, 'a'), (2, 'b'), (3, 'c'))]
+    lost = {'running': [], 'plan': {'data_lost': ['gone']}, 'etcd_data': {'data_dir': '/var/lib/etcd', 'exists': False}}
+    reports = {'cp1': {'running': ['etcd'], 'plan': {'data_lost': []}}, 'cp2': lost, 'cp3': lost}
+    outcome = load('etcd_recover_outcome').etcd_recover_outcome({'members': members}, reports, hosts)
+    assert outcome['lost'] == ['cp2', 'cp3'] and not outcome['recoverable']
+    assert 'the etcd data of cp2 and cp3 is lost' in outcome['message'] and 'node-b' not in outcome['message']
+
+
 def test_guard_override_accepts_the_strings_extra_vars_give():
     view = {'members': [], 'endpoint_errors': {'x': 'refused'}}
     assert load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='true')['overridden']

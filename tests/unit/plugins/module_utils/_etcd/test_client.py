@@ -323,6 +323,34 @@ def test_check_credentials_names_the_file(tmp_path):
     assert 'not a PEM certificate' in str(info.value)
 
 
+def test_a_key_the_remote_user_may_not_read_says_run_with_become(tmp_path, self_signed, monkeypatch):
+    """Issue 25: a run without become cannot read kubeadm's etcd key (root's, 0600). The error names the key and
+    the user, says to run with become, and carries no key material."""
+    cert, key = self_signed
+    real_open = open
+
+    def open_as_another_user(path, *args, **kwargs):
+        if path == key:
+            raise PermissionError(13, 'Permission denied', path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(client_mod, 'open', open_as_another_user, raising=False)
+    with pytest.raises(client_mod.EtcdCertFileNotReadable) as info:
+        EtcdClient(cert, cert, key).check_credentials()
+    message = str(info.value)
+    assert info.value.reason == 'cert_file_not_readable' and isinstance(info.value, client_mod.EtcdCertFileError)
+    assert message.startswith('client key %s (option client_key) is not readable by the remote user %s: '
+                              'Permission denied. ' % (key, client_mod.running_user()))
+    assert 'Run with become (-b, or become: true in the job template)' in message
+    with real_open(key) as handle:
+        assert 'PRIVATE KEY' not in message and handle.read().strip().splitlines()[1] not in message
+    # a file that is not there is no matter of become
+    missing = str(tmp_path / 'nope.key')
+    with pytest.raises(client_mod.EtcdCertFileError) as info:
+        EtcdClient(cert, cert, missing).check_credentials()
+    assert not isinstance(info.value, client_mod.EtcdCertFileNotReadable) and 'become' not in str(info.value)
+
+
 def test_check_credentials_key_not_matching(tmp_path, self_signed):
     cert, _key = self_signed
     from cryptography.hazmat.primitives import serialization

@@ -8,6 +8,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
     inventory_endpoints,
     member_caught_up,
     quorum_loss,
+    recover_outcome,
     restore_settled,
     status_table,
 )
@@ -99,6 +100,94 @@ def test_quorum_loss_names_the_hosts_to_start():
     assert 'start_node --limit cp1,cp2,cp3' in loss['message']
     fine = quorum_loss(info(member('a', 100, leader=True), member('b'), member('c', healthy=False, reachable=False)))
     assert fine['has_quorum'] and fine['down'] == ['c'] and 'quorum yes' in fine['message']
+
+
+KEY_NOT_READABLE = {'failed': True, 'reason': 'cert_file_not_readable',
+                    'msg': 'client key /k/server.key (option client_key) is not readable by the remote user kubemaint '
+                           '(uid 1500): Permission denied. Run with become (-b, or become: true in the job template): '
+                           'kubeadm keeps these files readable by root only.'}
+
+
+def test_a_key_the_remote_user_may_not_read_is_no_quorum_loss_and_no_reason_to_start_nodes():
+    """Issue 25: without become nothing was asked; the guard and the quorum check say to run with become."""
+    view = cluster_view(KEY_NOT_READABLE)
+    assert not view['readable'] and view['read_reason'] == 'cert_file_not_readable'
+    assert cluster_view(info(member('a', leader=True)))['read_reason'] is None
+    verdict = guard_verdict(view, 'a', target_host='cp1')
+    assert not verdict['proceed'] and verdict['problems'] == [
+        'etcd was not asked, so nothing can be judged: ' + KEY_NOT_READABLE['msg'].rstrip('.')]
+    assert verdict['advice'] == 'What to do: run it again with become (-b, or become: true in the job template).'
+    loss = quorum_loss(view, {'a': 'cp1'})
+    assert loss['message'] == 'etcd could not be read: ' + KEY_NOT_READABLE['msg']
+    for wrong in ('NO quorum', 'start_node', 'recover', 'no member answered'):
+        assert wrong not in loss['message'] + verdict['advice']
+
+
+def pods(data_lost=False, unreachable=False, data_dir='/var/lib/etcd'):
+    """A static_pod_info result as recover registers it: etcd stopped, its data lost or not."""
+    if unreachable:
+        return {'unreachable': True, 'msg': 'ssh: connect to host timed out'}
+    return {'running': [], 'stopped': ['etcd'], 'etcd_data': {'data_dir': data_dir, 'exists': True, 'has_data': not data_lost},
+            'plan': {'steps': [], 'refused': [], 'relocate': [], 'data_lost': ['lost'] if data_lost else []}}
+
+
+HOSTS = {'a': 'cp1', 'b': 'cp2', 'c': 'cp3', 'd': 'cp4', 'e': 'cp5'}
+CONTRADICTIONS = ('Start at least', 'start_node', 'recover again', 'recover for all', 'replace_member')
+
+
+def test_recover_cannot_help_when_too_many_members_lost_their_data_and_names_only_restore_quorum():
+    """Issue 25: two of three members' data gone. The survivor runs without quorum (unhealthy); starting nodes or
+    running recover again cannot bring quorum back, so the message names restore_quorum alone, with its command."""
+    state = info(member('a', 100, healthy=False), member('b', healthy=False, reachable=False),
+                 member('c', healthy=False, reachable=False))
+    outcome = recover_outcome(state, {'cp1': pods(), 'cp2': pods(True), 'cp3': pods(True, data_dir='/data/etcd')},
+                              HOSTS)
+    assert not outcome['has_quorum'] and not outcome['recoverable'] and outcome['lost'] == ['cp2', 'cp3']
+    message = outcome['message']
+    assert message.startswith('recover cannot help: the etcd data of cp2 and cp3 is lost, so at most 1 of 3 voters can '
+                              'run and quorum needs 2. Rebuild etcd from the member with the most data: ansible-playbook '
+                              'kubemaint.control_plane.restore_quorum -i <inventory> (')
+    assert message.endswith('Data lost: cp2: /var/lib/etcd is empty; cp3: /data/etcd is empty.')
+    for wrong in CONTRADICTIONS:
+        assert wrong not in message, wrong
+
+
+def test_without_quorum_but_enough_voters_left_the_others_are_started_and_the_lost_one_re_added_later():
+    # five voters, two healthy, cp3 lost, cp4 and cp5 down with their data (cp5 unreachable): starting one is enough
+    state = info(member('a', leader=False), member('b'), member('c', healthy=False, reachable=False),
+                 member('d', healthy=False, reachable=False), member('e', healthy=False, reachable=False))
+    state['members'][0]['healthy'] = state['members'][1]['healthy'] = False  # no leader: no linearizable read
+    outcome = recover_outcome(state, {'cp1': pods(), 'cp2': pods(), 'cp3': pods(True), 'cp4': pods(),
+                                      'cp5': pods(unreachable=True)}, HOSTS)
+    assert outcome['recoverable'] and outcome['lost'] == ['cp3'] and outcome['unreachable'] == ['cp5']
+    message = outcome['message']
+    assert 'Start at least 3 of: cp1, cp2, cp4, cp5 (' in message and 'cp3' not in message.split('. The etcd data')[0]
+    assert 'Unreachable hosts: cp5; make them reachable' in message and 'restore_quorum' not in message
+    assert message.endswith('The etcd data of cp3 is lost (cp3: /var/lib/etcd is empty): once etcd has quorum, re-add it '
+                            'with ansible-playbook kubemaint.control_plane.replace_member -i <inventory> -e node=cp3.')
+
+
+def test_with_quorum_a_lost_member_is_re_added_and_without_loss_nothing_is_said():
+    state = info(member('a', 100, leader=True), member('b'), member('c', healthy=False, reachable=False))
+    outcome = recover_outcome(state, {'cp1': pods(), 'cp2': pods(), 'cp3': pods(True)}, HOSTS)
+    assert outcome['has_quorum'] and outcome['recoverable']
+    assert outcome['message'] == ('recover cannot bring back cp3: etcd data lost (cp3: /var/lib/etcd is empty); a restart '
+                                  'would start an empty member. etcd keeps quorum: re-add it with ansible-playbook '
+                                  'kubemaint.control_plane.replace_member -i <inventory> -e node=cp3.')
+    assert recover_outcome(state, {'cp1': pods(), 'cp2': pods(), 'cp3': pods()}, HOSTS)['message'] == ''
+
+
+def test_nothing_answered_counts_the_inventory_and_a_key_without_become_is_no_data_loss():
+    nothing = {'members': [], 'endpoint_errors': {'https://a:2379': 'https://a:2379: connection refused'}}
+    three = {'a': 'cp1', 'b': 'cp2', 'c': 'cp3'}
+    outcome = recover_outcome(nothing, {'cp1': pods(), 'cp2': pods(True), 'cp3': pods(True)}, three)
+    assert not outcome['recoverable']
+    assert 'at most 1 of 3 control-plane hosts of the inventory can run and quorum needs 2' in outcome['message']
+    assert 'restore_quorum -i <inventory>' in outcome['message']
+    outcome = recover_outcome(nothing, {'cp1': pods(), 'cp2': pods(), 'cp3': pods(True)}, three)
+    assert outcome['recoverable'] and 'no member answered' in outcome['message'] and '-e node=cp3' in outcome['message']
+    unread = recover_outcome(KEY_NOT_READABLE, {'cp1': pods()}, {'a': 'cp1'})
+    assert unread['recoverable'] and unread['message'] == 'etcd could not be read: ' + KEY_NOT_READABLE['msg']
 
 
 def test_status_table_lines():

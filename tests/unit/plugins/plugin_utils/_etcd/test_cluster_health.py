@@ -57,3 +57,24 @@ def test_an_unreadable_cluster_names_the_reader_and_the_endpoints():
     assert verdict['message'].startswith('Could not read etcd through cp1: refused. Check that the endpoints '
                                          'https://10.0.0.1:2379 are right (cluster_state_etcd_endpoints)')
     assert not cluster_health(None)['healthy']
+
+
+# What etcd_member_info returns when it may not read the etcd client key (a run without become; client.py).
+KEY_NOT_READABLE = {
+    'failed': True, 'reason': 'cert_file_not_readable',
+    'msg': 'client key /etc/kubernetes/pki/etcd/server.key (option client_key) is not readable by the remote user '
+           'kubemaint (uid 1500): Permission denied. Run with become (-b, or become: true in the job template): '
+           'kubeadm keeps these files readable by root only.'}
+
+
+def test_a_key_the_remote_user_may_not_read_says_become_not_endpoints_or_recover():
+    """Issue 25: cluster_info run without become named the endpoints and recover; neither is at fault."""
+    verdict = cluster_health(dict(cluster_view(KEY_NOT_READABLE), reader='cp1', endpoints=['https://10.0.0.1:2379']))
+    assert not verdict['healthy'] and verdict['problems'] == ['etcd could not be read: %s' % KEY_NOT_READABLE['msg']]
+    assert verdict['message'] == 'Could not read etcd through cp1: %s' % KEY_NOT_READABLE['msg']
+    for advice in ('endpoints', 'recover', 'start_node', 'exist under kubernetes_dir'):
+        assert advice not in verdict['message']
+    # any other reason keeps the advice on endpoints and stopped members
+    other = dict(KEY_NOT_READABLE, reason='cert_file_unusable', msg='client key /x (option client_key) is not readable: '
+                                                                    'No such file or directory')
+    assert 'Check that the endpoints' in cluster_health(dict(cluster_view(other), reader='cp1'))['message']
