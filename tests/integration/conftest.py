@@ -19,8 +19,14 @@ def _start(directory, nodes):
 
 def pytest_terminal_summary(terminalreporter):
     """Say which connection each lab of this run used: a local fallback must never pass unnoticed.
-    Then the output lines of the runs whose length is measured (issue 25)."""
+    Then the playbook runs on older ansible-core versions, and the output lines of the runs whose
+    length is measured (issue 25)."""
+    from tests.ansible_core_versions import RUNS
     from tests.integration.playbook_helpers import MEASURED_OUTPUT_LINES, OUTPUT_LINES
+    if RUNS:
+        terminalreporter.write_sep('-', 'playbook runs on older ansible-core versions')
+        for version, what, code, seconds in RUNS:
+            terminalreporter.write_line('ansible-core %-8s %-45s rc=%-3d %6.1f s' % (version, what, code, seconds))
     if MEASURED_OUTPUT_LINES:
         terminalreporter.write_sep('-', 'output lines on 3 nodes, default callback')
         for what, lines in sorted(MEASURED_OUTPUT_LINES.items()):
