@@ -33,7 +33,7 @@ display = Display()
 class ActionModule(ActionBase):
 
     _supports_check_mode = True
-    _supports_async = False
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -41,14 +41,16 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         # module_defaults are already in the task's arguments (the executor applies them before any action plugin)
         module_args = dict(self._task.args)
-        try:
-            if not wants_slices(module_args):
-                result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
-                return result
+        wrap_async = self._task.async_val and not self._connection.has_native_async
+        if wrap_async or not wants_slices(module_args):
+            # one module run, as the default action runs it (an async task polls its own job: not sliced)
+            result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars,
+                                               wrap_async=wrap_async))
+        else:
             result.update(self._wait_in_slices(module_args, task_vars))
-            return result
-        finally:
+        if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
 
     def _wait_in_slices(self, module_args, task_vars):
         wait_timeout = float(module_args['wait_timeout'])
