@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.lock import held_message
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.lock import MAX_WAIT_TIMEOUT, held_message
 
 # Seconds one etcd_lock module run may wait for another holder.
 WAIT_SLICE = 10.0
@@ -35,11 +35,12 @@ def _seconds(value):
 
 def wants_slices(module_args, wait_slice=WAIT_SLICE):
     """Whether the task waits longer than one slice: state=acquired with a wait_timeout above it.
-    Anything else (another state, no wait, a value the module will refuse) is one module run."""
+    Anything else (another state, no wait, a value the module will refuse, out of range too) is one
+    module run, so that the module refuses it as it would without slices."""
     if module_args.get('state') != 'acquired':
         return False
     wait_timeout = _seconds(module_args.get('wait_timeout', 0))
-    return wait_timeout is not None and wait_timeout > wait_slice
+    return wait_timeout is not None and wait_slice < wait_timeout <= MAX_WAIT_TIMEOUT
 
 
 def next_slice(wait_timeout, waited, wait_slice=WAIT_SLICE):

@@ -39,6 +39,9 @@ def held(waited, summary=None):
     ({'state': 'acquired', 'wait_timeout': True}, False),
     ({'state': 'acquired', 'wait_timeout': float('inf')}, False),
     ({'state': 'acquired', 'wait_timeout': None}, False),
+    ({'state': 'acquired', 'wait_timeout': 3600}, True),
+    ({'state': 'acquired', 'wait_timeout': 3600.5}, False),
+    ({'state': 'acquired', 'wait_timeout': 1e13}, False),
 ])
 def test_only_a_wait_longer_than_one_slice_is_sliced(args, expected):
     assert wants_slices(args) is expected
