@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.lock import MAX_WAIT_TIMEOUT, held_message
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.lock import MAX_WAIT_TIMEOUT, diff_text, held_message
 
 # Seconds one etcd_lock module run may wait for another holder.
 WAIT_SLICE = 10.0
@@ -82,6 +82,8 @@ def combine(results, waited, wait_timeout, key=None):
     if len(results) > 1 and still_held(first) and first.get('lock') and not still_held(combined) \
             and not combined.get('failed'):
         combined['lock_before'] = first['lock']
+        if isinstance(combined.get('diff'), dict):
+            combined['diff'] = dict(combined['diff'], before=diff_text(first['lock']))
     if still_held(combined) and combined.get('lock', {}).get('summary'):
         lock = dict(combined['lock'])
         lock.setdefault('key', key)

@@ -96,9 +96,12 @@ def test_a_wait_that_ran_out_fails_with_the_module_message_for_the_whole_wait():
 def test_a_lock_freed_during_the_wait_is_taken_and_reported_as_one_wait():
     taken = {'changed': True, 'action': 'taken', 'waited': 3.0, 'token': 't',
              'lock': {'key': KEY, 'held': True, 'mine': True}, 'lock_before': {'key': KEY, 'held': True, 'user': 'bob'}}
+    taken['diff'] = {'before': 'free\n', 'after': 'key: %s\n' % KEY}
     combined = combine([held(10), held(10), taken], 23.0, 60)
     assert combined['changed'] is True and combined['action'] == 'taken' and combined['waited'] == 23.0
     assert combined['lock_before'] == held(10)['lock'] and 'msg' not in combined
+    # diff mode: before is the lock the wait began with, as one long module run shows it
+    assert 'user: alice' in combined['diff']['before'] and combined['diff']['after'] == taken['diff']['after']
 
 
 def test_one_slice_is_the_module_result_with_its_own_numbers():
