@@ -82,6 +82,12 @@ options:
     description:
       - With O(state=acquired), seconds to wait (polling every second) while another run holds the
         lock, 0 to 3600. 0 fails at once.
+      - A wait longer than 10 seconds is cut into slices of 10 seconds, one module run each (the
+        action plugin of the same name does it on the controller). Between two slices the task prints
+        one progress line naming the holder (its summary, never its token) and the seconds waited so
+        far (C(waiting for the maintenance lock, held by ...) then C(10 s of 60 s)); the task's result
+        is that of one long wait (RV(waited) is the total, RV(lock_before) as the first slice found the
+        lock). The task's C(no_log) leaves the holder out of those lines.
     type: float
     default: 0
   break_lock:
@@ -216,8 +222,8 @@ previous_holder:
   type: dict
   sample: {key: /kubemaint.control_plane/lock, held: true, user: bob, node: k-kube-lab-01}
 waited:
-  description: Seconds spent waiting for another holder (O(state=acquired)).
-  returned: when state is acquired
+  description: Seconds spent waiting for another holder (O(state=acquired)), over all slices of the wait.
+  returned: when state is acquired, and on failure after waiting
   type: float
   sample: 0.0
 endpoints:

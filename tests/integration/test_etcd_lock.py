@@ -4,6 +4,7 @@ etcdctl is the oracle for what is in etcd."""
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -381,3 +382,91 @@ def test_role_acquire_refresh_release_and_a_second_run(lab, tmp_path):
     assert whole.returncode == 0, whole.stdout[-4000:]
     assert whole.stdout.count('LOCK token= held=False summary=free') == 3, whole.stdout[-4000:]
     assert stored(lab, key) == (None, None)
+
+
+PROGRESS = re.compile(r'^(\S+): waiting for the maintenance lock, (held by .*): (\d+) s of (\d+) s$', re.M)
+
+
+def test_a_long_wait_prints_one_line_per_slice_and_fails_or_takes_the_lock_as_one_wait(lab, tmp_path):
+    """The etcd_lock action plugin through the role (delegate_to and run_once, as _call.yml runs it): a
+    25 s wait is three slices of at most 10 s, with a line between two of them naming the holder, never
+    its token; it fails as one wait of 25 s would, naming the holder and break_lock; a lock freed during
+    the wait is taken, and the wait reported is the whole one."""
+    from tests.integration.helpers import run_playbook
+    key = PREFIX + 'sliced'
+    common = {'maintenance_lock_key': key, 'maintenance_lock_ttl': 60, 'maintenance_lock_wait_timeout': 25}
+    first = run_module('etcd_lock', lock(lab.nodes[0], key, state='acquired', ttl=60, holder=ALICE))
+    assert first['action'] == 'taken', first.get('msg')
+    record, lease = stored(lab, key)
+    waiter = lab.nodes[2].name
+
+    started = time.monotonic()
+    refused = run_playbook(role_play(tmp_path, 'Wait then give up', 'acquire', **common), lab.inventory_path,
+                           limit=waiter, env={'USER': 'bob'})
+    took = time.monotonic() - started
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and 25 <= took < 60, (took, text[-4000:])
+    lines = PROGRESS.findall(refused.stdout)
+    assert [(host, waited, total) for host, _held, waited, total in lines] == [
+        (waiter, '10', '25'), (waiter, '20', '25')], text[-4000:]
+    assert all(held.startswith('held by alice on bastion-a (AWX job 4711)') for _h, held, _w, _t in lines)
+    assert all(first['token'] not in line for line in refused.stdout.splitlines() if 'waiting for the' in line)
+    failure = [line for line in text.splitlines() if 'Waited 25 s.' in line]
+    assert failure and 'held by alice on bastion-a' in failure[0] and 'break_lock=true' in failure[0], text[-4000:]
+    assert 'Waited 5 s' not in text and 'Waited 10 s' not in text
+    assert stored(lab, key) == (record, lease)
+
+    # alice releases during bob's wait: bob takes the lock in its second slice, and says how long it waited
+    proc = subprocess.Popen([os.path.join(BIN, 'ansible-playbook'), role_play(tmp_path, 'Wait then take', 'acquire',
+                                                                              **common),
+                             '-i', lab.inventory_path, '--limit', waiter], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=ansible_env({'USER': 'bob'}))
+    try:
+        time.sleep(13)
+        released = run_module('etcd_lock', lock(lab.nodes[0], key, state='released', token=first['token']))
+        assert released['action'] == 'released', released.get('msg')
+        output = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, output[-4000:]
+    assert [waited for _h, _held, waited, _t in PROGRESS.findall(output)] == ['10'], output[-4000:]
+    waited = re.search(r'Waited ([0-9.]+) s for the maintenance lock; until then it was\s+held by alice', output)
+    assert waited and 10 <= float(waited.group(1)) < 20, output[-4000:]
+    assert 'LOCK token=' in output and stored(lab, key)[0]['user'] == 'bob'
+    assert run_module('etcd_lock', lock(lab.nodes[0], key, state='released', break_lock=True))['changed']
+
+
+def test_module_defaults_and_check_mode_reach_the_sliced_wait(lab, tmp_path):
+    """module_defaults of the etcd group (the key and the wait_timeout here) apply to the task that the
+    action plugin runs in slices; in check mode it waits the same way and writes nothing."""
+    from tests.integration.helpers import run_playbook
+    key = PREFIX + 'defaults'
+    first = run_module('etcd_lock', lock(lab.nodes[0], key, state='acquired', ttl=60, holder=ALICE))
+    assert first['action'] == 'taken', first.get('msg')
+    record, lease = stored(lab, key)
+    runner = lab.nodes[1].name
+    task = {'name': 'bob asks', 'kubemaint.control_plane.etcd_lock': {
+        'state': 'acquired', 'holder': BOB,
+        'kubernetes_dir': "{{ hostvars['%s']['kubernetes_dir'] | default('/etc/kubernetes') }}" % runner},
+        'delegate_to': runner, 'run_once': True, 'check_mode': True, 'ignore_errors': True, 'register': 'bob'}
+    show = {'name': 'show', 'ansible.builtin.debug': {
+        'msg': 'RESULT waited={{ bob.waited }} action={{ bob.action }} key={{ bob.lock.key }}'}, 'run_once': True}
+    playbook = tmp_path / 'defaults.yml'
+    playbook.write_text(yaml.safe_dump([{
+        'name': 'Defaults', 'hosts': 'control_plane', 'gather_facts': False,
+        'module_defaults': {'group/kubemaint.control_plane.etcd': {'key': key, 'wait_timeout': 12, 'ttl': 60,
+                                                                   'timeout': 5}},
+        'tasks': [task, show]}]))
+    proc = run_playbook(str(playbook), lab.inventory_path)
+    text = proc.stdout + proc.stderr
+    lines = PROGRESS.findall(proc.stdout)
+    assert [(host, waited, total) for host, _held, waited, total in lines] == [(lab.nodes[0].name, '10', '12')], \
+        text[-4000:]
+    assert lines[0][1].startswith('held by alice on bastion-a')
+    result = re.search(r'RESULT waited=([0-9.]+) action=wait key=(\S+)"', proc.stdout)
+    assert result and 12 <= float(result.group(1)) < 14 and result.group(2) == key, text[-4000:]
+    assert 'Waited 12 s.' in text and 'break_lock=true' in text
+    assert stored(lab, key) == (record, lease)
+    assert run_module('etcd_lock', lock(lab.nodes[0], key, state='released', break_lock=True))['changed']

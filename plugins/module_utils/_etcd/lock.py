@@ -70,9 +70,10 @@ class LockInputError(Exception):
 class LockHeldError(Exception):
     """Another holder has the lock (after waiting, when waiting was asked for)."""
 
-    def __init__(self, message, lock):
+    def __init__(self, message, lock, waited=0.0):
         super(LockHeldError, self).__init__(message)
         self.lock = lock
+        self.waited = waited
 
 
 # ---------------------------------------------------------------- validation
@@ -455,7 +456,8 @@ class MaintenanceLock:
             if action == 'wait':
                 now = self._clock()
                 if now >= deadline:
-                    raise LockHeldError(held_message(current, now - started_wait), current)
+                    raise LockHeldError(held_message(current, now - started_wait), current,
+                                        round(now - started_wait, 3))
                 pause = min(POLL_INTERVAL, max(0.0, deadline - now))
                 self._sleep(pause)
                 waited += pause
@@ -590,7 +592,7 @@ def run_etcd_lock(module, client, connection, request, connection_fields):
     try:
         outcome = run_lock(client, connection['endpoints'], request, check_mode=module.check_mode)
     except LockHeldError as exc:
-        module.fail_json(msg=str(exc), lock=exc.lock, action='wait', **result)
+        module.fail_json(msg=str(exc), lock=exc.lock, action='wait', waited=exc.waited, **result)
     except EtcdError as exc:
         module.fail_json(msg='maintenance lock %s: %s' % (request['key'], exc), reason=exc.reason, **result)
     result.update(outcome)
