@@ -79,8 +79,7 @@ def combine(results, waited, wait_timeout, key=None):
     combined = dict(results[-1])
     combined['waited'] = round(float(waited), 3)
     first = results[0]
-    if len(results) > 1 and still_held(first) and first.get('lock') and not still_held(combined) \
-            and not combined.get('failed'):
+    if len(results) > 1 and still_held(first) and first.get('lock') and not combined.get('failed'):
         combined['lock_before'] = first['lock']
         if isinstance(combined.get('diff'), dict):
             combined['diff'] = dict(combined['diff'], before=diff_text(first['lock']))
