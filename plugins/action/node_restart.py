@@ -156,7 +156,7 @@ class _Restart(object):
             first, details = refusal(verdict)
             for line in details:
                 display.display(line)
-            return self.fail(first, False, guard=verdict)
+            return self.fail(first, False)
         display.display(proceed_line(verdict, self.args['override_name']))
 
         plan = before_stop(verdict, view, pods, self.args['snapshot'])

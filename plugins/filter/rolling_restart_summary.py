@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: rolling_restart_summary
 short_description: The closing lines of a rolling restart, one per node and the cluster's quorum
-version_added: 0.3.0
+version_added: 0.2.0
 author:
   - kubemaint.control_plane contributors (@kubemaint)
 description:

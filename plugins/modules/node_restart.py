@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: node_restart
 short_description: Restart a control-plane node's static pods in place behind the quorum guard, in one task
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - The whole in-place restart of one control-plane node, as P(kubemaint.control_plane.rolling_restart#playbook)
     runs it for each node, in one task: the quorum guard's live read of etcd and its verdict, etcd leadership moved
