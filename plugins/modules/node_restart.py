@@ -13,11 +13,13 @@ module: node_restart
 short_description: Restart a control-plane node's static pods in place behind the quorum guard, in one task
 version_added: 0.2.0
 description:
-  - The whole in-place restart of one control-plane node, as P(kubemaint.control_plane.rolling_restart#playbook)
-    runs it for each node, in one task: the quorum guard's live read of etcd and its verdict, etcd leadership moved
-    away from the node when it leads, a snapshot of its member, and every control-plane pod stopped (apiserver,
-    controller-manager and scheduler, then etcd) and started again, etcd first, until its member is healthy, a
-    voter and caught up with the leader and the apiserver is ready.
+  - The whole in-place restart of one control-plane node in one task, as
+    P(kubemaint.control_plane.rolling_restart#playbook) runs it for each node. The quorum guard's live read of etcd
+    and its verdict; etcd leadership moved away from the node when it leads; a snapshot of its member; every
+    control-plane pod stopped (apiserver, controller-manager and scheduler, then etcd) and started again, etcd
+    first, until its member is healthy, a voter and caught up with the leader and the apiserver is ready.
+  - A failure releases the maintenance lock held by O(lock_token), since the run ends there. A failure after a pod
+    began to stop names the node and the command that brings it back.
   - An action plugin. It runs on the controller and runs the collection's modules on the node, over the task's own
     connection and privilege escalation (M(kubemaint.control_plane.static_pod_info) unless O(pods) is given,
     M(kubemaint.control_plane.etcd_member_info), M(kubemaint.control_plane.etcd_leader) only when leadership must
@@ -72,6 +74,13 @@ options:
         before, unreachable ones included. The guard refuses when another host cannot be checked or has stopped pods.
     type: dict
     default: {}
+  peer_pods:
+    description:
+      - Registered results of a loop of M(kubemaint.control_plane.static_pod_info) over the other control-plane hosts
+        (with C(delegate_to)), for the hosts O(pods_by_host) leaves out.
+    type: list
+    elements: raw
+    default: []
   max_applied_lag:
     description: How many applied raft entries another voter may trail the leader by for the stop to go ahead.
     type: int
@@ -117,6 +126,15 @@ options:
     description: Seconds one module run waits at most; a longer wait prints a line per slice.
     type: int
     default: 20
+  lock_key:
+    description: The etcd key of the maintenance lock (see M(kubemaint.control_plane.etcd_lock)).
+    type: str
+    default: /kubemaint.control_plane/lock
+  lock_token:
+    description:
+      - The token of the maintenance lock this run holds. A failure releases the lock; empty, no lock is touched.
+    type: str
+    default: ''
 notes:
   - The quorum guard reads etcd from this node, through O(endpoints); give every member's client URL so that the
     read does not depend on this node's own member.
