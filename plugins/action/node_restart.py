@@ -118,8 +118,9 @@ class _Restart(object):
         """A failure: the lock this run holds is released (the run ends here), and a node that may be
         partly stopped is named with the command that brings it back."""
         if stop_began:
-            msg = '%s %s' % (msg.rstrip(), bring_back_line(self.host, fields.get('timed_out'),
-                                                            self.args['wait_timeout'], self.args['wait_slice']))
+            advice = bring_back_line(self.host, fields.get('timed_out'), self.args['wait_timeout'],
+                                     self.args['wait_slice'])
+            msg = '%s %s' % (msg.rstrip(), advice)
         if self.args['lock_token']:
             released = self.module('etcd_lock', self.etcd_args(state='released', key=self.args['lock_key'],
                                                                token=self.args['lock_token']))

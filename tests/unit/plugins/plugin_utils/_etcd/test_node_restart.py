@@ -1,0 +1,154 @@
+"""node_restart: the decisions and words of a node's in-place restart (the node_restart action) and the
+rolling restart's closing lines (filter rolling_restart_summary)."""
+import pytest
+
+from ansible_collections.kubemaint.control_plane.plugins.filter.rolling_restart_summary import rolling_restart_summary
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import cluster_view, guard_verdict
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
+    before_stop,
+    bring_back_line,
+    in_place,
+    proceed_line,
+    progress_line,
+    refusal,
+    restarted_line,
+    snapshot_line,
+    summary_lines,
+    turn_line,
+    wait_slices,
+)
+
+PODS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+
+
+def pods(running=None, stopped=None, strays=None, **extra):
+    report = {'running': PODS if running is None else running, 'stopped': stopped or [], 'strays': strays or []}
+    report.update(extra)
+    return report
+
+
+def member(name, leader=False, healthy=True, applied=100):
+    return {'name': name, 'id': name * 4, 'is_learner': False, 'is_leader': leader, 'healthy': healthy,
+            'reachable': healthy, 'raft_applied_index': applied if healthy else None,
+            'endpoint': 'https://%s:2379' % name, 'errors': [] if healthy else ['connection refused'], 'alarms': [],
+            'db_size': 20480}
+
+
+def info(*members):
+    return {'members': list(members), 'endpoints': ['https://a:2379'], 'cluster': {'alarms': []}}
+
+
+HEALTHY = info(member('a', leader=True), member('b'), member('c'))
+ONE_DOWN = info(member('a', leader=True), member('b'), member('c', healthy=False))
+
+
+@pytest.mark.parametrize('report, fits, why', [
+    (pods(), True, ''),
+    (pods(running=PODS[:3], stopped=['kube-scheduler']), False, 'stopped: kube-scheduler'),
+    (pods(strays=[{'path': '/etc/kubernetes/etcd.yaml.bak'}]), False, 'stray manifests: /etc/kubernetes/etcd.yaml.bak'),
+    (pods(running=[]), False, 'no control-plane pod runs'),
+    ({'unreachable': True, 'msg': 'ssh: connect refused'}, False, 'could not be read (ssh: connect refused)'),
+    ({'failed': True}, False, 'could not be read (no answer)'),
+    (None, False, 'could not be read (no answer)'),
+])
+def test_a_node_restarts_in_place_only_when_every_pod_runs_and_no_stray_lies_around(report, fits, why):
+    answer = in_place(report)
+    assert answer[0] is fits and why in answer[1]
+
+
+def test_before_stop_moves_leadership_and_snapshots_only_with_quorum_and_a_running_etcd():
+    verdict = {'move_leader': True}
+    view = cluster_view(HEALTHY)
+    assert before_stop(verdict, view, pods(), True) == {'move_leader': True, 'snapshot': True}
+    assert before_stop({'move_leader': False}, view, pods(), False) == {'move_leader': False, 'snapshot': False}
+    assert before_stop(verdict, view, pods(running=PODS[1:]), True) == {'move_leader': False, 'snapshot': True}
+    no_quorum = cluster_view(info(member('a', healthy=False), member('b', healthy=False), member('c')))
+    assert before_stop(verdict, no_quorum, pods(), True) == {'move_leader': False, 'snapshot': False}
+
+
+def test_the_verdict_lines_say_the_refusal_once_and_name_the_override_only_in_the_advice():
+    verdict = guard_verdict(cluster_view(ONE_DOWN), 'a', target_host='cp1', target_pods=pods(),
+                            override_name='control_plane_node_allow_quorum_loss')
+    assert not verdict['proceed']
+    first, details = refusal(verdict)
+    assert first.startswith('Quorum guard: refusing to stop the control plane of cp1: ')
+    assert verdict['problems'][0] in first and 'Nothing was changed' in first and len(first) < 400
+    assert 'control_plane_node_allow_quorum_loss=true' not in first
+    assert sum('control_plane_node_allow_quorum_loss=true' in line for line in details) == 1
+    assert all(line.startswith('Quorum guard, cp1: ') for line in details)
+    assert verdict['seen'] in details[-2]
+
+    overridden = guard_verdict(cluster_view(ONE_DOWN), 'a', target_host='cp1', target_pods=pods(),
+                               allow_quorum_loss=True)
+    line = proceed_line(overridden, 'control_plane_node_allow_quorum_loss')
+    assert overridden['proceed'] and line.startswith('WARNING: control_plane_node_allow_quorum_loss=true overrides')
+    assert line.endswith('Proceeding: etcd may lose quorum.')
+    safe = guard_verdict(cluster_view(HEALTHY), 'a', target_host='cp1', target_pods=pods())
+    assert proceed_line(safe, 'x') == 'Quorum guard: cp1 may stop. %s' % safe['seen']
+
+
+@pytest.mark.parametrize('timeout, length, expected', [
+    (300, 20, (20, 15)),
+    (300, 1, (1, 300)),
+    (25, 10, (10, 3)),
+    (5, 20, (5, 1)),
+    (0, 20, (1, 1)),
+])
+def test_a_wait_is_cut_into_slices_that_cover_it(timeout, length, expected):
+    assert wait_slices(timeout, length) == expected
+
+
+def test_the_progress_and_failure_lines():
+    assert progress_line('cp1', 'the pods are not back yet', 2, 15, 20) == \
+        'cp1: the pods are not back yet, 40 s of 300 s waited so far'
+    line = bring_back_line('cp1', True, 300, 20)
+    assert line.startswith('cp1 did not come back within 300 s (waited in slices of 20 s) and may be partly stopped.')
+    assert 'kubemaint.control_plane.start_node -i <inventory> --limit cp1' in line
+    assert 'within' not in bring_back_line('cp1', False, 300, 20)
+
+
+def test_the_restarted_line_names_the_leader_move_and_the_snapshot_and_check_mode_says_would():
+    leader = {'changed': True, 'leader_before': {'name': 'a'}, 'leader': {'name': 'b'}}
+    snapshot = {'path': '/var/lib/etcd-snapshots/s.db', 'endpoint': 'https://a:2379', 'revision': 7}
+    line = restarted_line('cp1', 'a', PODS, leader, snapshot, False)
+    assert line.startswith('cp1 restarted: etcd, kube-apiserver, kube-controller-manager, kube-scheduler stopped')
+    assert 'etcd leadership moved from a to b before the stop' in line
+    assert 'etcd snapshot written to /var/lib/etcd-snapshots/s.db on cp1 (from https://a:2379, revision 7)' in line
+    checked = restarted_line('cp1', 'a', PODS, leader, snapshot, True)
+    assert 'would be restarted (check mode: nothing was changed)' in checked and 'would move' in checked
+    assert 'would be written to' in checked
+    assert 'leadership' not in restarted_line('cp1', 'a', PODS, {'changed': False}, None, False)
+    assert snapshot_line('cp1', None, False) == 'No etcd snapshot taken.'
+
+
+@pytest.mark.parametrize('turn, check_mode, expected', [
+    ({'restart': {'began_at': 100.0, 'started_at': 108.4}}, False,
+     'restarted in 8 s (guard, snapshot, restart, caught up)'),
+    ({'restart': {'began_at': 100.0, 'started_at': 123.0, 'long_way': True}}, False,
+     'stopped and started the long way in 23 s'),
+    ({'restart': {'began_at': 100.0, 'started_at': 101.0}}, True, 'would be restarted (check mode)'),
+    ({'restart': {'began_at': 100.0, 'failed': True}}, False, 'not restarted by this run'),
+    ({}, False, 'not restarted by this run'),
+    ({'stopped_at': '200.0', 'started_at': '260.6'}, False, 'stopped and started after 61 s down'),
+    ({'stopped_at': 200.0}, False, 'stopped by this run and not started again'),
+])
+def test_what_the_run_did_to_a_node(turn, check_mode, expected):
+    assert turn_line('cp1', turn, check_mode).startswith(expected)
+
+
+def test_the_summary_has_a_line_per_node_with_its_member_health_and_the_quorum_last():
+    hostvars = {
+        'cp1': {'node_name': 'a', '_control_plane_node_restart': {'began_at': 1.0, 'started_at': 9.0}},
+        'cp2': {'node_name': 'b', '_control_plane_node_restart': {'began_at': 10.0, 'started_at': 17.0}},
+        'cp3': {'node_name': 'c'},
+    }
+    lines = rolling_restart_summary(['cp1', 'cp2', 'cp3'], hostvars, ONE_DOWN)
+    assert lines[:3] == [
+        'cp1: restarted in 8 s (guard, snapshot, restart, caught up); etcd healthy, leader',
+        'cp2: restarted in 7 s (guard, snapshot, restart, caught up); etcd healthy',
+        'cp3: not restarted by this run; etcd NOT healthy',
+    ]
+    assert lines[3].startswith('etcd now: quorum yes, 2 of 3 voters healthy')
+    unread = summary_lines([{'host': 'cp1', 'member': 'a', 'restart': {}}],
+                           {'failed': True, 'msg': 'no endpoint answered', 'members': []}, False)
+    assert unread[0] == 'cp1: not restarted by this run; etcd NOT healthy' and 'NO quorum' in unread[1]
