@@ -107,6 +107,10 @@ _value:
       description: Leadership should be moved away before the stop - the node led, or no leader was seen. False when
         another member led; should the node become leader after the read, its graceful stop hands leadership over.
       type: bool
+    line:
+      description: The one line that reports a verdict that lets the stop go ahead ("may stop", or the override's
+        warning); empty when it refuses.
+      type: str
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -114,15 +118,18 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
     DEFAULT_MAX_APPLIED_LAG,
     guard_verdict,
 )
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import proceed_line
 
 
 def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
                  override_name='allow_quorum_loss'):
-    return guard_verdict(state, member, target_host=host, target_pods=target_pods,
-                         peer_pods=peer_pods, max_applied_lag=max_applied_lag,
-                         allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host,
-                         override_name=override_name)
+    verdict = guard_verdict(state, member, target_host=host, target_pods=target_pods,
+                            peer_pods=peer_pods, max_applied_lag=max_applied_lag,
+                            allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host,
+                            override_name=override_name)
+    verdict['line'] = proceed_line(verdict, override_name) if verdict['proceed'] else ''
+    return verdict
 
 
 class FilterModule(object):

@@ -52,8 +52,10 @@ def test_recover_outcome_names_hosts_by_node_name_and_reads_data_loss_from_each_
 
 def test_guard_override_accepts_the_strings_extra_vars_give():
     view = {'members': [], 'endpoint_errors': {'x': 'refused'}}
-    assert load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='true')['overridden']
-    assert not load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='false')['proceed']
+    overridden = load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='true', override_name='x_allow')
+    assert overridden['overridden'] and overridden['line'].startswith('WARNING: x_allow=true overrides the quorum guard')
+    refused = load('quorum_guard').quorum_guard(view, 'a', allow_quorum_loss='false')
+    assert not refused['proceed'] and refused['line'] == ''
 
 
 def test_guard_filter_passes_pods_read_on_every_host():
