@@ -13,8 +13,8 @@ module: node_restart
 short_description: Restart a control-plane node's static pods in place behind the quorum guard, in one task
 version_added: 0.2.0
 description:
-  - The whole in-place restart of one control-plane node in one task, as
-    P(kubemaint.control_plane.rolling_restart#playbook) runs it for each node. The quorum guard's live read of etcd
+  - The whole in-place restart of one control-plane node in one task, as the playbook
+    C(kubemaint.control_plane.rolling_restart) runs it for each node. The quorum guard's live read of etcd
     and its verdict; etcd leadership moved away from the node when it leads; a snapshot of its member; every
     control-plane pod stopped (apiserver, controller-manager and scheduler, then etcd) and started again, etcd
     first, until its member is healthy, a voter and caught up with the leader and the apiserver is ready.
@@ -141,7 +141,8 @@ notes:
 seealso:
   - module: kubemaint.control_plane.static_pod_toggle
   - module: kubemaint.control_plane.etcd_leader
-  - filter: kubemaint.control_plane.quorum_guard
+  - plugin: kubemaint.control_plane.quorum_guard
+    plugin_type: filter
 '''
 
 EXAMPLES = r'''
