@@ -64,11 +64,11 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
     first = lab.nodes[0]
     stopped = play('stop_node', lab, limit=first.name)
     assert stopped.returncode == 0, describe(stopped)
-    # The node's kubelet emulator, paused, does not see etcd's manifest come back for 8 s (the
-    # playbook's start-up and certificate check take a few of them).
+    # The node's kubelet emulator, paused, does not see etcd's manifest come back until 4 s after the
+    # start put it back (however long the playbook's start-up and certificate check take).
     kubelet_pid = lab.emulator_pid(first)
     os.kill(kubelet_pid, signal.SIGSTOP)
-    resume = threading.Timer(8, os.kill, (kubelet_pid, signal.SIGCONT))
+    resume = threading.Thread(target=resume_after_manifest, args=(first, 'etcd.yaml', kubelet_pid, 4))
     resume.start()
     try:
         proc = play('start_node', lab, limit=first.name, extra_vars={'control_plane_node_wait_slice': 1})
@@ -98,6 +98,16 @@ def test_a_slow_start_prints_a_line_per_wait_slice_and_still_comes_back(lab_fact
         describe(proc)
     assert sorted(os.listdir(first.manifests_dir)) == COMPONENT_FILES
     lab.wait_healthy(timeout=120)
+
+
+def resume_after_manifest(node, name, kubelet_pid, seconds, deadline=300):
+    """SIGCONT the (stopped) kubelet emulator `seconds` after manifest `name` is back in the node's
+    manifests directory (or after `deadline`)."""
+    give_up = time.monotonic() + deadline
+    while not os.path.exists(os.path.join(node.manifests_dir, name)) and time.monotonic() < give_up:
+        time.sleep(0.05)
+    time.sleep(seconds)
+    os.kill(kubelet_pid, signal.SIGCONT)
 
 
 def pause_when_gone(process, kubelet_pid, seconds, deadline=60):
