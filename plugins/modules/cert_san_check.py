@@ -136,10 +136,40 @@ expiring:
       returned: always
       sample: "/etc/kubernetes/pki/front-proxy-client.crt: expires in 12 days on 2025-03-22T08:00:00Z (less than min_days_valid 30)"
   version_added: 0.2.0
+expired:
+  description: >-
+    The problems of certificates past their expiry date; also in RV(problems) and RV(unfit). Renewing fixes the
+    expiry (see the C(kubemaint.control_plane.renew_certs) playbook), not the other problems of RV(unfit).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: kubeadm's name for the certificate, as RV(certificates[].name).
+      type: str
+      returned: always
+      sample: apiserver
+    path:
+      description: The file.
+      type: str
+      returned: always
+      sample: /etc/kubernetes/pki/apiserver.crt
+    days_left:
+      description: Whole days left (0 or negative), as RV(certificates[].days_left).
+      type: int
+      returned: always
+      sample: -3
+    problem:
+      description: The problem as it reads in RV(problems).
+      type: str
+      returned: always
+      sample: "/etc/kubernetes/pki/apiserver.crt: expired on 2025-03-07T08:00:00Z"
+  version_added: 0.2.0
 unfit:
   description: >-
     Every problem of RV(problems) that is not in RV(expiring) (SANs of another node, another CA, a wrong or missing
-    key, an expired certificate...): renewing does not fix these.
+    key, an expired certificate...): a certificate with these does not work. Renewing fixes only the expired ones
+    (RV(expired)); for the rest the node's own pki goes back or its certificates are issued anew.
   returned: success
   type: list
   elements: str

@@ -85,6 +85,8 @@ SERVICE_ACCOUNT_KEYS = ('sa.key', 'sa.pub')
 # How the one problem of a certificate that is valid but has fewer than min_days_valid days left begins:
 # the report lists those apart (`expiring`), since renewing fixes them and nothing else does the rest.
 EXPIRES_SOON = 'expires in '
+# How the problem of a certificate past its notAfter begins: renewing fixes that one too (`expired`).
+EXPIRED = 'expired on '
 
 REGENERATE_HINT = {
     'apiserver': 'kubeadm init phase certs apiserver',
@@ -180,7 +182,7 @@ def _describe_expiry(entry, cert, now, min_days_valid):
     entry['days_left'] = days_left(end, now)
     entry['residual_time'] = residual_time(end, now)
     if end <= now:
-        entry['problems'].append('expired on %s' % entry['not_after'])
+        entry['problems'].append('%s%s' % (EXPIRED, entry['not_after']))
     elif start > now:
         entry['problems'].append('not valid yet: valid from %s' % entry['not_before'])
     elif entry['days_left'] < min_days_valid:
@@ -320,9 +322,10 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
     """Check every kubeadm certificate of the node under `kubernetes_dir`.
 
     `identity` comes from node_identity(). Returns {'certificates': [entry...], 'problems': [...],
-    'expiring': [...], 'unfit': [...], 'ok': bool}; every entry has `problems` (list of text) and `ok`.
-    `problems` holds every problem as `<path>: <problem>`; `expiring` those of certificates that are
-    valid but expire within `min_days_valid` days ({name, path, days_left, problem}), `unfit` the rest.
+    'expiring': [...], 'expired': [...], 'unfit': [...], 'ok': bool}; every entry has `problems` (list of
+    text) and `ok`. `problems` holds every problem as `<path>: <problem>`; `expiring` those of certificates
+    that are valid but expire within `min_days_valid` days ({name, path, days_left, problem}), `unfit` the
+    rest; `expired` ({name, path, days_left, problem}) the expiries among `unfit` (renewing fixes those).
     """
     now = now or utc_now()
     node = KubeadmNode(kubernetes_dir)
@@ -359,7 +362,7 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
         entries.append(entry)
     entries.append(_check_service_account_keys(node))
 
-    problems, expiring, unfit = [], [], []
+    problems, expiring, expired, unfit = [], [], [], []
     for entry in entries:
         entry['ok'] = not entry['problems']
         hint = REGENERATE_HINT.get(entry['name'])
@@ -375,7 +378,11 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
                                  'problem': line})
             else:
                 unfit.append(line)
-    return {'certificates': entries, 'problems': problems, 'expiring': expiring, 'unfit': unfit, 'ok': not problems}
+                if problem.startswith(EXPIRED):
+                    expired.append({'name': entry['name'], 'path': entry['path'], 'days_left': entry['days_left'],
+                                    'problem': line})
+    return {'certificates': entries, 'problems': problems, 'expiring': expiring, 'expired': expired, 'unfit': unfit,
+            'ok': not problems}
 
 
 def summary_message(report, identity, kubernetes_dir):
