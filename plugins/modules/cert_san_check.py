@@ -176,6 +176,21 @@ unfit:
   sample:
     - "/etc/kubernetes/pki/apiserver.crt: SANs of another control-plane node: DNS:k-kube-lab-02, IP:10.101.11.114"
   version_added: 0.2.0
+unreadable:
+  description: >-
+    When the user the module runs as may not read some of the files it checks (a run without become), those files;
+    the module then fails with a message that says to run with become, and checks nothing.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/pki/ca.key"]
+  version_added: 0.2.0
+reason:
+  description: C(cert_file_not_readable) when the module failed because files were not readable (see RV(unreadable)).
+  returned: failure
+  type: str
+  sample: cert_file_not_readable
+  version_added: 0.2.0
 identity:
   description: What the certificates were checked against.
   returned: success
@@ -361,8 +376,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.check
     DEFAULT_MIN_DAYS_VALID,
     IdentityError,
     check_node_certificates,
+    not_readable_message,
     summary_message,
+    unreadable_files,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import BECOME_ADVICE, running_user
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.options import (
     NODE_IDENTITY_ARGUMENT_SPEC,
     identity_from_params,
@@ -381,6 +399,11 @@ def main():
     check_arguments(module, numbers={'min_days_valid': DAYS}, absolute_paths=('kubernetes_dir', 'manifests_dir'))
     require_cryptography(module)
     params = module.params
+    # Without become most of these files are root's only: say so, rather than that the identity or a key is wrong.
+    unreadable = unreadable_files(params['kubernetes_dir'], params['manifests_dir'])
+    if unreadable:
+        module.fail_json(msg=not_readable_message(params['kubernetes_dir'], unreadable, running_user(), BECOME_ADVICE),
+                         ok=False, problems=[], unreadable=unreadable, reason='cert_file_not_readable')
     try:
         identity = identity_from_params(params)
         report = check_node_certificates(params['kubernetes_dir'], identity, params['min_days_valid'],

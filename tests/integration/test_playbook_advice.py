@@ -98,5 +98,17 @@ def test_a_run_without_become_names_the_key_and_become_not_the_endpoints_or_reco
     assert stop.returncode != 0, describe(stop)
     assert expected in stop.output and become in stop.output, describe(stop)
     assert manifests(node1) == COMPONENT_FILES and all(counts['changed'] == 0 for counts in stop.recap.values())
-    for proc in (info, stop):
+
+    # cert_check (no etcd involved) names become and the files the user may not read, never "give node_name" (the
+    # inventory gives it) nor "not fit for this node"
+    certs = play('cert_check', lab, extra_vars=without_become)
+    assert certs.returncode != 0 and certs.recap[node1.name]['failed'] == 1, describe(certs)
+    assert ('[%s]: FAILED! => {"changed": false, "msg": "cannot check the certificates under /etc/kubernetes: the remote '
+            'user %s (uid ' % (node1.name, LOGIN_USER)) in certs.output, describe(certs)
+    assert ('/etc/kubernetes/manifests/etcd.yaml' in certs.output and key in certs.output
+            and become in certs.output), describe(certs)
+    for wrong in (NOT_FIT, 'give node_name', 'pki back'):
+        assert wrong not in certs.output, describe(certs)
+    assert all(counts['failed'] == 0 for host, counts in certs.recap.items() if host != node1.name), describe(certs)
+    for proc in (info, stop, certs):
         assert 'PRIVATE KEY' not in proc.output and key_text.splitlines()[1] not in proc.output

@@ -95,6 +95,49 @@ REGENERATE_HINT = {
 }
 
 
+def unreadable_files(kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None):
+    """The files this check reads that exist but that the user it runs as may not open (permission denied): a run
+    without become, since kubeadm keeps keys, kubeconfigs and manifests readable by root only. Opens each file and
+    reads nothing from it. An unreadable directory counts as one entry."""
+    node = KubeadmNode(kubernetes_dir, manifests_dir)
+    paths = []
+    for directory in (node.manifests_dir, node.default_stash_dir):
+        try:
+            names = sorted(os.listdir(directory))
+        except PermissionError:
+            paths.append(directory)
+            continue
+        except (IOError, OSError):
+            continue
+        paths.extend(os.path.join(directory, name) for name in names if name.endswith(('.yaml', '.yml')))
+    for _name, cert_file, key_file in CA_CERTIFICATES:
+        paths.extend(os.path.join(node.pki_dir, name) for name in (cert_file, key_file))
+    for leaf in LEAF_CERTIFICATES:
+        paths.extend(os.path.join(node.pki_dir, name) for name in leaf[2:4])
+    paths.extend(os.path.join(node.kubernetes_dir, filename) for filename, _required in KUBECONFIGS)
+    paths.extend(os.path.join(node.pki_dir, name) for name in SERVICE_ACCOUNT_KEYS)
+    unreadable = []
+    for path in paths:
+        if os.path.isdir(path):
+            unreadable.append(path)  # listed above as unreadable
+            continue
+        try:
+            with open(path, 'rb'):
+                pass
+        except PermissionError:
+            unreadable.append(path)
+        except (IOError, OSError):
+            pass  # missing or otherwise broken: the check itself reports it
+    return unreadable
+
+
+def not_readable_message(kubernetes_dir, unreadable, user, become_advice, shown=3):
+    """What a check that may not read the node's files says: who, how many and which (a few), and become."""
+    listed = ', '.join(unreadable[:shown]) + (' and %d more' % (len(unreadable) - shown) if len(unreadable) > shown else '')
+    return ('cannot check the certificates under %s: the remote user %s may not read %d of the files the check reads '
+            '(%s). %s' % (kubernetes_dir, user, len(unreadable), listed, become_advice))
+
+
 class IdentityError(ValueError):
     """This node's name or addresses are unknown or unusable: the SAN check cannot run."""
 
