@@ -1,7 +1,8 @@
 """Issue 25: advice that fits the error, on the real lab. A certificate that only expires soon names renew_certs for
 its node (and renew_certs, run as named, fixes it), one naming another node keeps the "not fit" advice, both at once
-name both; a run whose remote user may not read the etcd client key (no become) names the key, the user and become,
-not the endpoints or recover. One lab for them all."""
+name both; an expired certificate names renew_certs too (and renew_certs fixes it); a run whose remote user may not
+read the etcd client key or the certificates (no become) names the file, the user and become, not the endpoints, recover
+or "not fit for this node". One lab for them all."""
 import datetime
 import os
 import shutil
@@ -56,6 +57,38 @@ def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps
         # the node's own apiserver certificate back, and the advice followed as it reads: renewed, and the check passes
         for name in ('apiserver.crt', 'apiserver.key'):
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
+        renewed = play('renew_certs', lab, limit=node1.name)
+        assert renewed.returncode == 0, describe(renewed)
+        checked = play('cert_check', lab)
+        assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
+        assert manifests(node1) == COMPONENT_FILES and node1.etcd_healthy() and node1.apiserver_ready()
+    finally:
+        for name in touched:
+            shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
+
+
+def test_an_expired_certificate_names_renew_certs_and_renew_certs_fixes_it(lab, tmp_path):
+    lab.wait_healthy(timeout=120)
+    node1 = lab.nodes[0]
+    touched = ('front-proxy-client.crt', 'front-proxy-client.key')
+    saved = tmp_path / 'pki'
+    saved.mkdir()
+    for name in touched:
+        shutil.copy2(os.path.join(node1.pki_dir, name), str(saved / name))
+    try:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        lab_pki.write_pair(node1.pki_dir, 'front-proxy-client',
+                           lab_pki.issue(load_pair(node1.pki_dir, 'front-proxy-ca'), 'front-proxy-client', client=True,
+                                         not_before=now - datetime.timedelta(days=30),
+                                         validity=datetime.timedelta(days=27)))
+        expired = play('cert_check', lab)
+        assert expired.returncode != 0, describe(expired)
+        path = lab.node_path(node1, os.path.join(node1.pki_dir, 'front-proxy-client.crt'))
+        assert ('Certificates of %s have expired: renew them with %s. Expired: %s: expired on '
+                % (node1.name, renew_command(node1), path)) in expired.output, describe(expired)
+        assert NOT_FIT not in expired.output and 'kubeadm init phase certs' not in expired.output, describe(expired)
+
+        # the advice followed as it reads: renewed, and the check passes
         renewed = play('renew_certs', lab, limit=node1.name)
         assert renewed.returncode == 0, describe(renewed)
         checked = play('cert_check', lab)
