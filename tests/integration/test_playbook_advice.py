@@ -20,7 +20,7 @@ PUT_BACK = "put this node's own pki back, or issue certificates for it (kubeadm 
 
 
 def renew_command(node):
-    return 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit %s' % node.name
+    return 'ansible-playbook -b -i <inventory> kubemaint.control_plane.renew_certs --limit %s' % node.name
 
 
 def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps_not_fit(lab, tmp_path):

@@ -107,8 +107,8 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
                if line.startswith('fatal:') and 'recover left control-plane nodes down' in line]
     assert len(failure) == 1, describe(refused)
     assert ('recover cannot help: the etcd data of %s and %s is lost, so at most 1 of 3 voters can run and quorum '
-            'needs 2. Rebuild etcd from the member with the most data: ansible-playbook '
-            'kubemaint.control_plane.restore_quorum -i <inventory> (' % (first.name, second.name)) in failure[0], failure[0]
+            'needs 2. Rebuild etcd from the member with the most data: ansible-playbook -b '
+            '-i <inventory> kubemaint.control_plane.restore_quorum (' % (first.name, second.name)) in failure[0], failure[0]
     for contradiction in ('Start at least', 'start_node', 'recover again', 'recover for all', 'replace_member'):
         assert contradiction not in failure[0], failure[0]
     assert unchanged(refused) and not port_open(first.address, 2379) and not port_open(second.address, 2379)
@@ -219,7 +219,7 @@ def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_fac
     assert partly.returncode != 0, describe(partly)
     assert 'not every node of the group is a healthy voter' in partly.output, describe(partly)
     assert 'Skipped: %s (unreachable' % fifth.name in partly.output
-    assert 'continue with: ansible-playbook kubemaint.control_plane.restore_quorum' in partly.output
+    assert 'continue with: ansible-playbook -b -i <inventory> kubemaint.control_plane.restore_quorum' in partly.output
     listed = etcdctl_json(lab, ahead, 'member', 'list')['members']
     assert sorted(m['name'] for m in listed) == sorted(n.name for n in (lagging, ahead, third, fourth))
 

@@ -16,6 +16,7 @@ reaches this through the kubemaint.control_plane.cert_check_advice filter.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue import SPEC_NAMES
 
 # playbooks/renew_certs.yml: renew_certs_days, the days within which a certificate is renewed.
@@ -29,10 +30,8 @@ def renew_certs_command(host, min_days_valid):
 
     renew_certs renews what has fewer than renew_certs_days days left, and the check flags fewer than
     min_days_valid whole days: a threshold above renew_certs' default must be passed on."""
-    command = 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit %s' % host
-    if int(min_days_valid) > RENEW_CERTS_DEFAULT_DAYS:
-        command += ' -e renew_certs_days=%d' % int(min_days_valid)
-    return command
+    days = ('-e renew_certs_days=%d' % int(min_days_valid)) if int(min_days_valid) > RENEW_CERTS_DEFAULT_DAYS else ''
+    return playbook_command('renew_certs', '--limit', host, days)
 
 
 def _why_not_renewed(item):

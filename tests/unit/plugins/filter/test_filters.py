@@ -94,3 +94,10 @@ def test_restore_plan_reads_the_discard_override_as_ansible_does(monkeypatch, gi
     monkeypatch.setattr(module, 'restore_plan', lambda info, hosts, **kwargs: seen.update(kwargs))
     module.etcd_restore_plan({'members': []}, [], 'key', discard_stopped_data=given, check_mode=given)
     assert seen['discard_stopped_data'] is meant and seen['check_mode'] is meant
+
+
+def test_playbook_command_carries_become_and_leaves_empty_options_out():
+    command = load('playbook_command').FilterModule().filters()['playbook_command']
+    assert command('start_node', '--limit', 'cp1', '') == \
+        'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit cp1'
+

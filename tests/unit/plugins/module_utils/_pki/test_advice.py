@@ -20,7 +20,7 @@ from tests import certfactory as cf
 
 NODE1 = ('lab-cp-01', '127.0.1.1')
 NODE2 = ('lab-cp-02', '127.0.1.2')
-RENEW = 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit cp1'
+RENEW = 'ansible-playbook -b -i <inventory> kubemaint.control_plane.renew_certs --limit cp1'
 NOT_FIT = 'are not fit for this node'
 REPLACE = "put this node's own pki back, or issue certificates for it (kubeadm init phase certs"
 
