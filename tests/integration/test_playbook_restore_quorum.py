@@ -126,6 +126,10 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
     assert restored.returncode == 0, describe(restored)
     count_output_lines('restore_quorum, two of three members lost', restored)
+    # issue 25: its member tables (what it saw, and the cluster at the end) fit 100 columns as printed
+    table = [line for line in restored.stdout.splitlines() if line.strip().startswith('"|')]
+    assert len(table) >= 8 and max(len(line) for line in table) <= 100, '\n'.join(table)
+    assert any('| TERM ' in line and '| APPLIED ' in line for line in table), '\n'.join(table)
     assert 'etcd snapshot of %s written to %s' % (survivor.name, lab.node_path(survivor, survivor.snapshot_dir)) \
         in restored.output
     assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output

@@ -465,19 +465,23 @@ def member_role(member):
 
 NARROW_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY')
 DETAIL_COLUMNS = ('MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY')
+# What restore_quorum chooses by (raft term, then applied index), beside role and health: under 90 columns on a
+# kubeadm node, where the detailed table takes about 120.
+RECOVERY_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY')
 
 
-def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False):
+def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, recovery=False):
     """The member table and the quorum summary, as lines.
 
     By default the table is narrow: each member's name, endpoint, role, how many applied entries it
     trails the leader by, and its health. `details` gives the runbook's `etcdctl endpoint status`
-    columns instead (id, version, db size, leader, learner, raft term, applied index). Either way each
-    member's errors and alarms follow the table as lines of their own, so a long TLS or connection
-    error never widens every row.
+    columns instead (id, version, db size, leader, learner, raft term, applied index); `recovery` (which
+    `details` overrides) the raft term and applied index a rebuild chooses by in place of the lag. Either
+    way each member's errors and alarms follow the table as lines of their own, so a long TLS or
+    connection error never widens every row.
     """
     view = _as_view(state, max_applied_lag)
-    header = list(DETAIL_COLUMNS if details else NARROW_COLUMNS)
+    header = list(DETAIL_COLUMNS if details else RECOVERY_COLUMNS if recovery else NARROW_COLUMNS)
     rows = [header]
     problems = []
 
@@ -493,6 +497,9 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False):
                          _size(m['db_size']) if m['db_size'] is not None else '-',
                          'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
                          dash(m['raft_term']), dash(m['raft_applied_index']), healthy])
+        elif recovery:
+            rows.append([name, m['endpoint'], member_role(m), dash(m['raft_term']), dash(m['raft_applied_index']),
+                         healthy])
         else:
             rows.append([name, m['endpoint'], member_role(m), dash(m['lag']), healthy])
         problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])

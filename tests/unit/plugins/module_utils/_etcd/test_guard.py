@@ -289,3 +289,27 @@ def test_guard_weighs_pods_read_on_every_host_at_once_like_a_loop_over_them():
                            pods_by_host={'cp1': read['cp1'], 'cp2': clean, 'cp3': {'failed': True, 'msg': 'boom'}})
     assert failed['problems'] == ['the pods of control-plane host cp3 cannot be checked: boom']
     assert guard_verdict(state, 'a', target_host='cp1', pods_by_host={'cp1': clean, 'cp2': clean, 'cp3': clean})['safe']
+
+
+def test_the_recovery_table_shows_what_a_rebuild_chooses_by_within_100_columns():
+    """Issue 25: restore_quorum printed the 116-column detailed table (134 in the default callback's list). Its table
+    has the raft term and applied index it chooses by, beside role and health: on a kubeadm node with addresses of
+    15 characters and names of 13, every table line fits 88 columns, and 100 as the default callback prints it (a
+    list item: 8 spaces, two quotes and a comma)."""
+    state = info(member('k-kube-lab-01', 100, leader=True, raft_term=12345),
+                 member('k-kube-lab-02', 1234567, raft_term=12345), member('k-kube-lab-03', 95, learner=True),
+                 member('k-kube-lab-04', healthy=False, reachable=False, error='https://10.101.11.243:2379: refused'))
+    for number, member_row in enumerate(state['members']):
+        member_row['endpoint'] = 'https://10.101.11.%d:2379' % (240 + number)
+    lines = status_table(state, recovery=True)
+    table = [line for line in lines if line.startswith('|')]
+    assert cells(table[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY']
+    assert [cells(line)[2:5] for line in table[2:]] == [
+        ['leader', '12345', '100'], ['follower', '12345', '1234567'], ['learner', '-', '95'],
+        ['unreachable', '-', '-']]
+    assert max(len(line) for line in table) <= 88, table
+    assert max(len('        "%s",' % line) for line in table) <= 100
+    assert 'k-kube-lab-04: https://10.101.11.243:2379: refused' in lines
+    assert lines[-1] == status_table(state)[-1]
+    # details wins, as before
+    assert 'ID' in cells(status_table(state, details=True, recovery=True)[0])
