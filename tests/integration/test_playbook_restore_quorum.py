@@ -118,6 +118,9 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
     assert 'Rebuild from %s on %s' % (survivor.name, survivor.name) in plan_only.output, describe(plan_only)
     assert 'run again with -e restore_quorum_confirm=%s' % survivor.name in plan_only.output
+    # issue 25: a line per member that answered (one line for all took 144 columns)
+    answered = [line for line in plan_only.stdout.splitlines() if '"  %s: term ' % survivor.name in line]
+    assert len(answered) == 1 and len(answered[0]) <= 100, describe(plan_only)
     checked = play('restore_quorum', lab, check=True, extra_vars={'restore_quorum_confirm': survivor.name})
     assert checked.returncode == 0 and unchanged(checked), describe(checked)
     assert 'Check mode: nothing is changed.' in checked.output
