@@ -23,6 +23,15 @@ def renew_command(node):
     return 'ansible-playbook -b -i <inventory> kubemaint.control_plane.renew_certs --limit %s' % node.name
 
 
+def renew_as_advised(lab, node):
+    """The renewal advice followed as it reads: renew_certs on the node, then cert_check passes."""
+    renewed = play('renew_certs', lab, limit=node.name)
+    assert renewed.returncode == 0, describe(renewed)
+    checked = play('cert_check', lab)
+    assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
+    assert manifests(node) == COMPONENT_FILES and node.etcd_healthy() and node.apiserver_ready()
+
+
 def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps_not_fit(lab, tmp_path):
     lab.wait_healthy(timeout=120)
     node1, node2 = lab.nodes[0], lab.nodes[1]
@@ -57,11 +66,7 @@ def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps
         # the node's own apiserver certificate back, and the advice followed as it reads: renewed, and the check passes
         for name in ('apiserver.crt', 'apiserver.key'):
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
-        renewed = play('renew_certs', lab, limit=node1.name)
-        assert renewed.returncode == 0, describe(renewed)
-        checked = play('cert_check', lab)
-        assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
-        assert manifests(node1) == COMPONENT_FILES and node1.etcd_healthy() and node1.apiserver_ready()
+        renew_as_advised(lab, node1)
     finally:
         for name in touched:
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
@@ -89,11 +94,7 @@ def test_an_expired_certificate_names_renew_certs_and_renew_certs_fixes_it(lab, 
         assert NOT_FIT not in expired.output and 'kubeadm init phase certs' not in expired.output, describe(expired)
 
         # the advice followed as it reads: renewed, and the check passes
-        renewed = play('renew_certs', lab, limit=node1.name)
-        assert renewed.returncode == 0, describe(renewed)
-        checked = play('cert_check', lab)
-        assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
-        assert manifests(node1) == COMPONENT_FILES and node1.etcd_healthy() and node1.apiserver_ready()
+        renew_as_advised(lab, node1)
     finally:
         for name in touched:
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
