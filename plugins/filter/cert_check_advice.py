@@ -18,7 +18,9 @@ description:
     - A certificate that names another node, is signed by another CA, has a wrong key or cannot be read is not fit
       for the node (renewing keeps its SANs and key); the message says to put the node's own pki back or issue
       certificates for it.
-    - Both at once name both. An expiring CA, or the kubelet's own client certificate, is named as one that
+    - An expired certificate is renewed the same way (renew_certs renews expired ones too), not called unfit; when
+      other certificates (or the same one) are also unfit, the message names both fixes.
+    - Both at once name both. An expiring or expired CA, or the kubelet's own client certificate, is named as one that
       renew_certs does not renew.
 options:
   _input:
@@ -53,16 +55,20 @@ _value:
   type: dict
   contains:
     renew:
-      description: Problems of certificates that only expire within the threshold and that renew_certs renews.
+      description: Expiry problems (expired, or expiring within the threshold) of certificates that renew_certs renews.
       type: list
       elements: str
     not_renewable:
-      description: Problems of certificates that only expire within the threshold but that renew_certs does not renew
-        (CAs, kubelet.conf).
+      description: Expiry problems (expired, or expiring within the threshold) of certificates that renew_certs does
+        not renew (CAs, kubelet.conf).
+      type: list
+      elements: str
+    expired:
+      description: The problems of expired certificates (also in O(renew) or O(not_renewable)).
       type: list
       elements: str
     unfit:
-      description: Every other problem.
+      description: Every other problem (an expired certificate's expiry is not one of them).
       type: list
       elements: str
     message:

@@ -18,6 +18,8 @@ description:
       learner or unreachable), applied entries behind the leader, health.
     - With O(details=true) it has the columns C(etcdctl endpoint status --cluster -w table) prints (id, version, db size,
       leader, learner, raft term, applied index) plus health.
+    - With O(recovery=true) (and O(details) false) it has what a rebuild chooses by - member, endpoint, role, raft term,
+      applied index, health; under 90 columns on a kubeadm node.
 options:
   _input:
     description: A view from P(kubemaint.control_plane.etcd_cluster_view#filter), or the registered result of
@@ -26,6 +28,10 @@ options:
     required: true
   details:
     description: The runbook's full C(etcdctl endpoint status) columns instead of the narrow table.
+    type: bool
+    default: false
+  recovery:
+    description: The raft term and applied index instead of the entries behind the leader (restore_quorum's table).
     type: bool
     default: false
 '''
@@ -54,8 +60,8 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
 )
 
 
-def etcd_status_table(state, details=False):
-    return status_table(state, details=boolean(details, strict=False))
+def etcd_status_table(state, details=False, recovery=False):
+    return status_table(state, details=boolean(details, strict=False), recovery=boolean(recovery, strict=False))
 
 
 class FilterModule(object):

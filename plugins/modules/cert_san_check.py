@@ -136,15 +136,60 @@ expiring:
       returned: always
       sample: "/etc/kubernetes/pki/front-proxy-client.crt: expires in 12 days on 2025-03-22T08:00:00Z (less than min_days_valid 30)"
   version_added: 0.2.0
+expired:
+  description: >-
+    The problems of certificates past their expiry date; also in RV(problems) and RV(unfit). Renewing fixes the
+    expiry (see the C(kubemaint.control_plane.renew_certs) playbook), not the other problems of RV(unfit).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: kubeadm's name for the certificate, as RV(certificates[].name).
+      type: str
+      returned: always
+      sample: apiserver
+    path:
+      description: The file.
+      type: str
+      returned: always
+      sample: /etc/kubernetes/pki/apiserver.crt
+    days_left:
+      description: Whole days left (0 or negative), as RV(certificates[].days_left).
+      type: int
+      returned: always
+      sample: -3
+    problem:
+      description: The problem as it reads in RV(problems).
+      type: str
+      returned: always
+      sample: "/etc/kubernetes/pki/apiserver.crt: expired on 2025-03-07T08:00:00Z"
+  version_added: 0.2.0
 unfit:
   description: >-
     Every problem of RV(problems) that is not in RV(expiring) (SANs of another node, another CA, a wrong or missing
-    key, an expired certificate...): renewing does not fix these.
+    key, an expired certificate...): a certificate with these does not work. Renewing fixes only the expired ones
+    (RV(expired)); for the rest the node's own pki goes back or its certificates are issued anew.
   returned: success
   type: list
   elements: str
   sample:
     - "/etc/kubernetes/pki/apiserver.crt: SANs of another control-plane node: DNS:k-kube-lab-02, IP:10.101.11.114"
+  version_added: 0.2.0
+unreadable:
+  description: >-
+    When the user the module runs as may not read some of the files it checks (a run without become), those files;
+    the module then fails with a message that says to run with become, and checks nothing.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/pki/ca.key"]
+  version_added: 0.2.0
+reason:
+  description: C(cert_file_not_readable) when the module failed because files were not readable (see RV(unreadable)).
+  returned: failure
+  type: str
+  sample: cert_file_not_readable
   version_added: 0.2.0
 identity:
   description: What the certificates were checked against.
@@ -331,8 +376,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.check
     DEFAULT_MIN_DAYS_VALID,
     IdentityError,
     check_node_certificates,
+    not_readable_message,
     summary_message,
+    unreadable_files,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import BECOME_ADVICE, running_user
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.options import (
     NODE_IDENTITY_ARGUMENT_SPEC,
     identity_from_params,
@@ -351,6 +399,11 @@ def main():
     check_arguments(module, numbers={'min_days_valid': DAYS}, absolute_paths=('kubernetes_dir', 'manifests_dir'))
     require_cryptography(module)
     params = module.params
+    # Without become most of these files are root's only: say so, rather than that the identity or a key is wrong.
+    unreadable = unreadable_files(params['kubernetes_dir'], params['manifests_dir'])
+    if unreadable:
+        module.fail_json(msg=not_readable_message(params['kubernetes_dir'], unreadable, running_user(), BECOME_ADVICE),
+                         ok=False, problems=[], unreadable=unreadable, reason='cert_file_not_readable')
     try:
         identity = identity_from_params(params)
         report = check_node_certificates(params['kubernetes_dir'], identity, params['min_days_valid'],

@@ -1,7 +1,8 @@
 """Issue 25: advice that fits the error, on the real lab. A certificate that only expires soon names renew_certs for
 its node (and renew_certs, run as named, fixes it), one naming another node keeps the "not fit" advice, both at once
-name both; a run whose remote user may not read the etcd client key (no become) names the key, the user and become,
-not the endpoints or recover. One lab for them all."""
+name both; an expired certificate names renew_certs too (and renew_certs fixes it); a run whose remote user may not
+read the etcd client key or the certificates (no become) names the file, the user and become, not the endpoints, recover
+or "not fit for this node". One lab for them all."""
 import datetime
 import os
 import shutil
@@ -19,7 +20,16 @@ PUT_BACK = "put this node's own pki back, or issue certificates for it (kubeadm 
 
 
 def renew_command(node):
-    return 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit %s' % node.name
+    return 'ansible-playbook -b -i <inventory> kubemaint.control_plane.renew_certs --limit %s' % node.name
+
+
+def renew_as_advised(lab, node):
+    """The renewal advice followed as it reads: renew_certs on the node, then cert_check passes."""
+    renewed = play('renew_certs', lab, limit=node.name)
+    assert renewed.returncode == 0, describe(renewed)
+    checked = play('cert_check', lab)
+    assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
+    assert manifests(node) == COMPONENT_FILES and node.etcd_healthy() and node.apiserver_ready()
 
 
 def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps_not_fit(lab, tmp_path):
@@ -56,11 +66,35 @@ def test_an_expiring_certificate_names_renew_certs_and_one_of_another_node_keeps
         # the node's own apiserver certificate back, and the advice followed as it reads: renewed, and the check passes
         for name in ('apiserver.crt', 'apiserver.key'):
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
-        renewed = play('renew_certs', lab, limit=node1.name)
-        assert renewed.returncode == 0, describe(renewed)
-        checked = play('cert_check', lab)
-        assert checked.returncode == 0 and 'renew_certs' not in checked.output, describe(checked)
-        assert manifests(node1) == COMPONENT_FILES and node1.etcd_healthy() and node1.apiserver_ready()
+        renew_as_advised(lab, node1)
+    finally:
+        for name in touched:
+            shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
+
+
+def test_an_expired_certificate_names_renew_certs_and_renew_certs_fixes_it(lab, tmp_path):
+    lab.wait_healthy(timeout=120)
+    node1 = lab.nodes[0]
+    touched = ('front-proxy-client.crt', 'front-proxy-client.key')
+    saved = tmp_path / 'pki'
+    saved.mkdir()
+    for name in touched:
+        shutil.copy2(os.path.join(node1.pki_dir, name), str(saved / name))
+    try:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        lab_pki.write_pair(node1.pki_dir, 'front-proxy-client',
+                           lab_pki.issue(load_pair(node1.pki_dir, 'front-proxy-ca'), 'front-proxy-client', client=True,
+                                         not_before=now - datetime.timedelta(days=30),
+                                         validity=datetime.timedelta(days=27)))
+        expired = play('cert_check', lab)
+        assert expired.returncode != 0, describe(expired)
+        path = lab.node_path(node1, os.path.join(node1.pki_dir, 'front-proxy-client.crt'))
+        assert ('Certificates of %s have expired: renew them with %s. Expired: %s: expired on '
+                % (node1.name, renew_command(node1), path)) in expired.output, describe(expired)
+        assert NOT_FIT not in expired.output and 'kubeadm init phase certs' not in expired.output, describe(expired)
+
+        # the advice followed as it reads: renewed, and the check passes
+        renew_as_advised(lab, node1)
     finally:
         for name in touched:
             shutil.copy2(str(saved / name), os.path.join(node1.pki_dir, name))
@@ -98,5 +132,17 @@ def test_a_run_without_become_names_the_key_and_become_not_the_endpoints_or_reco
     assert stop.returncode != 0, describe(stop)
     assert expected in stop.output and become in stop.output, describe(stop)
     assert manifests(node1) == COMPONENT_FILES and all(counts['changed'] == 0 for counts in stop.recap.values())
-    for proc in (info, stop):
+
+    # cert_check (no etcd involved) names become and the files the user may not read, never "give node_name" (the
+    # inventory gives it) nor "not fit for this node"
+    certs = play('cert_check', lab, extra_vars=without_become)
+    assert certs.returncode != 0 and certs.recap[node1.name]['failed'] == 1, describe(certs)
+    assert ('[%s]: FAILED! => {"changed": false, "msg": "cannot check the certificates under /etc/kubernetes: the remote '
+            'user %s (uid ' % (node1.name, LOGIN_USER)) in certs.output, describe(certs)
+    assert ('/etc/kubernetes/manifests/etcd.yaml' in certs.output and key in certs.output
+            and become in certs.output), describe(certs)
+    for wrong in (NOT_FIT, 'give node_name', 'pki back'):
+        assert wrong not in certs.output, describe(certs)
+    assert all(counts['failed'] == 0 for host, counts in certs.recap.items() if host != node1.name), describe(certs)
+    for proc in (info, stop, certs):
         assert 'PRIVATE KEY' not in proc.output and key_text.splitlines()[1] not in proc.output

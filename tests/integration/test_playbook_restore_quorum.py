@@ -107,8 +107,8 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
                if line.startswith('fatal:') and 'recover left control-plane nodes down' in line]
     assert len(failure) == 1, describe(refused)
     assert ('recover cannot help: the etcd data of %s and %s is lost, so at most 1 of 3 voters can run and quorum '
-            'needs 2. Rebuild etcd from the member with the most data: ansible-playbook '
-            'kubemaint.control_plane.restore_quorum -i <inventory> (' % (first.name, second.name)) in failure[0], failure[0]
+            'needs 2. Rebuild etcd from the member with the most data: ansible-playbook -b '
+            '-i <inventory> kubemaint.control_plane.restore_quorum (' % (first.name, second.name)) in failure[0], failure[0]
     for contradiction in ('Start at least', 'start_node', 'recover again', 'recover for all', 'replace_member'):
         assert contradiction not in failure[0], failure[0]
     assert unchanged(refused) and not port_open(first.address, 2379) and not port_open(second.address, 2379)
@@ -118,6 +118,9 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert plan_only.returncode == 0 and unchanged(plan_only), describe(plan_only)
     assert 'Rebuild from %s on %s' % (survivor.name, survivor.name) in plan_only.output, describe(plan_only)
     assert 'run again with -e restore_quorum_confirm=%s' % survivor.name in plan_only.output
+    # issue 25: a line per member that answered (one line for all took 144 columns)
+    answered = [line for line in plan_only.stdout.splitlines() if '"  %s: term ' % survivor.name in line]
+    assert len(answered) == 1 and len(answered[0]) <= 100, describe(plan_only)
     checked = play('restore_quorum', lab, check=True, extra_vars={'restore_quorum_confirm': survivor.name})
     assert checked.returncode == 0 and unchanged(checked), describe(checked)
     assert 'Check mode: nothing is changed.' in checked.output
@@ -126,6 +129,10 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     restored = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
     assert restored.returncode == 0, describe(restored)
     count_output_lines('restore_quorum, two of three members lost', restored)
+    # issue 25: its member tables (what it saw, and the cluster at the end) fit 100 columns as printed
+    table = [line for line in restored.stdout.splitlines() if line.strip().startswith('"|')]
+    assert len(table) >= 8 and max(len(line) for line in table) <= 100, '\n'.join(table)
+    assert any('| TERM ' in line and '| APPLIED ' in line for line in table), '\n'.join(table)
     assert 'etcd snapshot of %s written to %s' % (survivor.name, lab.node_path(survivor, survivor.snapshot_dir)) \
         in restored.output
     assert 'leads a cluster of one, restarted without --force-new-cluster' in restored.output
@@ -219,7 +226,7 @@ def test_three_of_five_destroyed_the_member_with_the_most_data_is_chosen(lab_fac
     assert partly.returncode != 0, describe(partly)
     assert 'not every node of the group is a healthy voter' in partly.output, describe(partly)
     assert 'Skipped: %s (unreachable' % fifth.name in partly.output
-    assert 'continue with: ansible-playbook kubemaint.control_plane.restore_quorum' in partly.output
+    assert 'continue with: ansible-playbook -b -i <inventory> kubemaint.control_plane.restore_quorum' in partly.output
     listed = etcdctl_json(lab, ahead, 'member', 'list')['members']
     assert sorted(m['name'] for m in listed) == sorted(n.name for n in (lagging, ahead, third, fourth))
 

@@ -66,7 +66,7 @@ def test_scenario_2_1_stop_leader_guard_override_recover_and_join_precheck(lab_f
     assert forced.returncode != 0, describe(forced)
     assert 'WARNING: control_plane_node_allow_quorum_loss=true overrides the quorum guard' in forced.output
     assert 'etcd has NO quorum' in forced.output, describe(forced)
-    assert first.name in forced.output and 'kubemaint.control_plane.start_node --limit' in forced.output
+    assert first.name in forced.output and 'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit' in forced.output
     assert manifests(second) == []
 
     report = tmp_path / 'state.json'

@@ -24,6 +24,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quor
     quorum_summary,
     voters,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
 
 DEFAULT_MAX_APPLIED_LAG = 1000
@@ -376,14 +377,13 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
         message = 'etcd could not be read: %s' % view['read_error']
     elif not view['readable']:
         message = ('etcd has NO quorum: no member answered (%s). Start the stopped control-plane nodes: '
-                   'ansible-playbook kubemaint.control_plane.recover (or start_node --limit NODE).' % view['read_error'])
+                   '%s (or start_node --limit NODE).' % (view['read_error'], playbook_command('recover')))
     else:
         to_start = [host for host in down if host not in (exclude or [])]
         message = ('etcd has NO quorum: %d of %s healthy, %d needed; the whole cluster is read-only. Start at least '
-                   '%d of: %s (ansible-playbook kubemaint.control_plane.start_node --limit %s, or '
-                   'kubemaint.control_plane.recover for all of them).'
+                   '%d of: %s (%s, or kubemaint.control_plane.recover for all of them).'
                    % (view['healthy_voters'], _plural(voter_count, 'voter'), view['quorum_size'], missing,
-                      ', '.join(to_start) or 'none', ','.join(to_start) or 'NODE'))
+                      ', '.join(to_start) or 'none', playbook_command('start_node', '--limit', ','.join(to_start) or 'NODE')))
     return {'has_quorum': False, 'missing': missing, 'down': down, 'message': message}
 
 
@@ -433,14 +433,12 @@ def recover_outcome(state, reports, member_hosts=None, max_applied_lag=DEFAULT_M
         counted = '%s of the inventory' % _plural(total, 'control-plane host')
     recoverable = view['has_quorum'] or can_run >= needed
     details = '; '.join('%s: %s' % (host, lost[host]) for host in hosts)
-    replace = '; '.join('ansible-playbook kubemaint.control_plane.replace_member -i <inventory> -e node=%s' % host
-                        for host in hosts)
+    replace = '; '.join(playbook_command('replace_member', '-e node=%s' % host) for host in hosts)
     if not recoverable:
         message = ('recover cannot help: the etcd data of %s is lost, so at most %d of %s can run and '
-                   'quorum needs %d. Rebuild etcd from the member with the most data: ansible-playbook '
-                   'kubemaint.control_plane.restore_quorum -i <inventory> (it prints its plan and changes nothing '
-                   'until run again with -e restore_quorum_confirm=<member>). Data lost: %s.'
-                   % (_hosts_text(hosts), can_run, counted, needed, details))
+                   'quorum needs %d. Rebuild etcd from the member with the most data: %s (it prints its plan and '
+                   'changes nothing until run again with -e restore_quorum_confirm=<member>). Data lost: %s.'
+                   % (_hosts_text(hosts), can_run, counted, needed, playbook_command('restore_quorum'), details))
     elif view['has_quorum']:
         message = ('recover cannot bring back %s: etcd data lost (%s); a restart would start an empty member. etcd '
                    'keeps quorum: re-add %s with %s.' % (_hosts_text(hosts), details, _it(hosts), replace)) if hosts else ''
@@ -467,19 +465,23 @@ def member_role(member):
 
 NARROW_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY')
 DETAIL_COLUMNS = ('MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY')
+# What restore_quorum chooses by (raft term, then applied index), beside role and health: under 90 columns on a
+# kubeadm node, where the detailed table takes about 120.
+RECOVERY_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY')
 
 
-def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False):
+def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, recovery=False):
     """The member table and the quorum summary, as lines.
 
     By default the table is narrow: each member's name, endpoint, role, how many applied entries it
     trails the leader by, and its health. `details` gives the runbook's `etcdctl endpoint status`
-    columns instead (id, version, db size, leader, learner, raft term, applied index). Either way each
-    member's errors and alarms follow the table as lines of their own, so a long TLS or connection
-    error never widens every row.
+    columns instead (id, version, db size, leader, learner, raft term, applied index); `recovery` (which
+    `details` overrides) the raft term and applied index a rebuild chooses by in place of the lag. Either
+    way each member's errors and alarms follow the table as lines of their own, so a long TLS or
+    connection error never widens every row.
     """
     view = _as_view(state, max_applied_lag)
-    header = list(DETAIL_COLUMNS if details else NARROW_COLUMNS)
+    header = list(DETAIL_COLUMNS if details else RECOVERY_COLUMNS if recovery else NARROW_COLUMNS)
     rows = [header]
     problems = []
 
@@ -495,6 +497,9 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False):
                          _size(m['db_size']) if m['db_size'] is not None else '-',
                          'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
                          dash(m['raft_term']), dash(m['raft_applied_index']), healthy])
+        elif recovery:
+            rows.append([name, m['endpoint'], member_role(m), dash(m['raft_term']), dash(m['raft_applied_index']),
+                         healthy])
         else:
             rows.append([name, m['endpoint'], member_role(m), dash(m['lag']), healthy])
         problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])

@@ -326,9 +326,11 @@ def plan_lines(plan, confirm=None, check_mode=False):
     """What the operator reads before anything happens, including how to confirm."""
     lines = list(plan.get('message') or [])
     if plan.get('candidates'):
-        lines.append('Members that answered, best first: %s.' % '; '.join(
-            '%s (term %s, applied %s%s)' % (c['member'], c['raft_term'], c['raft_applied_index'],
-                                            ', leads' if c.get('leads') else '') for c in plan['candidates']))
+        # One line per member: on one line, three lab members already took 144 columns (issue 25).
+        lines.append('Members that answered, best first (raft term, then applied index):')
+        lines.extend('  %s: term %s, applied %s%s.' % (c['member'], c['raft_term'], c['raft_applied_index'],
+                                                       ', leads' if c.get('leads') else '')
+                     for c in plan['candidates'])
     for skipped in plan.get('skipped') or []:
         lines.append('Skipped: %s (%s).' % (skipped['host'], skipped['why']))
     for down in plan.get('down') or []:

@@ -16,6 +16,7 @@ reaches this through the kubemaint.control_plane.cert_check_advice filter.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.issue import SPEC_NAMES
 
 # playbooks/renew_certs.yml: renew_certs_days, the days within which a certificate is renewed.
@@ -29,10 +30,8 @@ def renew_certs_command(host, min_days_valid):
 
     renew_certs renews what has fewer than renew_certs_days days left, and the check flags fewer than
     min_days_valid whole days: a threshold above renew_certs' default must be passed on."""
-    command = 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit %s' % host
-    if int(min_days_valid) > RENEW_CERTS_DEFAULT_DAYS:
-        command += ' -e renew_certs_days=%d' % int(min_days_valid)
-    return command
+    days = ('-e renew_certs_days=%d' % int(min_days_valid)) if int(min_days_valid) > RENEW_CERTS_DEFAULT_DAYS else ''
+    return playbook_command('renew_certs', '--limit', host, days)
 
 
 def _why_not_renewed(item):
@@ -41,26 +40,45 @@ def _why_not_renewed(item):
     return 'the kubelet renews its own client certificate when rotateCertificates is on'
 
 
+def _listed(items):
+    return '; '.join(item['problem'] for item in items)
+
+
 def certificate_advice(result, host, min_days_valid=RENEW_CERTS_DEFAULT_DAYS, fix_hint=''):
     """The fixes that apply to the problems in a registered cert_san_check result, and the message.
 
-    Returns {'renew': [...], 'not_renewable': [...], 'unfit': [...], 'message'}: `renew` the expiring
-    certificates renew_certs renews (their problems), `not_renewable` expiring ones it does not,
-    `unfit` every other problem; `message` is empty when there is no problem. A result without the
-    `expiring` and `unfit` lists (a check that failed) counts every problem as unfit. `fix_hint`
-    (how the caller itself could fix unfit certificates) is added only when there are unfit ones.
+    Returns {'renew': [...], 'not_renewable': [...], 'expired': [...], 'unfit': [...], 'message'}: `renew` the
+    expired or expiring certificates renew_certs renews (their problems), `not_renewable` expired or expiring ones
+    it does not, `expired` the expired ones of both, `unfit` every other problem; `message` is empty when there is no
+    problem. An expired certificate is renewed (renew_certs renews what has expired too), not called unfit; when the
+    same or another certificate is also unfit, both fixes are named. A result without the `expiring` and `unfit`
+    lists (a check that failed) counts every problem as unfit. `fix_hint` (how the caller itself could fix unfit
+    certificates) is added only when there are unfit ones.
     """
     result = result or {}
-    expiring = list(result.get('expiring') or [])
-    unfit = list(result.get('unfit') or []) if 'unfit' in result else list(result.get('problems') or [])
-    renew = [item for item in expiring if item.get('name') in SPEC_NAMES]
-    not_renewable = [item for item in expiring if item.get('name') not in SPEC_NAMES]
+    expired = list(result.get('expired') or [])
+    expired_lines = set(item['problem'] for item in expired)
+    due = list(result.get('expiring') or []) + expired
+    if 'unfit' in result:
+        unfit = [line for line in result.get('unfit') or [] if line not in expired_lines]
+    else:
+        unfit = list(result.get('problems') or [])
+    renew = [item for item in due if item.get('name') in SPEC_NAMES]
+    not_renewable = [item for item in due if item.get('name') not in SPEC_NAMES]
     verdict = {'renew': [item['problem'] for item in renew], 'not_renewable': [item['problem'] for item in not_renewable],
-               'unfit': unfit, 'message': ''}
-    if not (expiring or unfit):
+               'expired': [item['problem'] for item in expired], 'unfit': unfit, 'message': ''}
+    if not (due or unfit):
         return verdict
     identity = result.get('identity') or {}
     command = renew_certs_command(host, min_days_valid)
+    days = int(min_days_valid)
+    # What renew_certs is asked to fix: certificates that expired, that expire within the threshold, or both.
+    if expired and len(expired) == len(due):
+        when, label = 'have expired', 'expired'
+    elif expired:
+        when, label = 'have expired or expire within %d days' % days, 'expired or expiring'
+    else:
+        when, label = 'expire within %d days' % days, 'expiring'
     parts = []
     if unfit:
         parts.append(
@@ -72,16 +90,16 @@ def certificate_advice(result, host, min_days_valid=RENEW_CERTS_DEFAULT_DAYS, fi
         if fix_hint and fix_hint.strip():
             parts.append(fix_hint.strip())
         if renew:
-            parts.append('Certificates also expire within %d days (%s): once the above is fixed, renew what still '
-                         'expires with %s.' % (int(min_days_valid), '; '.join(verdict['renew']), command))
+            parts.append('Certificates also %s (%s): once the above is fixed, renew what %s with %s.'
+                         % (when, _listed(renew), 'is still due' if expired else 'still expires', command))
     elif renew:
-        parts.append('Certificates of %s expire within %d days: renew them with %s.' % (host, int(min_days_valid), command))
-        parts.append('Expiring: %s. They are otherwise fit for this node (identity, chain and keys); nothing was '
+        parts.append('Certificates of %s %s: renew them with %s.' % (host, when, command))
+        parts.append('%s: %s. They are otherwise fit for this node (identity, chain and keys); nothing was '
                      'stopped or started on it. renew_certs renews them keeping their SANs and keys, as kubeadm certs '
                      'renew does, and restarts only the pods that read a renewed certificate.'
-                     % '; '.join(verdict['renew']))
+                     % (label.capitalize(), _listed(renew)))
     if not_renewable:
-        lead = 'Also expiring' if unfit or renew else 'Certificates of %s expire within %d days' % (host, int(min_days_valid))
+        lead = 'Also %s' % label if unfit or renew else 'Certificates of %s %s' % (host, when)
         parts.append('%s, which renew_certs does not renew: %s.' % (lead, '; '.join(
             '%s (%s)' % (item['problem'], _why_not_renewed(item)) for item in not_renewable)))
     verdict['message'] = ' '.join(parts)

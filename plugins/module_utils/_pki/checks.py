@@ -85,12 +85,57 @@ SERVICE_ACCOUNT_KEYS = ('sa.key', 'sa.pub')
 # How the one problem of a certificate that is valid but has fewer than min_days_valid days left begins:
 # the report lists those apart (`expiring`), since renewing fixes them and nothing else does the rest.
 EXPIRES_SOON = 'expires in '
+# How the problem of a certificate past its notAfter begins: renewing fixes that one too (`expired`).
+EXPIRED = 'expired on '
 
 REGENERATE_HINT = {
     'apiserver': 'kubeadm init phase certs apiserver',
     'etcd-server': 'kubeadm init phase certs etcd-server',
     'etcd-peer': 'kubeadm init phase certs etcd-peer',
 }
+
+
+def unreadable_files(kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None):
+    """The files this check reads that exist but that the user it runs as may not open (permission denied): a run
+    without become, since kubeadm keeps keys, kubeconfigs and manifests readable by root only. Opens each file and
+    reads nothing from it. An unreadable directory counts as one entry."""
+    node = KubeadmNode(kubernetes_dir, manifests_dir)
+    paths = []
+    for directory in (node.manifests_dir, node.default_stash_dir):
+        try:
+            names = sorted(os.listdir(directory))
+        except PermissionError:
+            paths.append(directory)
+            continue
+        except (IOError, OSError):
+            continue
+        paths.extend(os.path.join(directory, name) for name in names if name.endswith(('.yaml', '.yml')))
+    for _name, cert_file, key_file in CA_CERTIFICATES:
+        paths.extend(os.path.join(node.pki_dir, name) for name in (cert_file, key_file))
+    for leaf in LEAF_CERTIFICATES:
+        paths.extend(os.path.join(node.pki_dir, name) for name in leaf[2:4])
+    paths.extend(os.path.join(node.kubernetes_dir, filename) for filename, _required in KUBECONFIGS)
+    paths.extend(os.path.join(node.pki_dir, name) for name in SERVICE_ACCOUNT_KEYS)
+    unreadable = []
+    for path in paths:
+        if os.path.isdir(path):
+            unreadable.append(path)  # listed above as unreadable
+            continue
+        try:
+            with open(path, 'rb'):
+                pass
+        except PermissionError:
+            unreadable.append(path)
+        except (IOError, OSError):
+            pass  # missing or otherwise broken: the check itself reports it
+    return unreadable
+
+
+def not_readable_message(kubernetes_dir, unreadable, user, become_advice, shown=3):
+    """What a check that may not read the node's files says: who, how many and which (a few), and become."""
+    listed = ', '.join(unreadable[:shown]) + (' and %d more' % (len(unreadable) - shown) if len(unreadable) > shown else '')
+    return ('cannot check the certificates under %s: the remote user %s may not read %d of the files the check reads '
+            '(%s). %s' % (kubernetes_dir, user, len(unreadable), listed, become_advice))
 
 
 class IdentityError(ValueError):
@@ -180,7 +225,7 @@ def _describe_expiry(entry, cert, now, min_days_valid):
     entry['days_left'] = days_left(end, now)
     entry['residual_time'] = residual_time(end, now)
     if end <= now:
-        entry['problems'].append('expired on %s' % entry['not_after'])
+        entry['problems'].append('%s%s' % (EXPIRED, entry['not_after']))
     elif start > now:
         entry['problems'].append('not valid yet: valid from %s' % entry['not_before'])
     elif entry['days_left'] < min_days_valid:
@@ -320,9 +365,10 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
     """Check every kubeadm certificate of the node under `kubernetes_dir`.
 
     `identity` comes from node_identity(). Returns {'certificates': [entry...], 'problems': [...],
-    'expiring': [...], 'unfit': [...], 'ok': bool}; every entry has `problems` (list of text) and `ok`.
-    `problems` holds every problem as `<path>: <problem>`; `expiring` those of certificates that are
-    valid but expire within `min_days_valid` days ({name, path, days_left, problem}), `unfit` the rest.
+    'expiring': [...], 'expired': [...], 'unfit': [...], 'ok': bool}; every entry has `problems` (list of
+    text) and `ok`. `problems` holds every problem as `<path>: <problem>`; `expiring` those of certificates
+    that are valid but expire within `min_days_valid` days ({name, path, days_left, problem}), `unfit` the
+    rest; `expired` ({name, path, days_left, problem}) the expiries among `unfit` (renewing fixes those).
     """
     now = now or utc_now()
     node = KubeadmNode(kubernetes_dir)
@@ -359,7 +405,7 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
         entries.append(entry)
     entries.append(_check_service_account_keys(node))
 
-    problems, expiring, unfit = [], [], []
+    problems, expiring, expired, unfit = [], [], [], []
     for entry in entries:
         entry['ok'] = not entry['problems']
         hint = REGENERATE_HINT.get(entry['name'])
@@ -375,7 +421,11 @@ def check_node_certificates(kubernetes_dir=DEFAULT_KUBERNETES_DIR, identity=None
                                  'problem': line})
             else:
                 unfit.append(line)
-    return {'certificates': entries, 'problems': problems, 'expiring': expiring, 'unfit': unfit, 'ok': not problems}
+                if problem.startswith(EXPIRED):
+                    expired.append({'name': entry['name'], 'path': entry['path'], 'days_left': entry['days_left'],
+                                    'problem': line})
+    return {'certificates': entries, 'problems': problems, 'expiring': expiring, 'expired': expired, 'unfit': unfit,
+            'ok': not problems}
 
 
 def summary_message(report, identity, kubernetes_dir):

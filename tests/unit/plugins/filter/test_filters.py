@@ -96,3 +96,17 @@ def test_restore_plan_reads_the_discard_override_as_ansible_does(monkeypatch, gi
     monkeypatch.setattr(module, 'restore_plan', lambda info, hosts, **kwargs: seen.update(kwargs))
     module.etcd_restore_plan({'members': []}, [], 'key', discard_stopped_data=given, check_mode=given)
     assert seen['discard_stopped_data'] is meant and seen['check_mode'] is meant
+
+
+def test_playbook_command_carries_become_and_leaves_empty_options_out():
+    command = load('playbook_command').FilterModule().filters()['playbook_command']
+    assert command('start_node', '--limit', 'cp1', '') == \
+        'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit cp1'
+
+
+def test_status_table_recovery_columns_accept_the_strings_extra_vars_give():
+    table = load('etcd_status_table').FilterModule().filters()['etcd_status_table']
+    state = {'members': [{'name': 'a', 'id': 'aaaa', 'is_leader': True, 'healthy': True, 'reachable': True,
+                          'raft_term': 3, 'raft_applied_index': 9, 'endpoint': 'https://a:2379'}],
+             'endpoints': ['https://a:2379'], 'cluster': {'alarms': []}}
+    assert 'TERM' in table(state, recovery='true')[0] and 'BEHIND' in table(state, recovery='false')[0]

@@ -97,7 +97,7 @@ def test_quorum_loss_names_the_hosts_to_start():
     loss = quorum_loss(state, {'a': 'cp1', 'b': 'cp2', 'c': 'cp3'})
     assert not loss['has_quorum'] and loss['missing'] == 2 and loss['down'] == ['cp1', 'cp2', 'cp3']
     assert 'Start at least 2 of: cp1, cp2, cp3' in loss['message']
-    assert 'start_node --limit cp1,cp2,cp3' in loss['message']
+    assert 'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit cp1,cp2,cp3' in loss['message']
     fine = quorum_loss(info(member('a', 100, leader=True), member('b'), member('c', healthy=False, reachable=False)))
     assert fine['has_quorum'] and fine['down'] == ['c'] and 'quorum yes' in fine['message']
 
@@ -145,8 +145,8 @@ def test_recover_cannot_help_when_too_many_members_lost_their_data_and_names_onl
     assert not outcome['has_quorum'] and not outcome['recoverable'] and outcome['lost'] == ['cp2', 'cp3']
     message = outcome['message']
     assert message.startswith('recover cannot help: the etcd data of cp2 and cp3 is lost, so at most 1 of 3 voters can '
-                              'run and quorum needs 2. Rebuild etcd from the member with the most data: ansible-playbook '
-                              'kubemaint.control_plane.restore_quorum -i <inventory> (')
+                              'run and quorum needs 2. Rebuild etcd from the member with the most data: ansible-playbook -b '
+                              '-i <inventory> kubemaint.control_plane.restore_quorum (')
     assert message.endswith('Data lost: cp2: /var/lib/etcd is empty; cp3: /data/etcd is empty.')
     for wrong in CONTRADICTIONS:
         assert wrong not in message, wrong
@@ -164,7 +164,7 @@ def test_without_quorum_but_enough_voters_left_the_others_are_started_and_the_lo
     assert 'Start at least 3 of: cp1, cp2, cp4, cp5 (' in message and 'cp3' not in message.split('. The etcd data')[0]
     assert 'Unreachable hosts: cp5; make them reachable' in message and 'restore_quorum' not in message
     assert message.endswith('The etcd data of cp3 is lost (cp3: /var/lib/etcd is empty): once etcd has quorum, re-add it '
-                            'with ansible-playbook kubemaint.control_plane.replace_member -i <inventory> -e node=cp3.')
+                            'with ansible-playbook -b -i <inventory> kubemaint.control_plane.replace_member -e node=cp3.')
 
 
 def test_with_quorum_a_lost_member_is_re_added_and_without_loss_nothing_is_said():
@@ -172,8 +172,8 @@ def test_with_quorum_a_lost_member_is_re_added_and_without_loss_nothing_is_said(
     outcome = recover_outcome(state, {'cp1': pods(), 'cp2': pods(), 'cp3': pods(True)}, HOSTS)
     assert outcome['has_quorum'] and outcome['recoverable']
     assert outcome['message'] == ('recover cannot bring back cp3: etcd data lost (cp3: /var/lib/etcd is empty); a restart '
-                                  'would start an empty member. etcd keeps quorum: re-add it with ansible-playbook '
-                                  'kubemaint.control_plane.replace_member -i <inventory> -e node=cp3.')
+                                  'would start an empty member. etcd keeps quorum: re-add it with ansible-playbook -b '
+                                  '-i <inventory> kubemaint.control_plane.replace_member -e node=cp3.')
     assert recover_outcome(state, {'cp1': pods(), 'cp2': pods(), 'cp3': pods()}, HOSTS)['message'] == ''
 
 
@@ -183,7 +183,7 @@ def test_nothing_answered_counts_the_inventory_and_a_key_without_become_is_no_da
     outcome = recover_outcome(nothing, {'cp1': pods(), 'cp2': pods(True), 'cp3': pods(True)}, three)
     assert not outcome['recoverable']
     assert 'at most 1 of 3 control-plane hosts of the inventory can run and quorum needs 2' in outcome['message']
-    assert 'restore_quorum -i <inventory>' in outcome['message']
+    assert 'ansible-playbook -b -i <inventory> kubemaint.control_plane.restore_quorum' in outcome['message']
     outcome = recover_outcome(nothing, {'cp1': pods(), 'cp2': pods(), 'cp3': pods(True)}, three)
     assert outcome['recoverable'] and 'no member answered' in outcome['message'] and '-e node=cp3' in outcome['message']
     unread = recover_outcome(KEY_NOT_READABLE, {'cp1': pods()}, {'a': 'cp1'})
@@ -289,3 +289,27 @@ def test_guard_weighs_pods_read_on_every_host_at_once_like_a_loop_over_them():
                            pods_by_host={'cp1': read['cp1'], 'cp2': clean, 'cp3': {'failed': True, 'msg': 'boom'}})
     assert failed['problems'] == ['the pods of control-plane host cp3 cannot be checked: boom']
     assert guard_verdict(state, 'a', target_host='cp1', pods_by_host={'cp1': clean, 'cp2': clean, 'cp3': clean})['safe']
+
+
+def test_the_recovery_table_shows_what_a_rebuild_chooses_by_within_100_columns():
+    """Issue 25: restore_quorum printed the 116-column detailed table (134 in the default callback's list). Its table
+    has the raft term and applied index it chooses by, beside role and health: on a kubeadm node with addresses of
+    15 characters and names of 13, every table line fits 88 columns, and 100 as the default callback prints it (a
+    list item: 8 spaces, two quotes and a comma)."""
+    state = info(member('k-kube-lab-01', 100, leader=True, raft_term=12345),
+                 member('k-kube-lab-02', 1234567, raft_term=12345), member('k-kube-lab-03', 95, learner=True),
+                 member('k-kube-lab-04', healthy=False, reachable=False, error='https://10.101.11.243:2379: refused'))
+    for number, member_row in enumerate(state['members']):
+        member_row['endpoint'] = 'https://10.101.11.%d:2379' % (240 + number)
+    lines = status_table(state, recovery=True)
+    table = [line for line in lines if line.startswith('|')]
+    assert cells(table[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY']
+    assert [cells(line)[2:5] for line in table[2:]] == [
+        ['leader', '12345', '100'], ['follower', '12345', '1234567'], ['learner', '-', '95'],
+        ['unreachable', '-', '-']]
+    assert max(len(line) for line in table) <= 88, table
+    assert max(len('        "%s",' % line) for line in table) <= 100
+    assert 'k-kube-lab-04: https://10.101.11.243:2379: refused' in lines
+    assert lines[-1] == status_table(state)[-1]
+    # details wins, as before
+    assert 'ID' in cells(status_table(state, details=True, recovery=True)[0])

@@ -223,3 +223,17 @@ def test_with_quorum_an_unreachable_node_is_named_not_hidden_behind_nothing_to_d
     plan = restore_plan(state, [host('a'), host('b'), host('c', reachable=False)], confirm='a')
     assert plan['action'] == 'none' and not plan['act'] and plan['confirmed']
     assert not plan['lines'][0].startswith('Nothing to do') and 'Skipped: node-c (unreachable' in ' '.join(plan['lines'])
+
+
+def test_the_members_that_answered_are_one_line_each_best_first():
+    """issue 25: on one line, three members with the lab's names took 144 columns."""
+    names = dict((name, 'kubemaint-lab-%s-0123456789' % name) for name in 'abcde')
+    members = [dict(member(name, term=12345, applied=1234567890 - ord(name), leads=name == 'a'), name=names[name])
+               for name in 'abcde']
+    hosts = [dict(host(name), member=names[name]) for name in 'abcde']
+    lines = restore_plan(info(*members), hosts)['lines']
+    start = lines.index('Members that answered, best first (raft term, then applied index):')
+    assert lines[start + 1:start + 6] == ['  %s: term 12345, applied %d%s.' % (names[name], 1234567890 - ord(name),
+                                                                               ', leads' if name == 'a' else '')
+                                          for name in 'abcde']
+    assert max(len(line) for line in lines[start:start + 6]) <= 100

@@ -20,7 +20,7 @@ from tests import certfactory as cf
 
 NODE1 = ('lab-cp-01', '127.0.1.1')
 NODE2 = ('lab-cp-02', '127.0.1.2')
-RENEW = 'ansible-playbook kubemaint.control_plane.renew_certs -i <inventory> --limit cp1'
+RENEW = 'ansible-playbook -b -i <inventory> kubemaint.control_plane.renew_certs --limit cp1'
 NOT_FIT = 'are not fit for this node'
 REPLACE = "put this node's own pki back, or issue certificates for it (kubeadm init phase certs"
 
@@ -136,3 +136,62 @@ def test_no_problem_no_message_and_a_failed_check_counts_as_not_fit():
     assert certificate_advice({'problems': [], 'expiring': [], 'unfit': []}, 'cp1')['message'] == ''
     failed = certificate_advice({'failed': True, 'problems': ['cannot tell this node\'s name']}, 'cp1')
     assert failed['unfit'] == ["cannot tell this node's name"] and NOT_FIT in failed['message']
+
+
+def expired_front_proxy_client(kube, cas, days_ago=3):
+    cf.write_pair(os.path.join(kube, 'pki'), 'front-proxy-client',
+                  cf.issue(cas.front_proxy_ca, 'front-proxy-client', not_before=cf.now() - datetime.timedelta(days=90),
+                           not_after=cf.now() - datetime.timedelta(days=days_ago)))
+
+
+def test_an_expired_certificate_names_renew_certs_not_the_pki_of_another_node(node, cas):
+    expired_front_proxy_client(node, cas)
+    result = check(node)
+    path = os.path.join(node, 'pki', 'front-proxy-client.crt')
+    assert [item['name'] for item in result['expired']] == ['front-proxy-client'] and result['expiring'] == []
+    assert result['unfit'] == result['problems'] and result['expired'][0]['problem'] == result['problems'][0]
+    assert result['expired'][0]['days_left'] < 0 and result['expired'][0]['path'] == path
+    advice = certificate_advice(result, 'cp1', min_days_valid=30)
+    assert advice['renew'] == result['problems'] and advice['expired'] == result['problems']
+    assert advice['unfit'] == [] and advice['not_renewable'] == []
+    message = advice['message']
+    assert message.startswith('Certificates of cp1 have expired: renew them with %s. Expired: %s: expired on '
+                              % (RENEW, path))
+    assert 'otherwise fit for this node' in message
+    assert NOT_FIT not in message and 'kubeadm init phase certs' not in message and 'pki back' not in message
+
+
+def test_expired_and_expiring_together_are_renewed_in_one_run(node, cas):
+    expired_front_proxy_client(node, cas)
+    cf.write_pair(os.path.join(node, 'pki'), 'apiserver-kubelet-client',
+                  cf.issue(cas.ca, 'kube-apiserver-kubelet-client', organization='kubeadm:cluster-admins',
+                           not_after=cf.now() + datetime.timedelta(days=10)))
+    advice = certificate_advice(check(node), 'cp1')
+    assert len(advice['renew']) == 2 and advice['unfit'] == [] and len(advice['expired']) == 1
+    assert advice['message'].startswith('Certificates of cp1 have expired or expire within 30 days: renew them with '
+                                        '%s. Expired or expiring: ' % RENEW)
+
+
+def test_an_expired_certificate_that_is_also_unfit_names_both(tmp_path, node, cas):
+    apiserver_of_another_node(tmp_path, node, cas)
+    expired_front_proxy_client(node, cas)
+    result = check(node, other_nodes=[{'name': NODE2[0], 'addresses': [NODE2[1]]}])
+    advice = certificate_advice(result, 'cp1', fix_hint='Run with -e control_plane_node_repair_certificates=true.')
+    message = advice['message']
+    assert all('front-proxy-client' not in line for line in advice['unfit'])
+    assert advice['unfit'] and all('apiserver.crt' in line for line in advice['unfit'])
+    assert NOT_FIT in message and REPLACE in message
+    assert ('Certificates also have expired (%s): once the above is fixed, renew what is still due with %s.'
+            % (advice['renew'][0], RENEW)) in message
+    assert message.index('repair_certificates') < message.index(RENEW)
+
+
+def test_an_expired_ca_is_named_as_one_renew_certs_does_not_renew():
+    result = {'identity': {}, 'expiring': [], 'unfit': ['/k/pki/ca.crt: expired on 2026-01-01T00:00:00Z'],
+              'expired': [{'name': 'ca', 'path': '/k/pki/ca.crt', 'days_left': -300,
+                           'problem': '/k/pki/ca.crt: expired on 2026-01-01T00:00:00Z'}]}
+    advice = certificate_advice(result, 'cp1')
+    assert advice['unfit'] == [] and advice['renew'] == [] and advice['not_renewable'] == result['unfit']
+    assert advice['message'].startswith('Certificates of cp1 have expired, which renew_certs does not renew: '
+                                        '/k/pki/ca.crt: expired on 2026-01-01T00:00:00Z (a CA: rotate it')
+    assert RENEW not in advice['message'] and NOT_FIT not in advice['message']
