@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import math
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     _as_view,
@@ -129,8 +130,8 @@ def bring_back_line(host, timed_out, wait_timeout, wait_slice):
     if timed_out:
         within = ' within %d s (waited in slices of %d s)' % (wait_timeout, min(wait_timeout, wait_slice))
     return ('%s did not come back%s and may be partly stopped. Once the cause is fixed, bring it back with: '
-            'ansible-playbook kubemaint.control_plane.start_node -i <inventory> --limit %s '
-            '(or kubemaint.control_plane.recover).' % (host, within, host))
+            '%s (or kubemaint.control_plane.recover).'
+            % (host, within, playbook_command('start_node', '--limit', host)))
 
 
 def _seconds(value):

@@ -103,7 +103,7 @@ def test_the_progress_and_failure_lines():
         'cp1: the pods are not back yet, 40 s of 300 s waited so far'
     line = bring_back_line('cp1', True, 300, 20)
     assert line.startswith('cp1 did not come back within 300 s (waited in slices of 20 s) and may be partly stopped.')
-    assert 'kubemaint.control_plane.start_node -i <inventory> --limit cp1' in line
+    assert 'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit cp1' in line
     assert 'within' not in bring_back_line('cp1', False, 300, 20)
 
 
