@@ -215,17 +215,6 @@ def mount_namespace(pid):
         return None
 
 
-def mounts_directory(pid, directory):
-    """Whether the mount namespace of `pid` has a mount point at `directory` or below it."""
-    directory = os.path.realpath(directory).rstrip('/') + '/'
-    try:
-        with open('/proc/%d/mountinfo' % pid) as handle:
-            points = [line.split(' ')[4] for line in handle if len(line.split(' ')) > 4]
-    except OSError:
-        return False
-    return any((point.replace('\\040', ' ').rstrip('/') + '/').startswith(directory) for point in points)
-
-
 class Lab:
     def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
@@ -618,19 +607,11 @@ class Lab:
         if not namespaces:
             return found
         skip = own_lineage()
-        ours = {}  # namespace: whether it mounts this lab's directory (see below), decided once
         for entry in os.listdir('/proc'):
-            namespace = mount_namespace(int(entry)) if entry.isdigit() and int(entry) not in skip else None
-            if namespace not in namespaces:
-                continue
-            # The kernel reuses a dead namespace's number: one recorded by this lab (a node that was
-            # powered off) may now be another lab's node. Only a namespace that mounts this lab's
-            # directory (every node covers it, tests/lab/node.py) is this lab's.
-            if namespace not in ours:
-                ours[namespace] = mounts_directory(int(entry), self.directory)
-            start = process_start_time(int(entry)) if ours[namespace] else None
-            if start is not None:
-                found.append((int(entry), start))
+            if entry.isdigit() and int(entry) not in skip and mount_namespace(int(entry)) in namespaces:
+                start = process_start_time(int(entry))
+                if start is not None:
+                    found.append((int(entry), start))
         return found
 
     def _kill_namespaces(self, namespaces, deadline):

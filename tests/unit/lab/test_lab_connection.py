@@ -4,7 +4,7 @@ import os
 import pytest
 
 from tests.lab import core
-from tests.lab.core import Lab, LabError, mounts_directory
+from tests.lab.core import Lab, LabError
 
 
 @pytest.fixture
@@ -75,12 +75,3 @@ def test_port_22_counts_only_where_the_lab_may_run_over_ssh(monkeypatch):
     monkeypatch.setattr(os, 'geteuid', lambda: 0)
     assert core.SSH_PORT in core.lab_ports()
     assert core.SSH_PORT not in core.lab_ports(ssh=False)
-
-
-def test_a_namespace_is_the_labs_only_when_it_mounts_the_lab_directory(tmp_path):
-    """A lab stops the processes of a node's namespace only when that namespace mounts the lab's
-    directory: the kernel reuses a dead namespace's number, maybe for another lab's node."""
-    assert mounts_directory(os.getpid(), '/proc')
-    assert mounts_directory(os.getpid(), '/proc/')
-    assert not mounts_directory(os.getpid(), str(tmp_path))
-    assert not mounts_directory(2 ** 22 + 7, '/proc')  # no such process
