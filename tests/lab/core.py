@@ -464,7 +464,8 @@ class Lab:
             self._wait_node_up(node, process, ready, timeout)
         except LabError:
             # What the node started before it failed (its sshd, say) goes with it.
-            self._kill_namespaces([self.namespaces.pop(node.name, None)], time.monotonic() + 10)
+            self._kill_namespaces(self._node_namespaces([node.name]), time.monotonic() + 10)
+            self.namespaces.pop(node.name, None)
             raise
 
     def _wait_node_up(self, node, process, ready, timeout):
@@ -595,23 +596,42 @@ class Lab:
             _wait_gone(pid, start, deadline)
         # A node's namespace may still hold an SSH session (a ControlPersist connection, a command
         # it ran): every process in it goes, as with a machine switched off.
-        self._kill_namespaces(self.namespaces.values(), deadline)
+        self._kill_namespaces(self._node_namespaces(), deadline)
         self.kubelet_pids = {}
         if os.path.isdir(self.directory) and os.path.exists(self.state_path):
             os.unlink(self.state_path)
 
+    def _node_namespaces(self, names=None):
+        """[(mount namespace, node root, node init (pid, start time) or None)] of these nodes (default all)."""
+        return [(namespace, self.node(name).root, self.kubelet_pids.get(name))
+                for name, namespace in self.namespaces.items() if namespace and (names is None or name in names)]
+
     def _namespace_processes(self, namespaces):
-        """[(pid, start time)] of every process in one of these mount namespaces (none of ours)."""
-        namespaces = {namespace for namespace in namespaces if namespace}
-        found = []
-        if not namespaces:
-            return found
+        """[(pid, start time)] of every process in one of these nodes' mount namespaces (none of ours).
+
+        `namespaces`: [(namespace, node root, node init or None)], as _node_namespaces gives them. A
+        namespace's id is an inode number the kernel hands out again once the namespace is gone: once
+        every process of a node is gone, a node of another lab (another pytest-xdist worker's, another
+        checkout's) may get that id. So a namespace counts only while the node's init runs in it, or while
+        a process in it sees the node's root mounted at its own path, as tests/lab/node.py mounts it.
+        """
+        wanted = {namespace: (root, init) for namespace, root, init in namespaces if namespace}
+        if not wanted:
+            return []
+        members = {}
         skip = own_lineage()
         for entry in os.listdir('/proc'):
-            if entry.isdigit() and int(entry) not in skip and mount_namespace(int(entry)) in namespaces:
-                start = process_start_time(int(entry))
-                if start is not None:
-                    found.append((int(entry), start))
+            if entry.isdigit() and int(entry) not in skip:
+                namespace = mount_namespace(int(entry))
+                if namespace in wanted:
+                    start = process_start_time(int(entry))
+                    if start is not None:
+                        members.setdefault(namespace, []).append((int(entry), start))
+        found = []
+        for namespace, processes in members.items():
+            root, init = wanted[namespace]
+            if (init and tuple(init) in processes) or any(_mounted_at(pid, root) for pid, _start in processes):
+                found.extend(processes)
         return found
 
     def _kill_namespaces(self, namespaces, deadline):
@@ -662,8 +682,9 @@ class Lab:
                         continue
                     killed.append(((pid, start), cmdline.split(' ')[0]))
         deadline = time.monotonic() + timeout
-        namespace = self.namespaces.pop(node.name, None)
-        killed.extend((entry, 'process of the node') for entry in self._kill_namespaces([namespace], deadline)
+        namespaces = self._node_namespaces([node.name])
+        self.namespaces.pop(node.name, None)
+        killed.extend((entry, 'process of the node') for entry in self._kill_namespaces(namespaces, deadline)
                       if entry[0] not in seen)
         for (pid, start), _what in killed:
             _wait_gone(pid, start, deadline)
@@ -761,7 +782,7 @@ class Lab:
         skip = own_lineage()
         # In ssh mode a node's processes (etcd with --data-dir=/var/lib/etcd, SSH sessions) name no lab
         # path: they count by the node's mount namespace.
-        namespaces = {namespace for namespace in self.namespaces.values() if namespace}
+        in_namespaces = {pid for pid, _start in self._namespace_processes(self._node_namespaces())}
         for entry in os.listdir('/proc'):
             if not entry.isdigit() or int(entry) in skip:
                 continue
@@ -772,7 +793,7 @@ class Lab:
                 continue
             arguments = [argument.decode(errors='replace') for argument in cmdline.split(b'\0') if argument]
             if (any(names_path_under(argument, self.directory) for argument in arguments)
-                    or mount_namespace(int(entry)) in namespaces):
+                    or int(entry) in in_namespaces):
                 found.append((int(entry), ' '.join(arguments)))
         return found
 
@@ -807,6 +828,16 @@ def _alive(pid, start_time=None):
             state = handle.read().rsplit(')', 1)[1].split()[0]
         return state != 'Z'
     except (OSError, IndexError):
+        return False
+
+
+def _mounted_at(pid, path):
+    """True when process `pid` has a mount point at `path` (its /proc/<pid>/mountinfo says so)."""
+    wanted = {path, os.path.realpath(path)}
+    try:
+        with open('/proc/%d/mountinfo' % pid) as handle:
+            return any(len(fields) > 4 and fields[4] in wanted for fields in (line.split() for line in handle))
+    except OSError:
         return False
 
 
