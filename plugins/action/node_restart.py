@@ -90,6 +90,17 @@ class ActionModule(ActionBase):
         return result
 
 
+def waits(components):
+    """How long a restart waited for its pods to stop and to be back ({'stop_wait': s, 'start_wait': s}; the
+    pods are waited for together, so each is the longest of its half), for the restart's step."""
+    found = {}
+    for entry in components or []:
+        if entry.get('waited') is not None:
+            key = 'stop_wait' if entry.get('state_after') == 'stopped' else 'start_wait'
+            found[key] = max(found.get(key, 0.0), entry['waited'])
+    return found
+
+
 class _Restart(object):
     """One node's restart; each step a module run on the node, each decision a function of plugin_utils."""
 
@@ -100,12 +111,16 @@ class _Restart(object):
         self.host = task_vars.get('inventory_hostname') or args['member']
         self.check_mode = bool(action._task.check_mode)
         self.warnings = []
+        self.steps = []
         self.began_at = time.time()
 
-    def module(self, name, module_args):
-        """Run one of the collection's modules on the node; its warnings are kept for the task's result."""
+    def module(self, step, name, module_args):
+        """Run one of the collection's modules on the node as the named step (timed, for `steps`); its
+        warnings are kept for the task's result."""
+        began = time.time()
         outcome = self.action._execute_module(module_name=COLLECTION + name, module_args=module_args,
                                               task_vars=self.task_vars)
+        self.steps.append(dict(step=step, module=name, began_at=began, seconds=round(time.time() - began, 3)))
         self.warnings.extend(outcome.get('warnings') or [])
         return outcome
 
@@ -122,8 +137,8 @@ class _Restart(object):
                                      self.args['wait_slice'])
             msg = '%s %s' % (msg.rstrip(), advice)
         if self.args['lock_token']:
-            released = self.module('etcd_lock', self.etcd_args(state='released', key=self.args['lock_key'],
-                                                               token=self.args['lock_token']))
+            released = self.module('lock release', 'etcd_lock', self.etcd_args(
+                state='released', key=self.args['lock_key'], token=self.args['lock_token']))
             if released.get('failed'):
                 self.warnings.append('The maintenance lock could not be released after the failure on %s (%s); it '
                                      'expires with its lease.' % (self.host, released.get('msg')))
@@ -132,6 +147,7 @@ class _Restart(object):
     def finish(self, **fields):
         fields.setdefault('changed', False)
         fields['began_at'] = self.began_at
+        fields['steps'] = self.steps
         if self.warnings:
             fields['warnings'] = self.warnings
         return fields
@@ -139,13 +155,13 @@ class _Restart(object):
     def run(self):
         pods = self.args['pods']
         if not pods or 'running' not in pods:
-            pods = self.module('static_pod_info', {'kubernetes_dir': self.args['kubernetes_dir']})
+            pods = self.module('pods read', 'static_pod_info', {'kubernetes_dir': self.args['kubernetes_dir']})
         fits, why = in_place(pods)
         if not fits:
             # Not a failure: the caller stops and starts the node the long way.
             return self.finish(long_way=True, pods=pods, msg='%s does not restart in place (%s)' % (self.host, why))
 
-        info = self.module('etcd_member_info', self.etcd_args())
+        info = self.module('guard read', 'etcd_member_info', self.etcd_args())
         view = cluster_view(info, self.args['max_applied_lag'])
         view['endpoints'] = list(self.args['endpoints'] or info.get('endpoints') or [])
         verdict = guard_verdict(view, self.args['member'], target_host=self.host, target_pods=pods,
@@ -164,7 +180,7 @@ class _Restart(object):
         leader = None
         if plan['move_leader']:
             known = [member['name'] for member in view['members']]
-            leader = self.module('etcd_leader', self.etcd_args(
+            leader = self.module('leader move', 'etcd_leader', self.etcd_args(
                 avoid=[self.args['member']],
                 prefer=[name for name in self.args['leader_prefer'] if name in known]))
             if leader.get('failed'):
@@ -173,10 +189,11 @@ class _Restart(object):
         length, slices = wait_slices(self.args['wait_timeout'], self.args['wait_slice'])
         toggle = dict(name='all', kubernetes_dir=self.args['kubernetes_dir'], wait=True, wait_timeout=length,
                       reason=self.args['reason'])
-        restarted = self.module('static_pod_toggle', dict(
+        restarted = self.module('restart', 'static_pod_toggle', dict(
             toggle, state='restarted', snapshot=plan['snapshot'], snapshot_dest=self.args['snapshot_dest'],
             snapshot_endpoints=view['endpoints'], snapshot_keep=self.args['snapshot_keep']))
         snapshot = restarted.get('snapshot')
+        self.steps[-1].update(waits(restarted.get('components')))
         changed = bool(restarted.get('changed')) or bool(leader and leader.get('changed'))
         if restarted.get('failed'):
             stage = restarted.get('stage') or ''
@@ -191,7 +208,7 @@ class _Restart(object):
                 outcome = restarted
                 while waited < slices:
                     display.display(progress_line(self.host, doing, waited, slices, length))
-                    outcome = self.module('static_pod_toggle', dict(toggle, state=state))
+                    outcome = self.module('wait', 'static_pod_toggle', dict(toggle, state=state))
                     waited += 1
                     if not outcome.get('failed') or not outcome.get('timed_out'):
                         break

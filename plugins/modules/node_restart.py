@@ -206,4 +206,37 @@ started_at:
   description: When the node was back, in seconds since the epoch (controller clock).
   returned: success, unless RV(long_way)
   type: float
+steps:
+  description:
+    - The module runs on the node, in order, each with how long it took (seconds, controller clock), to show
+      where a node's time goes.
+    - The V(restart) step also says how long it waited for the pods to stop (C(stop_wait)) and to be back
+      (C(start_wait)); the rest of it is the snapshot, the moves of the manifests and the module run itself.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    step:
+      description: V(pods read), V(guard read), V(leader move), V(restart), V(wait) (one more slice of a long
+        wait) or V(lock release) (after a failure).
+      type: str
+      returned: always
+      sample: guard read
+    module:
+      description: The collection's module that ran.
+      type: str
+      returned: always
+      sample: etcd_member_info
+    began_at:
+      description: When it began, in seconds since the epoch.
+      type: float
+      returned: always
+    seconds:
+      description: How long it took.
+      type: float
+      returned: always
+      sample: 0.41
+  sample: [{step: guard read, module: etcd_member_info, began_at: 1765068000.1, seconds: 0.41},
+           {step: restart, module: static_pod_toggle, began_at: 1765068000.6, seconds: 2.9, stop_wait: 1.1,
+            start_wait: 1.3}]
 '''

@@ -386,6 +386,31 @@ def turn_window(tasks):
     return (min(begins), max(ends)) if begins and ends else None
 
 
+# node_restart's steps (its module runs on the node, in its result's `steps`) and the phase each belongs to
+STEP_PHASES = {'pods read': 'guard', 'guard read': 'guard', 'leader move': 'leader move', 'restart': 'restart',
+               'wait': 'start', 'lock release': 'lock'}
+
+
+def parts_of(task, phase):
+    """[(phase, start, end)] of one timed task: the task whole, or for node_restart its steps, the restart
+    step cut into the stop wait, the start wait (to the end of the step) and the rest (snapshot, manifest
+    moves and the module run). The time between steps (ansible's own, on the controller) is left out, so
+    it shows as the turn's overhead."""
+    if not task.get('steps'):
+        return [(phase, task['start'], task['end'])]
+    parts = []
+    for step in task['steps']:
+        begin, end = step['start'], step['start'] + step['seconds']
+        start_wait, stop_wait = step.get('start_wait') or 0.0, step.get('stop_wait') or 0.0
+        if start_wait or stop_wait:
+            parts.append(('restart', begin, max(begin, end - start_wait - stop_wait)))
+            parts.append(('stop', max(begin, end - start_wait - stop_wait), max(begin, end - start_wait)))
+            parts.append(('start', max(begin, end - start_wait), end))
+        else:
+            parts.append((STEP_PHASES.get(step['step'], phase), begin, end))
+    return parts
+
+
 def time_per_phase(tasks, down):
     """{host: {phase: [seconds, seconds while the host's etcd was down]}, plus '_span', '_overhead', '_run'.
 
@@ -403,12 +428,10 @@ def time_per_phase(tasks, down):
         current = 'other'
         for task in host_tasks:
             current = phase_of(task, current)
-            seconds = task['end'] - task['start']
-            overlap = sum(max(0.0, min(task['end'], end) - max(task['start'], begin))
-                          for begin, end in down.get(host, []))
-            entry = phases.setdefault(current, [0.0, 0.0])
-            entry[0] += seconds
-            entry[1] += overlap
+            for phase, begin_at, end_at in parts_of(task, current):
+                entry = phases.setdefault(phase, [0.0, 0.0])
+                entry[0] += end_at - begin_at
+                entry[1] += sum(max(0.0, min(end_at, end) - max(begin_at, begin)) for begin, end in down.get(host, []))
         span = host_tasks[-1]['end'] - host_tasks[0]['start']
         phases['_span'] = [span, sum(end - begin for begin, end in down.get(host, []))]
         phases['_overhead'] = [span - sum(value[0] for key, value in phases.items() if not key.startswith('_')), 0.0]

@@ -52,9 +52,15 @@ class CallbackModule(CallbackBase):
         host = result._host.get_name()
         started = self._started.pop((host, task._uuid), self._task_started)
         role = task._role.get_name(include_role_fqcn=False) if task._role else ''
-        self._write({'host': host, 'task': task.get_name(), 'action': task.action, 'role': role,
-                     'path': task.get_path() or '', 'status': status,
-                     'start': started, 'end': time.monotonic()})
+        record = {'host': host, 'task': task.get_name(), 'action': task.action, 'role': role,
+                  'path': task.get_path() or '', 'status': status, 'start': started, 'end': time.monotonic()}
+        steps = result._result.get('steps') if isinstance(result._result, dict) else None
+        if isinstance(steps, list):
+            # node_restart's module runs on the node (epoch times): on this record's monotonic clock
+            offset = time.monotonic() - time.time()
+            record['steps'] = [dict(step, start=step['began_at'] + offset) for step in steps
+                               if isinstance(step, dict) and 'began_at' in step and 'seconds' in step]
+        self._write(record)
 
     def v2_runner_on_ok(self, result):
         self._finish(result, 'ok')

@@ -129,3 +129,20 @@ def test_a_hosts_tasks_in_another_nodes_turn_are_neither_its_turn_nor_run_wide()
     assert phases['lab-cp-01']['guard'] == pytest.approx([0.6, 0.0])
     assert phases['lab-cp-01']['_run'] == pytest.approx([1.5, 0.0])  # the lock taken and released, not the read
     assert phases['lab-cp-02']['_run'] == pytest.approx([1.4, 0.0])
+
+
+def test_node_restarts_steps_split_its_one_task_into_phases_and_leave_the_rest_as_overhead():
+    steps = [{'step': 'guard read', 'module': 'etcd_member_info', 'start': 10.2, 'seconds': 0.5},
+             {'step': 'leader move', 'module': 'etcd_leader', 'start': 10.8, 'seconds': 0.7},
+             {'step': 'restart', 'module': 'static_pod_toggle', 'start': 11.6, 'seconds': 3.0,
+              'stop_wait': 1.0, 'start_wait': 1.5}]
+    task = dict(_task('Restart the control plane in place on lab-cp-01', 10.0, 15.0,
+                      action='kubemaint.control_plane.node_restart'), steps=steps)
+    phases = bench.time_per_phase([task], {'lab-cp-01': [(13.0, 14.0)]})['lab-cp-01']
+    assert phases['guard'] == pytest.approx([0.5, 0.0])
+    assert phases['leader move'] == pytest.approx([0.7, 0.0])
+    assert phases['restart'] == pytest.approx([0.5, 0.0])  # snapshot, moves, module run: 11.6 to 12.1
+    assert phases['stop'] == pytest.approx([1.0, 0.1])  # 12.1 to 13.1
+    assert phases['start'] == pytest.approx([1.5, 0.9])  # 13.1 to 14.6
+    assert phases['_span'] == pytest.approx([5.0, 1.0])
+    assert phases['_overhead'][0] == pytest.approx(0.8)  # between the steps and around them
