@@ -90,17 +90,6 @@ class ActionModule(ActionBase):
         return result
 
 
-def waits(components):
-    """How long a restart waited for its pods to stop and to be back ({'stop_wait': s, 'start_wait': s}; the
-    pods are waited for together, so each is the longest of its half), for the restart's step."""
-    found = {}
-    for entry in components or []:
-        if entry.get('waited') is not None:
-            key = 'stop_wait' if entry.get('state_after') == 'stopped' else 'start_wait'
-            found[key] = max(found.get(key, 0.0), entry['waited'])
-    return found
-
-
 class _Restart(object):
     """One node's restart; each step a module run on the node, each decision a function of plugin_utils."""
 
@@ -193,7 +182,7 @@ class _Restart(object):
             toggle, state='restarted', snapshot=plan['snapshot'], snapshot_dest=self.args['snapshot_dest'],
             snapshot_endpoints=view['endpoints'], snapshot_keep=self.args['snapshot_keep']))
         snapshot = restarted.get('snapshot')
-        self.steps[-1].update(waits(restarted.get('components')))
+        self.steps[-1]['parts'] = restarted.get('timings') or []
         changed = bool(restarted.get('changed')) or bool(leader and leader.get('changed'))
         if restarted.get('failed'):
             stage = restarted.get('stage') or ''

@@ -210,8 +210,9 @@ steps:
   description:
     - The module runs on the node, in order, each with how long it took (seconds, controller clock), to show
       where a node's time goes.
-    - The V(restart) step also says how long it waited for the pods to stop (C(stop_wait)) and to be back
-      (C(start_wait)); the rest of it is the snapshot, the moves of the manifests and the module run itself.
+    - The V(restart) step has its C(parts): the snapshot, the stop and the start, as
+      M(kubemaint.control_plane.static_pod_toggle) returns them in RV(kubemaint.control_plane.static_pod_toggle#module:timings);
+      the rest of the step is the module run itself.
   returned: always
   type: list
   elements: dict
@@ -237,6 +238,7 @@ steps:
       returned: always
       sample: 0.41
   sample: [{step: guard read, module: etcd_member_info, began_at: 1765068000.1, seconds: 0.41},
-           {step: restart, module: static_pod_toggle, began_at: 1765068000.6, seconds: 2.9, stop_wait: 1.1,
-            start_wait: 1.3}]
+           {step: restart, module: static_pod_toggle, began_at: 1765068000.6, seconds: 2.9,
+            parts: [{what: stopped, began_at: 1765068000.9, seconds: 1.1}, {what: started, began_at: 1765068002.0,
+                    seconds: 1.3}]}]
 '''

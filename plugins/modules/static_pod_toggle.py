@@ -341,6 +341,17 @@ strays:
       returned: always
       type: str
       sample: /etc/kubernetes/manifests-stash/strays/etcd.yaml.bak
+timings:
+  description:
+    - The parts of the run, in order, to show where its time goes; a part that did not happen is left out.
+    - V(snapshot) is the snapshot taken before etcd stopped; V(stopped) and V(started) are the manifests
+      moved and, with O(wait), the wait for the pods (with O(state=restarted), both, the stop first).
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  sample: [{what: snapshot, began_at: 1765068000.61, seconds: 0.21}, {what: stopped, began_at: 1765068000.82,
+            seconds: 1.05}, {what: started, began_at: 1765068001.87, seconds: 1.62}]
 components:
   description: One entry per component, in the order they were handled; with O(state=restarted) two per component,
     the stop and then the start.

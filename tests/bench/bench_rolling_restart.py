@@ -357,7 +357,8 @@ def phase_of(task, current):
 def is_mark(task, which):
     """The task is TURN_MARKS[which] and ran on its host (every host meets a mark; it runs on the node
     whose turn it is and is skipped on the others)."""
-    return task['status'] != 'skipped' and task['task'].lower().startswith(TURN_MARKS[which])
+    name = task['task'].split(' : ', 1)[-1]  # a role's task is named "<role> : <name>"
+    return task['status'] != 'skipped' and name.lower().startswith(TURN_MARKS[which])
 
 
 def own_turn(host_tasks, window=None):
@@ -386,28 +387,31 @@ def turn_window(tasks):
     return (min(begins), max(ends)) if begins and ends else None
 
 
-# node_restart's steps (its module runs on the node, in its result's `steps`) and the phase each belongs to
+# node_restart's steps (its module runs on the node, in its result's `steps`) and the phase each belongs to;
+# the restart's parts (static_pod_toggle's `timings`) likewise
 STEP_PHASES = {'pods read': 'guard', 'guard read': 'guard', 'leader move': 'leader move', 'restart': 'restart',
-               'wait': 'start', 'lock release': 'lock'}
+               'wait': 'start', 'lock release': 'lock', 'snapshot': 'snapshot', 'stopped': 'stop', 'started': 'start'}
 
 
 def parts_of(task, phase):
     """[(phase, start, end)] of one timed task: the task whole, or for node_restart its steps, the restart
-    step cut into the stop wait, the start wait (to the end of the step) and the rest (snapshot, manifest
-    moves and the module run). The time between steps (ansible's own, on the controller) is left out, so
-    it shows as the turn's overhead."""
+    step cut into its parts (snapshot, stop, start) and the rest of its module run ('restart'). The time
+    between steps (ansible's own, on the controller) is left out, so it shows as the turn's overhead."""
     if not task.get('steps'):
         return [(phase, task['start'], task['end'])]
     parts = []
     for step in task['steps']:
         begin, end = step['start'], step['start'] + step['seconds']
-        start_wait, stop_wait = step.get('start_wait') or 0.0, step.get('stop_wait') or 0.0
-        if start_wait or stop_wait:
-            parts.append(('restart', begin, max(begin, end - start_wait - stop_wait)))
-            parts.append(('stop', max(begin, end - start_wait - stop_wait), max(begin, end - start_wait)))
-            parts.append(('start', max(begin, end - start_wait), end))
-        else:
-            parts.append((STEP_PHASES.get(step['step'], phase), begin, end))
+        pieces = sorted((part['start'], part['start'] + part['seconds'], STEP_PHASES.get(part['what'], phase))
+                        for part in step.get('parts') or [])
+        step_phase = STEP_PHASES.get(step['step'], phase)
+        for piece_begin, piece_end, piece_phase in pieces:
+            if piece_begin > begin:
+                parts.append((step_phase, begin, piece_begin))
+            parts.append((piece_phase, piece_begin, piece_end))
+            begin = max(begin, piece_end)
+        if end > begin:
+            parts.append((step_phase, begin, end))
     return parts
 
 

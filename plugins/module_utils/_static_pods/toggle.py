@@ -172,11 +172,14 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
         'components': [],
         'strays': [stray.as_dict() for stray in strays],
     }
+    began = time.time()
     try:
         result['snapshot'] = snapshot_before_stop(plans, stash.node, snapshot, check_mode=check_mode)
     except ToggleError as exc:
         exc.strays = result['strays']
         raise
+    result['timings'] = [_timing('snapshot', began)] if result['snapshot'] else []
+    began = time.time()
     if diff:
         result['diff'] = {
             'before_header': 'manifest locations',
@@ -221,7 +224,13 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                                       timed_out=True, snapshot=result['snapshot'])
                 entry['waited'] = round(time.monotonic() - moved_at, 3)
     result['components'] = _public(result['components'])
+    result['timings'].append(_timing(state, began))
     return result
+
+
+def _timing(what, began):
+    """One part of the module's run for its `timings`: what, when it began (seconds since the epoch), how long."""
+    return {'what': what, 'began_at': began, 'seconds': round(time.time() - began, 3)}
 
 
 RESTARTED = 'restarted'
@@ -259,7 +268,8 @@ def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_di
                                       state_after=STARTED, path=entry['manifest_path'])
                                  if stopping[entry['name']]['changed'] else entry
                                  for entry in started['components']]
-    result = dict(stopped, state=RESTARTED, changed=True, components=stopped['components'] + started['components'])
+    result = dict(stopped, state=RESTARTED, changed=True, components=stopped['components'] + started['components'],
+                  timings=stopped['timings'] + started['timings'])
     if diff:
         result['diff'] = {'before_header': 'manifest locations', 'after_header': 'manifest locations',
                           'before': stopped['diff']['before'], 'after': started['diff']['after']}

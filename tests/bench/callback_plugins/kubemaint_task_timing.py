@@ -58,8 +58,9 @@ class CallbackModule(CallbackBase):
         if isinstance(steps, list):
             # node_restart's module runs on the node (epoch times): on this record's monotonic clock
             offset = time.monotonic() - time.time()
-            record['steps'] = [dict(step, start=step['began_at'] + offset) for step in steps
-                               if isinstance(step, dict) and 'began_at' in step and 'seconds' in step]
+            record['steps'] = [dict(step, start=step['began_at'] + offset,
+                                    parts=[dict(part, start=part['began_at'] + offset) for part in step.get('parts') or []])
+                               for step in steps if isinstance(step, dict) and 'began_at' in step and 'seconds' in step]
         self._write(record)
 
     def v2_runner_on_ok(self, result):

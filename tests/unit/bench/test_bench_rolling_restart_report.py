@@ -135,14 +135,21 @@ def test_node_restarts_steps_split_its_one_task_into_phases_and_leave_the_rest_a
     steps = [{'step': 'guard read', 'module': 'etcd_member_info', 'start': 10.2, 'seconds': 0.5},
              {'step': 'leader move', 'module': 'etcd_leader', 'start': 10.8, 'seconds': 0.7},
              {'step': 'restart', 'module': 'static_pod_toggle', 'start': 11.6, 'seconds': 3.0,
-              'stop_wait': 1.0, 'start_wait': 1.5}]
-    task = dict(_task('Restart the control plane in place on lab-cp-01', 10.0, 15.0,
-                      action='kubemaint.control_plane.node_restart'), steps=steps)
-    phases = bench.time_per_phase([task], {'lab-cp-01': [(13.0, 14.0)]})['lab-cp-01']
+              'parts': [{'what': 'snapshot', 'start': 11.9, 'seconds': 0.2}, {'what': 'stopped', 'start': 12.1,
+                                                                            'seconds': 1.0},
+                        {'what': 'started', 'start': 13.1, 'seconds': 1.1}]}]
+    task = dict(_task('kubemaint.control_plane.control_plane_node : Restart the control plane in place behind the '
+                      'quorum guard, lab-cp-01', 10.0, 15.0, action='kubemaint.control_plane.node_restart'),
+                steps=steps)
+    # the lock taken before the turn: run-wide, not the node's
+    lock = _task('kubemaint.control_plane.maintenance_lock : Take the maintenance lock', 8.0, 9.0)
+    phases = bench.time_per_phase([lock, task], {'lab-cp-01': [(13.0, 14.0)]})['lab-cp-01']
     assert phases['guard'] == pytest.approx([0.5, 0.0])
     assert phases['leader move'] == pytest.approx([0.7, 0.0])
-    assert phases['restart'] == pytest.approx([0.5, 0.0])  # snapshot, moves, module run: 11.6 to 12.1
+    assert phases['restart'] == pytest.approx([0.7, 0.0])  # the module run around its parts: 11.6-11.9, 14.2-14.6
+    assert phases['snapshot'] == pytest.approx([0.2, 0.0])
     assert phases['stop'] == pytest.approx([1.0, 0.1])  # 12.1 to 13.1
-    assert phases['start'] == pytest.approx([1.5, 0.9])  # 13.1 to 14.6
+    assert phases['start'] == pytest.approx([1.1, 0.9])  # 13.1 to 14.2
     assert phases['_span'] == pytest.approx([5.0, 1.0])
     assert phases['_overhead'][0] == pytest.approx(0.8)  # between the steps and around them
+    assert phases['_run'] == pytest.approx([1.0, 0.0]) and 'lock' not in phases

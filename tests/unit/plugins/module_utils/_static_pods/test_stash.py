@@ -420,6 +420,10 @@ def test_restart_stops_then_starts_each_component_and_always_reports_a_change(no
     applied = restart_static_pods(['etcd', 'kube-apiserver'], kubernetes_dir=node, wait=False, reason='restart')
     assert [(c['name'], c['action']) for c in applied['components']] == [
         ('kube-apiserver', 'stash'), ('etcd', 'stash'), ('etcd', 'restore'), ('kube-apiserver', 'restore')]
+    # Its timings: no snapshot was asked for, so the stop and then the start, one after the other.
+    assert [part['what'] for part in applied['timings']] == ['stopped', 'started']
+    stop, start = applied['timings']
+    assert 0 <= stop['seconds'] and stop['began_at'] + stop['seconds'] <= start['began_at'] + 0.001
     # Every manifest back in place, unchanged, with its mode.
     after = snapshot(node)
     for component in COMPONENTS:
