@@ -74,3 +74,12 @@ def test_nospace_plan_through_the_filter():
         load('nospace_plan')(raised, disarm_below=0)
     with pytest.raises(AnsibleFilterError, match='nospace_plan: alarms must be a list'):
         load('nospace_plan')(raised, alarms='NOSPACE')
+
+
+def test_status_table_quota_warning_accepts_text_and_names_a_bad_value():
+    near = {'members': [dict(member('cp1', leader=True), quota_bytes=GIB + 100 * MIB)], 'cluster': {'alarms': []}}
+    table = load('etcd_status_table')
+    assert '| QUOTA ' in table(near)[0] and '| QUOTA ' not in table(near, quota_warning='0.95')[0]
+    with pytest.raises(AnsibleFilterError, match='etcd_status_table: quota_warning .cluster_state_quota_warning. must '
+                                                 'be a number from 0 to 1, got 80'):
+        table(near, quota_warning=80)
