@@ -503,6 +503,14 @@ def space_line(member, quota_warning=DEFAULT_QUOTA_WARNING):
         human_size(member.get('db_size_free')))
 
 
+def table_lines(rows):
+    """`rows` (the header first, every row a list of text cells) as the lines of a markdown-like table."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
+    lines.insert(1, '|' + '|'.join('-' * (width + 2) for width in widths) + '|')
+    return lines
+
+
 def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, recovery=False,
                  quota_warning=DEFAULT_QUOTA_WARNING):
     """The member table and the quorum summary, as lines.
@@ -545,9 +553,7 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, 
         problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])
         if not recovery and space_line(m, quota_warning):
             problems.append('%s: %s' % (name, space_line(m, quota_warning)))
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
-    lines.insert(1, '|' + '|'.join('-' * (w + 2) for w in widths) + '|')
+    lines = table_lines(rows)
     lines.extend(problems)
     if not view['readable']:
         lines.append('etcd could not be read: %s' % view['read_error'])

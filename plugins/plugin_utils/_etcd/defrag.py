@@ -22,6 +22,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    member_label,
+    member_role,
+    table_lines,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import quorum_summary
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import (
     GIB,
@@ -75,10 +80,6 @@ def defrag_thresholds(min_free_fraction=DEFAULT_MIN_FREE_FRACTION, min_free_byte
         'min_free_bytes': _byte_count(min_free_bytes, 'defrag_min_free_bytes'),
         'max_quota_usage': _fraction(max_quota_usage, 'defrag_max_quota_usage'),
     }
-
-
-def _label(member):
-    return member.get('name') or member.get('id') or '(unknown member)'
 
 
 def space_text(space):
@@ -156,7 +157,7 @@ def _leader_name(state, members, leader):
         if leader in (member.get('name'), member.get('id')):
             return member.get('name') or member.get('id')
     raise DefragInputError('the leader %r is not a member (members: %s)'
-                           % (leader, ', '.join(_label(member) for member in members) or 'none'))
+                           % (leader, ', '.join(member_label(member) for member in members) or 'none'))
 
 
 def _alarm_entry(alarm, names_by_id):
@@ -171,14 +172,14 @@ def _alarm_entry(alarm, names_by_id):
 
 def raised_alarms(state, members, extra=None):
     """{kind: [member names]} of every alarm raised: the members' own lists, the cluster's and `extra`."""
-    names_by_id = dict((member.get('id'), _label(member)) for member in members)
+    names_by_id = dict((member.get('id'), member_label(member)) for member in members)
     found = {}
     for member in members:
         alarms = member.get('alarms') or []
         if not isinstance(alarms, (list, tuple)):
-            raise DefragInputError('member %s: alarms must be a list of alarm kinds, got %r' % (_label(member), alarms))
+            raise DefragInputError('member %s: alarms must be a list of alarm kinds, got %r' % (member_label(member), alarms))
         for kind in alarms:
-            found.setdefault(str(kind), set()).add(_label(member))
+            found.setdefault(str(kind), set()).add(member_label(member))
     listed = []
     if isinstance(state, dict):
         cluster = state.get('cluster') if isinstance(state.get('cluster'), dict) else {}
@@ -208,9 +209,9 @@ def fitness_problems(members, leader):
     for member in members:
         if not member.get('reachable', True):
             problems.append('%s does not answer (%s): every member must answer before a member may block'
-                            % (_label(member), member.get('error') or 'no status'))
+                            % (member_label(member), member.get('error') or 'no status'))
         elif not member.get('is_learner') and not member.get('healthy'):
-            problems.append('voter %s is not healthy (%s)' % (_label(member), member.get('health_error') or
+            problems.append('voter %s is not healthy (%s)' % (member_label(member), member.get('health_error') or
                                                              'its linearizable read failed'))
     summary = quorum_summary(members)
     if not summary['has_quorum']:
@@ -224,7 +225,7 @@ def fitness_problems(members, leader):
 def rolling_order(members, leader):
     """Member names one at a time: every other member by name, the leader last (its leadership is moved away
     before its turn, so that the cluster never waits on a blocked leader)."""
-    names = [_label(member) for member in members]
+    names = [member_label(member) for member in members]
     return [name for name in names if name != leader] + [name for name in names if name == leader]
 
 
@@ -234,7 +235,7 @@ def _ordinal(number_):
 
 
 def _turns(members, order, leader, reasons):
-    by_name = dict((_label(member), member) for member in members)
+    by_name = dict((member_label(member), member) for member in members)
     turns = []
     for name in order:
         member = by_name[name]
@@ -266,7 +267,7 @@ def defrag_plan(state, leader=None, min_free_fraction=DEFAULT_MIN_FREE_FRACTION,
         refused.append('%s alarm raised%s: find and fix its cause before any maintenance' % (kind, _on(alarms[kind])))
     chosen, reasons, skipped, notes = [], {}, {}, {}
     for member in members:
-        name = _label(member)
+        name = member_label(member)
         if member.get('is_learner'):
             skipped[name] = 'learner: the rolling defragmentation never defragments learners (defragment it once promoted)'
         elif not member.get('reachable', True) or not member.get('healthy'):
@@ -283,7 +284,7 @@ def defrag_plan(state, leader=None, min_free_fraction=DEFAULT_MIN_FREE_FRACTION,
     order = [name for name in rolling_order(members, leader) if name in chosen]
     lines = []
     for member in members:
-        name = _label(member)
+        name = member_label(member)
         if name in notes:
             lines.append('%s: %s - nothing is defragmented while a member is down or unhealthy' % (name, notes[name]))
         elif name in skipped:
@@ -323,33 +324,18 @@ def _cell_name(name):
     return name if len(name) <= NAME_WIDTH else name[:NAME_WIDTH - 2] + '..'
 
 
-def _table(header, rows):
-    widths = [max(len(row[column]) for row in [header] + rows) for column in range(len(header))]
-    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in [header] + rows]
-    lines.insert(1, '|' + '|'.join('-' * (width + 2) for width in widths) + '|')
-    return lines
-
-
-def _role(member):
-    if not member.get('reachable', True):
-        return 'down'
-    if member.get('is_learner'):
-        return 'learner'
-    return 'leader' if member.get('is_leader') else 'follower'
-
-
 def before_table(state):
     """Each member's db size, what is in use, what is free and its quota usage, then its alarms and a total."""
     members = cluster_members(state)
     rows, extra, total_size, total_free = [], [], 0.0, 0.0
     for member in members:
         space = member_space(member)
-        rows.append([_cell_name(_label(member)), _role(member), human_size(space['size']), human_size(space['in_use']),
+        rows.append([_cell_name(member_label(member)), member_role(member), human_size(space['size']), human_size(space['in_use']),
                      human_size(space['free']), percent(space['usage'])])
         total_size += space['size'] or 0
         total_free += space['free'] or 0
-        extra.extend('%s: alarm %s raised' % (_label(member), kind) for kind in member.get('alarms') or [])
-    lines = _table(['MEMBER', 'ROLE', 'DB SIZE', 'IN USE', 'FREE', 'QUOTA'], rows) + extra
+        extra.extend('%s: alarm %s raised' % (member_label(member), kind) for kind in member.get('alarms') or [])
+    lines = table_lines([['MEMBER', 'ROLE', 'DB SIZE', 'IN USE', 'FREE', 'QUOTA']] + rows) + extra
     lines.append('total: %s in %d members, %s free' % (human_size(total_size), len(members), human_size(total_free)))
     return lines
 
@@ -393,9 +379,9 @@ def defrag_table(before, results=None):
         return before_table(before)
     members = cluster_members(before)
     done = _results_by_member(results)
-    names = [_label(member) for member in members] + sorted(name for name in done
-                                                            if name not in [_label(m) for m in members])
-    by_name = dict((_label(member), member) for member in members)
+    names = [member_label(member) for member in members] + sorted(name for name in done
+                                                            if name not in [member_label(m) for m in members])
+    by_name = dict((member_label(member), member) for member in members)
     rows, notes = [], []
     count, total_before, total_after, blocked, longest = 0, 0.0, 0.0, 0.0, (0.0, '')
     for name in names:
@@ -424,7 +410,7 @@ def defrag_table(before, results=None):
         blocked += seconds or 0
         if seconds is not None and seconds >= longest[0]:
             longest = (seconds, name)
-    lines = _table(['MEMBER', 'BEFORE', 'AFTER', 'IN USE', 'FREED', 'BLOCKED'], rows) + notes
+    lines = table_lines([['MEMBER', 'BEFORE', 'AFTER', 'IN USE', 'FREED', 'BLOCKED']] + rows) + notes
     total = 'total: %d member%s, %s freed (%s -> %s), blocked %.1f s' % (
         count, '' if count == 1 else 's', human_size(max(total_before - total_after, 0)), human_size(total_before), human_size(total_after),
         blocked)
@@ -464,9 +450,9 @@ def disarm_verdict(state, quota_bytes=None, disarm_below=DEFAULT_DISARM_BELOW):
         space = member_space(member)
         quota = _quota_of(space, params['quota_bytes'])
         if space['size'] is None:
-            over.append('%s (db size unknown)' % _label(member))
+            over.append('%s (db size unknown)' % member_label(member))
         elif space['size'] >= params['disarm_below'] * quota:
-            over.append('%s (%s of a %s quota, %s)' % (_label(member), human_size(space['size']), human_size(quota),
+            over.append('%s (%s of a %s quota, %s)' % (member_label(member), human_size(space['size']), human_size(quota),
                                                       percent(space['size'] / quota)))
     if over:
         return False, 'not every member is under %s of its quota: %s' % (percent(params['disarm_below']), ', '.join(over))
@@ -511,7 +497,7 @@ def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=DEFAULT_L
     for member in members:
         space = member_space(member)
         quota = _quota_of(space, params['quota_bytes'])
-        name = _label(member)
+        name = member_label(member)
         if member.get('reachable', True) and space['in_use'] is None:
             refused.append('%s reported no db_size_in_use: whether compaction and defragmentation free enough cannot '
                            'be told' % name)

@@ -1,15 +1,10 @@
 """space: a member's db figures with what is missing derived, and sizes as the operator reads them."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import (
-    GIB,
-    MIB,
-    SpaceInputError,
-    human_size,
-    member_space,
-    number,
-    percent,
-)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import space
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import GIB, MIB
+
+human_size, member_space, number, percent = space.human_size, space.member_space, space.number, space.percent
 
 
 @pytest.mark.parametrize('value,text', [
@@ -45,11 +40,11 @@ def test_member_space_derives_what_is_missing(member, space):
     (float('inf'), 'size must be a finite number'), ([], 'size must be a number'),
 ])
 def test_number_names_what_is_wrong(value, match):
-    with pytest.raises(SpaceInputError, match=match):
+    with pytest.raises(space.SpaceInputError, match=match):
         number(value, 'size')
     assert number(None, 'size') is None and number('', 'size') is None and number('2.5', 'size') == 2.5
 
 
 def test_a_member_that_is_no_dict_is_named():
-    with pytest.raises(SpaceInputError, match='a member must be a dict'):
+    with pytest.raises(space.SpaceInputError, match='a member must be a dict'):
         member_space('cp1')
