@@ -563,4 +563,3 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, 
                     max(view['fault_tolerance'], 0), view['leader'] or 'NONE',
                     ('; alarms: ' + ', '.join(view['alarms'])) if view['alarms'] else ''))
     return lines
-

@@ -211,8 +211,8 @@ def fitness_problems(members, leader):
             problems.append('%s does not answer (%s): every member must answer before a member may block'
                             % (member_label(member), member.get('error') or 'no status'))
         elif not member.get('is_learner') and not member.get('healthy'):
-            problems.append('voter %s is not healthy (%s)' % (member_label(member), member.get('health_error') or
-                                                             'its linearizable read failed'))
+            why = member.get('health_error') or 'its linearizable read failed'
+            problems.append('voter %s is not healthy (%s)' % (member_label(member), why))
     summary = quorum_summary(members)
     if not summary['has_quorum']:
         problems.append('no quorum (%d of %d voters healthy, %d needed)' % (
@@ -379,8 +379,8 @@ def defrag_table(before, results=None):
         return before_table(before)
     members = cluster_members(before)
     done = _results_by_member(results)
-    names = [member_label(member) for member in members] + sorted(name for name in done
-                                                            if name not in [member_label(m) for m in members])
+    known = [member_label(member) for member in members]
+    names = known + sorted(name for name in done if name not in known)
     by_name = dict((member_label(member), member) for member in members)
     rows, notes = [], []
     count, total_before, total_after, blocked, longest = 0, 0.0, 0.0, 0.0, (0.0, '')
@@ -426,8 +426,8 @@ def defrag_table(before, results=None):
 def nospace_thresholds(quota_bytes=None, live_data_limit=DEFAULT_LIVE_DATA_LIMIT, disarm_below=DEFAULT_DISARM_BELOW):
     """The NOSPACE plan's parameters, checked: DefragInputError naming the playbook variable when one is wrong."""
     return {
-        'quota_bytes': None if quota_bytes in (None, '') else _byte_count(quota_bytes, 'nospace_quota_bytes',
-                                                                            allow_zero=False),
+        'quota_bytes': (None if quota_bytes in (None, '')
+                        else _byte_count(quota_bytes, 'nospace_quota_bytes', allow_zero=False)),
         'live_data_limit': _fraction(live_data_limit, 'nospace_live_data_limit', allow_zero=False),
         'disarm_below': _fraction(disarm_below, 'nospace_disarm_below', allow_zero=False),
     }
@@ -452,8 +452,8 @@ def disarm_verdict(state, quota_bytes=None, disarm_below=DEFAULT_DISARM_BELOW):
         if space['size'] is None:
             over.append('%s (db size unknown)' % member_label(member))
         elif space['size'] >= params['disarm_below'] * quota:
-            over.append('%s (%s of a %s quota, %s)' % (member_label(member), human_size(space['size']), human_size(quota),
-                                                      percent(space['size'] / quota)))
+            over.append('%s (%s of a %s quota, %s)' % (
+                member_label(member), human_size(space['size']), human_size(quota), percent(space['size'] / quota)))
     if over:
         return False, 'not every member is under %s of its quota: %s' % (percent(params['disarm_below']), ', '.join(over))
     return True, 'every member is under %s of its quota' % percent(params['disarm_below'])
@@ -469,13 +469,13 @@ def _suggested_quota(in_use):
 def _live_data_refusal(name, space, quota, limit):
     figures = ('the live data alone fills the quota: %s holds %s in use under a %s quota (%s, the limit is %s); '
                'compaction and defragmentation free only what is not in use, so they cannot bring etcd under its '
-               'quota (the apiserver compacts every 5 minutes, so little of what is in use is history)' % (name, human_size(space['in_use']), human_size(quota), percent(space['in_use'] / quota),
-                          percent(limit)))
+               'quota (the apiserver compacts every 5 minutes, so little of what is in use is history)'
+               % (name, human_size(space['in_use']), human_size(quota), percent(space['in_use'] / quota), percent(limit)))
     suggested = _suggested_quota(space['in_use'])
     if suggested <= quota or space['in_use'] >= limit * suggested:
         return ('%s. etcd advises a quota of at most %s: find what fills etcd (for example a flood of events or of one '
-                'custom resource), delete it, then run %s' % (figures, human_size(MAX_ADVISED_QUOTA_BYTES),
-                                                             playbook_command('recover_nospace')))
+                'custom resource), delete it, then run %s'
+                % (figures, human_size(MAX_ADVISED_QUOTA_BYTES), playbook_command('recover_nospace')))
     return ('%s. Raise --quota-backend-bytes (to %d, %s; etcd advises at most %s) on every control-plane node, one '
             'node at a time, with the kubemaint.control_plane.static_pod_flags module, waiting for each etcd to be '
             'healthy again; then run %s' % (figures, suggested, human_size(suggested),

@@ -239,8 +239,8 @@ def test_an_unknown_leader_is_named():
 def test_raised_alarms_read_every_form():
     members = [member('cp1'), member('cp2', alarms=['NOSPACE'])]
     state = info(*members, alarms=[{'alarm': 'NOSPACE', 'member_id': 'cp1-id'}, {'alarm': 'NONE'}])
-    assert raised_alarms(state, members, ['CORRUPT on cp3', 'NOSPACE']) == {'NOSPACE': ['cp1', 'cp2'],
-                                                                             'CORRUPT': ['cp3']}
+    expected = {'NOSPACE': ['cp1', 'cp2'], 'CORRUPT': ['cp3']}
+    assert raised_alarms(state, members, ['CORRUPT on cp3', 'NOSPACE']) == expected
 
 
 # --- the table -----------------------------------------------------------------------------------------------------
@@ -330,9 +330,9 @@ def test_nospace_steps_compact_defragment_followers_first_disarm_check():
     assert plan['steps'][1]['members'] == plan['order'] == ['cp2', 'cp3', 'cp1']
     assert plan['steps'][1]['text'] == ('defragment every member one at a time: cp2, cp3, cp1 (leader, after leadership '
                                         'moves away)')
-    assert plan['disarm'] == {'ready': False, 'reason': 'not every member is under 90% of its quota: cp1 (2.0 GiB of a '
-                                                         '2.0 GiB quota, 100%), cp2 (2.0 GiB of a 2.0 GiB quota, 100%), '
-                                                         'cp3 (2.0 GiB of a 2.0 GiB quota, 100%)'}
+    assert plan['disarm'] == {'ready': False, 'reason': (
+        'not every member is under 90% of its quota: cp1 (2.0 GiB of a 2.0 GiB quota, 100%), cp2 (2.0 GiB of a '
+        '2.0 GiB quota, 100%), cp3 (2.0 GiB of a 2.0 GiB quota, 100%)')}
     assert plan['lines'][0] == 'cp1 (leader): db 2.0 GiB of a 2.0 GiB quota (100%), 1000 MiB in use, 1.0 GiB free, NOSPACE raised'
     assert plan['summary'].startswith('NOSPACE is raised on cp1: compact the keyspace to the current revision')
 
