@@ -75,7 +75,9 @@ _value:
       type: list
       elements: str
     members:
-      description: Every member, sorted by name, with C(lag) and C(caught_up).
+      description: Every member, sorted by name, with C(lag) and C(caught_up), and its db figures - C(db_size),
+        C(db_size_in_use), C(db_size_free) (reported, else size less in use), C(quota_bytes) and C(quota_usage)
+        (reported, else db size over quota; null without a quota).
       type: list
       elements: dict
 '''

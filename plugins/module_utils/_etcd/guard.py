@@ -25,9 +25,17 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quor
     voters,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import (
+    human_size,
+    member_space,
+    percent,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
 
 DEFAULT_MAX_APPLIED_LAG = 1000
+# Above this share of its quota a member's db size is shown in the narrow table (and, over it, a line says so);
+# at the quota etcd raises NOSPACE and accepts no write.
+DEFAULT_QUOTA_WARNING = 0.8
 
 # errors.EtcdCertFileNotReadable.reason: the module could not read its etcd client key or certificate (a run
 # without become). Nothing was asked, so nothing is known about etcd; the error itself says to run with become.
@@ -101,12 +109,17 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
     leader_applied = leader_applied_index(raw_members)
     members = []
     for member in sorted(raw_members, key=lambda m: (m.get('name') or '', m.get('id') or '')):
+        space = member_space(member)
         members.append({
             'name': member.get('name') or '',
             'id': member.get('id') or '',
             'endpoint': member.get('endpoint') or (list(member.get('client_urls') or []) or [''])[0] or '',
             'version': member.get('version') or '',
             'db_size': member.get('db_size'),
+            'db_size_in_use': member.get('db_size_in_use'),
+            'db_size_free': None if space['free'] is None else int(space['free']),
+            'quota_bytes': None if space['quota'] is None else int(space['quota']),
+            'quota_usage': space['usage'],
             'is_leader': bool(member.get('is_leader')),
             'is_learner': bool(member.get('is_learner')),
             'raft_term': member.get('raft_term'),
@@ -464,24 +477,58 @@ def member_role(member):
 
 
 NARROW_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY')
-DETAIL_COLUMNS = ('MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY')
+DETAIL_COLUMNS = ('MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'FREE', 'QUOTA', 'LEADER', 'LEARNER', 'TERM',
+                  'APPLIED', 'HEALTHY')
+# Added to the narrow table when space matters (an alarm, or a member over the quota warning): about 87 columns then.
+SPACE_COLUMNS = ('DB SIZE', 'QUOTA')
 # What restore_quorum chooses by (raft term, then applied index), beside role and health: under 90 columns on a
 # kubeadm node, where the detailed table takes about 120.
 RECOVERY_COLUMNS = ('MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY')
 
 
-def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, recovery=False):
+def space_matters(view, quota_warning=DEFAULT_QUOTA_WARNING):
+    """An alarm is raised or a member's db size is over `quota_warning` of its quota: the narrow table then shows
+    db sizes and quota usage."""
+    return bool(view['alarms']) or any(m['alarms'] or (m.get('quota_usage') or 0) > quota_warning
+                                       for m in view['members'])
+
+
+def space_line(member, quota_warning=DEFAULT_QUOTA_WARNING):
+    """'quota 85% used (1.7 GiB of 2.0 GiB), 300 MiB free' for a member over `quota_warning`, else ''."""
+    usage = member.get('quota_usage')
+    if usage is None or usage <= quota_warning:
+        return ''
+    return 'quota %s used (%s of %s), %s free: etcd raises NOSPACE and accepts no write at the quota' % (
+        percent(usage), human_size(member.get('db_size')), human_size(member.get('quota_bytes')),
+        human_size(member.get('db_size_free')))
+
+
+def table_lines(rows):
+    """`rows` (the header first, every row a list of text cells) as the lines of a markdown-like table."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
+    lines.insert(1, '|' + '|'.join('-' * (width + 2) for width in widths) + '|')
+    return lines
+
+
+def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, recovery=False,
+                 quota_warning=DEFAULT_QUOTA_WARNING):
     """The member table and the quorum summary, as lines.
 
     By default the table is narrow: each member's name, endpoint, role, how many applied entries it
     trails the leader by, and its health. `details` gives the runbook's `etcdctl endpoint status`
-    columns instead (id, version, db size, leader, learner, raft term, applied index); `recovery` (which
-    `details` overrides) the raft term and applied index a rebuild chooses by in place of the lag. Either
-    way each member's errors and alarms follow the table as lines of their own, so a long TLS or
-    connection error never widens every row.
+    columns instead (id, version, db size, free space, quota usage, leader, learner, raft term, applied
+    index); `recovery` (which `details` overrides) the raft term and applied index a rebuild chooses by in
+    place of the lag. The narrow table adds db size and quota usage when they matter (space_matters). Either
+    way each member's errors, alarms and a quota usage over `quota_warning` follow the table as lines of
+    their own, so a long TLS or connection error never widens every row.
     """
     view = _as_view(state, max_applied_lag)
+    quota_warning = float(quota_warning)
+    show_space = not details and not recovery and space_matters(view, quota_warning)
     header = list(DETAIL_COLUMNS if details else RECOVERY_COLUMNS if recovery else NARROW_COLUMNS)
+    if show_space:
+        header[-1:-1] = SPACE_COLUMNS
     rows = [header]
     problems = []
 
@@ -494,18 +541,19 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, 
         if details:
             rows.append([name, m['endpoint'], m['id'],
                          m['version'] if m['reachable'] else 'unreachable',
-                         _size(m['db_size']) if m['db_size'] is not None else '-',
+                         human_size(m['db_size']), human_size(m.get('db_size_free')), percent(m.get('quota_usage')),
                          'true' if m['is_leader'] else 'false', 'true' if m['is_learner'] else 'false',
                          dash(m['raft_term']), dash(m['raft_applied_index']), healthy])
         elif recovery:
             rows.append([name, m['endpoint'], member_role(m), dash(m['raft_term']), dash(m['raft_applied_index']),
                          healthy])
         else:
-            rows.append([name, m['endpoint'], member_role(m), dash(m['lag']), healthy])
+            rows.append([name, m['endpoint'], member_role(m), dash(m['lag'])]
+                        + ([human_size(m['db_size']), percent(m.get('quota_usage'))] if show_space else []) + [healthy])
         problems.extend('%s: %s' % (name, problem) for problem in m['errors'] + m['alarms'])
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ['| ' + ' | '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + ' |' for row in rows]
-    lines.insert(1, '|' + '|'.join('-' * (w + 2) for w in widths) + '|')
+        if not recovery and space_line(m, quota_warning):
+            problems.append('%s: %s' % (name, space_line(m, quota_warning)))
+    lines = table_lines(rows)
     lines.extend(problems)
     if not view['readable']:
         lines.append('etcd could not be read: %s' % view['read_error'])
@@ -515,15 +563,3 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, 
                     max(view['fault_tolerance'], 0), view['leader'] or 'NONE',
                     ('; alarms: ' + ', '.join(view['alarms'])) if view['alarms'] else ''))
     return lines
-
-
-def _size(value):
-    """Bytes as Jinja's filesizeformat writes them (decimal units)."""
-    value = float(value)
-    if value < 1000:
-        return '%d Bytes' % value
-    for unit in ('kB', 'MB', 'GB', 'TB', 'PB'):
-        value /= 1000.0
-        if value < 1000 or unit == 'PB':
-            return '%.1f %s' % (value, unit)
-    return '%d Bytes' % value  # pragma: no cover

@@ -14,9 +14,11 @@ kubemaint.control_plane.etcd_cluster_health filter.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import credentials_not_readable
 
 REPORT_ONLY = 'cluster_info_fail=false'
+NOSPACE = 'NOSPACE'
 
 
 def _member_state(member):
@@ -63,8 +65,11 @@ def cluster_health(view):
     alarms = list(view.get('alarms') or [])
     if alarms:
         problems.append('alarm%s raised: %s' % ('' if len(alarms) == 1 else 's', ', '.join(alarms)))
-        advice.append('An alarm stays raised until its cause is fixed (NOSPACE: free space, compact and defragment) '
-                      'and it is disarmed (etcdctl alarm disarm).')
+        advice.append('An alarm stays raised until its cause is fixed and it is disarmed.')
+        if any(alarm.split(' ')[0] == NOSPACE for alarm in alarms):
+            advice.append('NOSPACE: etcd accepts no write until space is freed; %s compacts, defragments every member '
+                          'one at a time and disarms it (or says why that cannot free enough).'
+                          % playbook_command('recover_nospace'))
     if not problems:
         return {'healthy': True, 'problems': [], 'message': ''}
     message = 'etcd is not healthy: %s. %s (-e %s reports without failing.)' % (

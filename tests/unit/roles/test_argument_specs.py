@@ -6,7 +6,7 @@ import yaml
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'roles')
 ROLES = sorted(name for name in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, name)))
-TYPES = {'bool': bool, 'int': int, 'str': str, 'list': list, 'dict': dict}
+TYPES = {'bool': bool, 'float': float, 'int': int, 'str': str, 'list': list, 'dict': dict}
 
 
 def load(role, *path):

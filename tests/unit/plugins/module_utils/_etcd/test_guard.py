@@ -194,7 +194,7 @@ def test_status_table_lines():
     lines = status_table(info(member('a', 100, leader=True), member('b', healthy=False, reachable=False, error='refused'),
                               cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}]}), details=True)
     assert lines[0].startswith('| MEMBER ') and lines[1].startswith('|---')
-    assert '| 20.5 kB ' in lines[2] and 'unreachable' in lines[3] and 'refused' not in lines[3]
+    assert '| 20 KiB ' in lines[2] and 'unreachable' in lines[3] and 'refused' not in lines[3]
     assert 'b: refused' in lines[4:-1]
     assert lines[-1] == ('quorum: NO (1 of 2 voters healthy, quorum needs 2, can lose 0 more); leader: a; '
                          'alarms: NOSPACE on a')
@@ -246,7 +246,8 @@ def test_status_table_stays_narrow_with_long_errors_below_it():
     assert len(table) == 5 and len({len(line) for line in table}) == 1
     assert len(table[0]) < 120, table[0]
     assert [cell.strip() for cell in table[0].split('|')[1:-1]] == [
-        'MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'LEADER', 'LEARNER', 'TERM', 'APPLIED', 'HEALTHY']
+        'MEMBER', 'ENDPOINT', 'ID', 'VERSION', 'DB SIZE', 'FREE', 'QUOTA', 'LEADER', 'LEARNER', 'TERM', 'APPLIED',
+        'HEALTHY']
     assert lines[len(table)] == 'b: ' + long_error
     assert lines[-1].startswith('quorum: yes (2 of 3 voters healthy')
 
@@ -313,3 +314,54 @@ def test_the_recovery_table_shows_what_a_rebuild_chooses_by_within_100_columns()
     assert lines[-1] == status_table(state)[-1]
     # details wins, as before
     assert 'ID' in cells(status_table(state, details=True, recovery=True)[0])
+
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+
+
+def kubeadm_like(*members):
+    """Members named and addressed as on the lab (lab-cp-01, https://127.0.1.1:2379), with a 2 GiB quota."""
+    for number, entry in enumerate(members, 1):
+        entry.update(endpoint='https://127.0.1.%d:2379' % number, quota_bytes=2 * GIB)
+    return info(*members)
+
+
+def test_cluster_view_carries_the_db_figures_with_what_is_missing_derived():
+    view = cluster_view(info(member('a', db_size=GIB, db_size_in_use=600 * MIB, quota_bytes=2 * GIB),
+                             member('b', db_size=GIB, db_size_in_use=GIB, db_size_free=10, quota_usage=0.25),
+                             member('c', healthy=False, reachable=False, db_size=None)))
+    figures = [(m['db_size_in_use'], m['db_size_free'], m['quota_bytes'], m['quota_usage']) for m in view['members']]
+    assert figures == [(600 * MIB, 424 * MIB, 2 * GIB, 0.5), (GIB, 10, None, 0.25), (None, None, None, None)]
+
+
+def test_narrow_table_shows_space_only_when_it_matters():
+    calm = kubeadm_like(member('lab-cp-01', leader=True, db_size=GIB, db_size_in_use=GIB),
+                        member('lab-cp-02', db_size=GIB, db_size_in_use=GIB), member('lab-cp-03', db_size=GIB))
+    assert cells(status_table(calm)[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY']
+    assert not any('quota' in line for line in status_table(calm))
+    full = kubeadm_like(member('lab-cp-01', leader=True, db_size=1740 * MIB, db_size_in_use=1640 * MIB),
+                        member('lab-cp-02', db_size=GIB, db_size_in_use=GIB), member('lab-cp-03', db_size=GIB))
+    lines = status_table(full)
+    assert cells(lines[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'DB SIZE', 'QUOTA', 'HEALTHY']
+    assert cells(lines[2])[4:] == ['1.7 GiB', '84%', 'true'] and cells(lines[3])[4:] == ['1.0 GiB', '50%', 'true']
+    assert max(len(line) for line in lines if line.startswith('|')) < 90
+    assert ('lab-cp-01: quota 84% used (1.7 GiB of 2.0 GiB), 100 MiB free: etcd raises NOSPACE and accepts no write '
+            'at the quota') in lines
+    assert cells(status_table(full, quota_warning=0.9)[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'BEHIND', 'HEALTHY']
+    assert cells(status_table(full, recovery=True)[0]) == ['MEMBER', 'ENDPOINT', 'ROLE', 'TERM', 'APPLIED', 'HEALTHY']
+
+
+def test_an_alarm_shows_space_in_the_narrow_table_and_details_always_do():
+    alarmed = kubeadm_like(member('lab-cp-01', leader=True, db_size=2 * GIB, db_size_in_use=GIB, alarms=['NOSPACE']),
+                           member('lab-cp-02', db_size=GIB, db_size_in_use=GIB), member('lab-cp-03', db_size=GIB))
+    lines = status_table(alarmed)
+    assert cells(lines[0])[4:6] == ['DB SIZE', 'QUOTA'] and cells(lines[2])[4:6] == ['2.0 GiB', '100%']
+    assert 'lab-cp-01: NOSPACE' in lines and lines[-1].endswith('alarms: NOSPACE on lab-cp-01')
+    from_cluster = kubeadm_like(member('lab-cp-01', leader=True), member('lab-cp-02'))
+    from_cluster['cluster']['alarms'] = [{'alarm': 'CORRUPT', 'member': 'lab-cp-02'}]
+    assert cells(status_table(from_cluster)[0])[4:6] == ['DB SIZE', 'QUOTA']
+    calm = kubeadm_like(member('lab-cp-01', leader=True, db_size=GIB, db_size_in_use=400 * MIB), member('lab-cp-02'))
+    detailed = status_table(calm, details=True)
+    assert cells(detailed[0])[4:7] == ['DB SIZE', 'FREE', 'QUOTA']
+    assert cells(detailed[2])[4:7] == ['1.0 GiB', '624 MiB', '50%'] and cells(detailed[3])[4:7] == ['20 KiB', '-', '0%']

@@ -47,7 +47,11 @@ def test_the_advice_fits_the_problem():
     down = cluster_health(view(member('cp1', leader=True), member('cp2'), member('cp3', healthy=False, reachable=False)))
     assert 'kubemaint.control_plane.recover' in down['message'] and 'alarm disarm' not in down['message']
     alarm = cluster_health(view(member('cp1', leader=True, alarms=['NOSPACE']), member('cp2'), member('cp3')))
-    assert 'etcdctl alarm disarm' in alarm['message'] and 'recover' not in alarm['message']
+    assert 'kubemaint.control_plane.recover ' not in alarm['message'] and 'recover.' not in alarm['message']
+    assert ('NOSPACE: etcd accepts no write until space is freed; ansible-playbook -b -i <inventory> '
+            'kubemaint.control_plane.recover_nospace compacts' in alarm['message'])
+    corrupt = cluster_health(view(member('cp1', leader=True, alarms=['CORRUPT']), member('cp2'), member('cp3')))
+    assert 'disarmed' in corrupt['message'] and 'recover_nospace' not in corrupt['message']
 
 
 def test_an_unreadable_cluster_names_the_reader_and_the_endpoints():
