@@ -359,17 +359,18 @@ class EtcdClient:
 
     def alarm_list(self, endpoint, timeout=None):
         """Active alarms of the whole cluster (goes through raft: blocks without quorum)."""
-        path = '/v3/maintenance/alarm'
-        data = self._expect_header(self._request(endpoint, path, {'action': 'GET'}, timeout), endpoint, path)
-        return parse_alarms(data)
+        return self._alarm(endpoint, {'action': 'GET'}, timeout)
+
+    def _alarm(self, endpoint, body, timeout):
+        # etcd 3.4 answers alarm requests without a response header (3.5 and 3.6 send one): any JSON
+        # object without an error is etcd's answer here.
+        return parse_alarms(self._request(endpoint, '/v3/maintenance/alarm', body, timeout))
 
     def alarm_disarm(self, endpoint, member_id, alarm, timeout=None):
         """Alarm DEACTIVATE for one (member, alarm kind); goes through raft. Returns the alarms the
         answer lists (etcd 3.4-3.6 list the disarmed one there; the list is not the remaining alarms)."""
-        path = '/v3/maintenance/alarm'
         body = {'action': 'DEACTIVATE', 'memberID': str(member_id_int(member_id)), 'alarm': alarm}
-        data = self._expect_header(self._request(endpoint, path, body, timeout), endpoint, path)
-        return parse_alarms(data)
+        return self._alarm(endpoint, body, timeout)
 
     def defragment(self, endpoint, timeout=None):
         """Defragment the backend of the member at `endpoint` only; blocks that member until done.
