@@ -57,7 +57,7 @@ options:
 notes:
   - Disarm NOSPACE only once there is room again (compact with M(kubemaint.control_plane.etcd_compact),
     then defragment every member with M(kubemaint.control_plane.etcd_defrag), or raise
-    C(--quota-backend-bytes)): etcd raises the alarm again at the next write that does not fit.
+    C(--quota-backend-bytes)); etcd raises the alarm again at the next write that does not fit.
   - The alarm calls go through raft (they need quorum); they are sent to the leader, or a healthy voting member.
   - C(/v3/maintenance/alarm) with actions GET and DEACTIVATE behaves alike in etcd 3.4, 3.5 and 3.6.
 seealso:

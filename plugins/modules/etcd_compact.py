@@ -13,7 +13,7 @@ short_description: Compact the etcd keyspace up to a revision
 version_added: 0.2.0
 description:
   - Compacts etcd's keyspace up to O(revision), by default the current revision (the runbook's
-    C(etcdctl compact)): the history of every key before that revision is dropped, and the space it
+    C(etcdctl compact)). The history of every key before that revision is dropped, and the space it
     took in the backend becomes free inside the database file (M(kubemaint.control_plane.etcd_defrag)
     gives it back to the file system).
   - The current revision is read from the header of a linearizable read.

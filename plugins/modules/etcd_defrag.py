@@ -61,7 +61,7 @@ options:
     default: 300
 notes:
   - Defragment one member at a time (a rolling playbook does), never all members at once, and compact
-    first (M(kubemaint.control_plane.etcd_compact)): only space freed by compaction is given back.
+    first (M(kubemaint.control_plane.etcd_compact)), since only space freed by compaction is given back.
   - The gateway calls used (C(/v3/maintenance/status), C(/v3/maintenance/defragment), C(/v3/kv/range))
     behave alike in etcd 3.4, 3.5 and 3.6; in all three the member blocks reads and writes while it
     defragments. A NOSPACE alarm stays raised after a defragmentation; disarm it with
