@@ -151,25 +151,18 @@ timeout:
   sample: 5.0
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
-    client_from_module,
-    etcd_argument_spec,
     run_alarm,
+    run_etcd_module,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=etcd_argument_spec(
-            alarms=dict(type='list', elements='str', choices=['NOSPACE', 'CORRUPT'], default=['NOSPACE']),
-            members=dict(type='list', elements='str'),
-        ),
-        supports_check_mode=True,
+    run_etcd_module(
+        run_alarm,
+        alarms=dict(type='list', elements='str', choices=['NOSPACE', 'CORRUPT'], default=['NOSPACE']),
+        members=dict(type='list', elements='str'),
     )
-    client, connection = client_from_module(module)
-    run_alarm(module, client, connection)
 
 
 if __name__ == '__main__':

@@ -139,25 +139,18 @@ timeout:
   sample: 5.0
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
-    client_from_module,
-    etcd_argument_spec,
     run_compact,
+    run_etcd_module,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=etcd_argument_spec(
-            revision=dict(type='int'),
-            physical=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
+    run_etcd_module(
+        run_compact,
+        revision=dict(type='int'),
+        physical=dict(type='bool', default=True),
     )
-    client, connection = client_from_module(module)
-    run_compact(module, client, connection)
 
 
 if __name__ == '__main__':

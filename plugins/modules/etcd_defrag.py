@@ -179,32 +179,23 @@ timeout:
   sample: 5.0
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     DEFRAG_TIMEOUT,
     WAIT_TIMEOUT,
-    check_arguments,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
-    client_from_module,
-    etcd_argument_spec,
     run_defrag,
+    run_etcd_module,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=etcd_argument_spec(
-            member=dict(type='str', required=True),
-            wait_timeout=dict(type='float', default=60.0),
-            defrag_timeout=dict(type='float', default=300.0),
-        ),
-        supports_check_mode=True,
+    run_etcd_module(
+        run_defrag, numbers={'wait_timeout': WAIT_TIMEOUT, 'defrag_timeout': DEFRAG_TIMEOUT},
+        member=dict(type='str', required=True),
+        wait_timeout=dict(type='float', default=60.0),
+        defrag_timeout=dict(type='float', default=300.0),
     )
-    check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT, 'defrag_timeout': DEFRAG_TIMEOUT})
-    client, connection = client_from_module(module)
-    run_defrag(module, client, connection)
 
 
 if __name__ == '__main__':

@@ -379,31 +379,20 @@ timeout:
   sample: 5.0
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
-    QUOTA_BYTES,
-    check_arguments,
-)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import QUOTA_BYTES
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
-    client_from_module,
-    etcd_argument_spec,
+    run_etcd_module,
     run_member_info,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=etcd_argument_spec(
-            assume_stopped=dict(type='list', elements='str', default=[]),
-            fail_on_no_quorum=dict(type='bool', default=False),
-            quota_backend_bytes=dict(type='int'),
-        ),
-        supports_check_mode=True,
+    run_etcd_module(
+        run_member_info, numbers={'quota_backend_bytes': QUOTA_BYTES},
+        assume_stopped=dict(type='list', elements='str', default=[]),
+        fail_on_no_quorum=dict(type='bool', default=False),
+        quota_backend_bytes=dict(type='int'),
     )
-    check_arguments(module, numbers={'quota_backend_bytes': QUOTA_BYTES})
-    client, connection = client_from_module(module)
-    run_member_info(module, client, connection)
 
 
 if __name__ == '__main__':

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     DEFAULT_TIMEOUT,
     EtcdClient,
@@ -78,6 +80,16 @@ def etcd_argument_spec(**extra):
     spec = dict((name, dict(option)) for name, option in ETCD_CONNECTION_ARGSPEC.items())
     spec.update(extra)
     return spec
+
+
+def run_etcd_module(run, numbers=None, **options):
+    """The whole main() of an etcd module with the shared connection options and `options`: check the
+    numbers in `numbers` ({option: bounds}), connect, and hand over to `run(module, client, connection)`."""
+    module = AnsibleModule(argument_spec=etcd_argument_spec(**options), supports_check_mode=True)
+    if numbers:
+        check_arguments(module, numbers=numbers)
+    client, connection = client_from_module(module)
+    run(module, client, connection)
 
 
 def resolve_connection(params):
