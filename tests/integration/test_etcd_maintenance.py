@@ -140,7 +140,9 @@ def test_nospace_is_reported_then_cleared(lab):
     refused(unknown, 'no-such-node, which is not a member')
     assert ok(check)['changed'] is True and check['disarmed'] and 'NOSPACE' in check['diff']['before']
     assert check['alarms_after'] == [a for a in check['alarms_before'] if a['alarm'] != 'NOSPACE']
-    assert ok(info_after_check)['cluster']['alarms'] == check['alarms_before'], 'check mode disarmed'
+    # members raise their own NOSPACE as they apply the refused write: more may come, none may go
+    still = ok(info_after_check)['cluster']['alarms']
+    assert all(alarm in still for alarm in check['alarms_before']), 'check mode disarmed'
 
     client.delete_prefix('/maintenance/full/')
     results = run_modules([('etcd_compact', conn(node), False, False)]
@@ -149,7 +151,7 @@ def test_nospace_is_reported_then_cleared(lab):
     assert all(ok(result)['changed'] for result in results)
     disarm = results[-1]
     assert disarm['alarms_after'] == []
-    assert sorted(a['member'] for a in disarm['disarmed']) == sorted(m['name'] for m in alarmed)
+    assert set(m['name'] for m in alarmed) <= set(a['member'] for a in disarm['disarmed'])
     client.put('/maintenance/after', b'fits again')
     again, check_again, info = run_modules([('etcd_alarm', conn(node), False, False),
                                             ('etcd_alarm', conn(node), True, False),
