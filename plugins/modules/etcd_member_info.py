@@ -21,6 +21,9 @@ description:
   - Learners never count toward quorum.
   - Never fails because members are down or quorum is lost; it reports that state (see
     O(fail_on_no_quorum)). It fails on bad input (certificates, URLs, an endpoint that is not etcd).
+  - Adds the backend quota figures per member (free space in the database, quota, usage) with the
+    quota of O(quota_backend_bytes), else of C(--quota-backend-bytes) in this node's etcd manifest,
+    else etcd's default of 2 GiB; every member is taken to have that quota (kubeadm configures them alike).
   - Read-only; never reports C(changed).
 author:
   - Kubemaint contributors (@kubemaint)
@@ -53,6 +56,17 @@ options:
         projection for O(assume_stopped) has none.
     type: bool
     default: false
+  quota_backend_bytes:
+    description:
+      - etcd's backend quota in bytes, for RV(members[].quota_bytes) and RV(members[].quota_usage); a whole
+        number greater than 0.
+      - Defaults to C(--quota-backend-bytes) in C(<kubernetes_dir>/manifests/etcd.yaml) when the manifest
+        is there and sets it (0 meaning etcd's default), else etcd's default, 2 GiB (2147483648).
+    type: int
+    version_added: 0.2.0
+notes:
+  - etcd 3.4 and 3.5 do not report their quota through the gateway; it is read from the manifest (or given),
+    so that the three versions are served alike.
 '''
 
 EXAMPLES = r'''
@@ -134,6 +148,19 @@ cluster:
       type: list
       elements: dict
       sample: [{member_id: 5d7db493b5095e61, member: lab-cp-01, alarm: NOSPACE}]
+    quota_bytes:
+      description: The backend quota in bytes used for the members' figures; null when etcd's quota is off
+        (a negative C(--quota-backend-bytes)).
+      type: int
+      sample: 2147483648
+      version_added: 0.2.0
+    quota_source:
+      description: >-
+        Where RV(cluster.quota_bytes) came from, C(quota_backend_bytes option),
+        C(--quota-backend-bytes in <manifest path>) or C(etcd default).
+      type: str
+      sample: etcd default
+      version_added: 0.2.0
   sample: {cluster_id: 7bddf81464c351c2, leader: {id: d16b14ea34469d8e, name: lab-cp-02}, member_count: 3,
            reachable_members: 3, voting_members: 3, learners: 0, healthy_voters: 3, quorum_size: 2,
            has_quorum: true, fault_tolerance: 1, safe_to_stop: [lab-cp-01, lab-cp-02, lab-cp-03], alarms: []}
@@ -232,10 +259,27 @@ members:
       elements: str
       sample: []
     alarms:
-      description: Alarms raised for this member.
+      description: Alarms raised for this member (C(NOSPACE), C(CORRUPT)).
       type: list
       elements: str
       sample: []
+    db_size_free:
+      description: Bytes of the database not in use, RV(members[].db_size) minus RV(members[].db_size_in_use)
+        (what a defragmentation would give back); null when the member did not answer.
+      type: int
+      sample: 4096
+      version_added: 0.2.0
+    quota_bytes:
+      description: The backend quota in bytes (see RV(cluster.quota_source)); null when the quota is off.
+      type: int
+      sample: 2147483648
+      version_added: 0.2.0
+    quota_usage:
+      description: RV(members[].db_size) divided by RV(members[].quota_bytes), rounded to 4 places (1.0 is
+        full, etcd then raises NOSPACE); null when the member did not answer or the quota is off.
+      type: float
+      sample: 0.0001
+      version_added: 0.2.0
     latency_ms:
       description: Round trip of the status request in milliseconds, or null.
       type: float
@@ -335,25 +379,20 @@ timeout:
   sample: 5.0
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import QUOTA_BYTES
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
-    client_from_module,
-    etcd_argument_spec,
+    run_etcd_module,
     run_member_info,
 )
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=etcd_argument_spec(
-            assume_stopped=dict(type='list', elements='str', default=[]),
-            fail_on_no_quorum=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
+    run_etcd_module(
+        run_member_info, numbers={'quota_backend_bytes': QUOTA_BYTES},
+        assume_stopped=dict(type='list', elements='str', default=[]),
+        fail_on_no_quorum=dict(type='bool', default=False),
+        quota_backend_bytes=dict(type='int'),
     )
-    client, connection = client_from_module(module)
-    run_member_info(module, client, connection)
 
 
 if __name__ == '__main__':

@@ -10,8 +10,8 @@ from tests.lab import Lab, free_base_address
 STARTED = []
 
 
-def _start(directory, nodes):
-    lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes))
+def _start(directory, nodes, etcd_flags=()):
+    lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes), etcd_flags=etcd_flags)
     lab.up(timeout=180)
     STARTED.append((lab.directory, nodes, lab.describe_connection()))
     return lab
@@ -48,9 +48,10 @@ def _stop(lab):
 
 
 @pytest.fixture(scope='module')
-def lab(tmp_path_factory):
-    """A started 3-node lab shared by the tests of one module, torn down after them."""
-    started = _start(tmp_path_factory.mktemp('lab'), 3)
+def lab(tmp_path_factory, request):
+    """A started 3-node lab shared by the tests of one module, torn down after them. A test module's
+    LAB_ETCD_FLAGS (a list of flags) go into every etcd manifest of its lab."""
+    started = _start(tmp_path_factory.mktemp('lab'), 3, getattr(request.module, 'LAB_ETCD_FLAGS', ()))
     try:
         yield started
     finally:

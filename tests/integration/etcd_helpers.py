@@ -18,6 +18,16 @@ def conn(node, **extra):
     return args
 
 
+def etcd3_client(node, timeout=5.0):
+    """An independent gRPC client (python-etcd3) on the node's member, with the node's etcd certificates."""
+    os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
+    import etcd3  # pylint: disable=import-outside-toplevel
+    return etcd3.client(host=node.address, port=2379, timeout=timeout,
+                        ca_cert=os.path.join(node.etcd_pki_dir, 'ca.crt'),
+                        cert_cert=os.path.join(node.etcd_pki_dir, 'server.crt'),
+                        cert_key=os.path.join(node.etcd_pki_dir, 'server.key'))
+
+
 def port_open(address, port):
     with socket.socket() as probe:
         probe.settimeout(0.5)

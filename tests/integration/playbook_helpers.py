@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+from tests.integration.etcd_helpers import etcd3_client
 from tests.integration.helpers import run_playbook
 
 FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'files')
@@ -146,13 +147,7 @@ class ContinuousWriter(threading.Thread):
 
     def __init__(self, lab, interval=0.01, deadline=2.0, prefix='/writer/'):
         super().__init__(daemon=True)
-        os.environ['PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION'] = 'python'
-        import etcd3  # pylint: disable=import-outside-toplevel
-        self.clients = [etcd3.client(host=node.address, port=2379, timeout=deadline,
-                                     ca_cert=os.path.join(node.etcd_pki_dir, 'ca.crt'),
-                                     cert_cert=os.path.join(node.etcd_pki_dir, 'server.crt'),
-                                     cert_key=os.path.join(node.etcd_pki_dir, 'server.key'))
-                        for node in lab.nodes]
+        self.clients = [etcd3_client(node, timeout=deadline) for node in lab.nodes]
         self.interval = interval
         self.prefix = prefix
         self.acknowledged = []

@@ -216,7 +216,8 @@ def mount_namespace(pid):
 
 
 class Lab:
-    def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None):
+    def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None,
+                 etcd_flags=()):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
             raise LabError('--nodes must be a whole number from 1 to %d (odd sizes 1, 3, 5, 7 are the useful ones); '
                            'got %r' % (MAX_NODES, nodes))
@@ -235,6 +236,8 @@ class Lab:
         self.node_count = nodes
         self.key_type = key_type
         self._etcd_bin = etcd_bin
+        # more flags in every etcd manifest the lab writes (e.g. --quota-backend-bytes=16777216)
+        self.etcd_flags = list(etcd_flags or ())
         self.etcd_bin = self.etcdctl_bin = self.etcdutl_bin = None
         self.nodes = [LabNode(self.directory, index, self.base_address) for index in range(1, nodes + 1)]
         self.inventory_path = os.path.join(self.directory, 'inventory.yml')
@@ -360,7 +363,7 @@ class Lab:
 
     def _write_nodes(self):
         cas = lab_pki.ClusterCAs(self.key_type, pool=lab_pki.KeyPool())
-        members = [{'name': node.name, 'address': node.address} for node in self.nodes]
+        members = [{'name': node.name, 'address': node.address, 'etcd_flags': self.etcd_flags} for node in self.nodes]
         for node, member in zip(self.nodes, members):
             if os.path.exists(node.root):
                 shutil.rmtree(node.root)

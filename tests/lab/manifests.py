@@ -48,7 +48,8 @@ def _pod(component, container, volumes, annotations=None):
 
 
 def etcd_manifest(node, members):
-    """node: dict(name, address); members: list of such dicts (the whole cluster)."""
+    """node: dict(name, address, optional etcd_flags: more etcd flags); members: list of such dicts (the
+    whole cluster)."""
     address = node['address']
     initial_cluster = ','.join('%s=https://%s:2380' % (member['name'], member['address']) for member in members)
     command = [
@@ -74,6 +75,7 @@ def etcd_manifest(node, members):
         '--snapshot-count=10000',
         '--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt',
     ]
+    command.extend(node.get('etcd_flags') or ())  # flags a test asks for (a small --quota-backend-bytes, say)
     container = {
         'command': command, 'image': ETCD_IMAGE, 'imagePullPolicy': 'IfNotPresent',
         'livenessProbe': _probe(address, '/health?exclude=NOSPACE&serializable=true', 2381, 'HTTP', 8),

@@ -38,8 +38,10 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.erro
     EtcdCertFileError,
     EtcdCertFileNotReadable,
     EtcdClientCertRejected,
+    EtcdCompactedError,
     EtcdConnectionError,
     EtcdError,
+    EtcdFutureRevisionError,
     EtcdMalformedURLError,
     EtcdNotEtcdError,
     EtcdRequestError,
@@ -58,6 +60,10 @@ HEALTH_KEY = b'health'
 BOLT_MAGIC = b'\xed\xda\x0c\xed'
 SHA256_SIZE = 32
 SNAPSHOT_MODE = 0o600
+ALARM_KINDS = ('NOSPACE', 'CORRUPT')
+# The messages etcd's mvcc answers with (3.4, 3.5 and 3.6 alike, behind "etcdserver: ").
+COMPACTED_MESSAGE = 'required revision has been compacted'
+FUTURE_REVISION_MESSAGE = 'required revision is a future revision'
 
 
 def member_id_hex(value):
@@ -353,9 +359,54 @@ class EtcdClient:
 
     def alarm_list(self, endpoint, timeout=None):
         """Active alarms of the whole cluster (goes through raft: blocks without quorum)."""
-        path = '/v3/maintenance/alarm'
-        data = self._expect_header(self._request(endpoint, path, {'action': 'GET'}, timeout), endpoint, path)
-        return parse_alarms(data)
+        return self._alarm(endpoint, {'action': 'GET'}, timeout)
+
+    def _alarm(self, endpoint, body, timeout):
+        # etcd 3.4 answers alarm requests without a response header (3.5 and 3.6 send one): any JSON
+        # object without an error is etcd's answer here.
+        return parse_alarms(self._request(endpoint, '/v3/maintenance/alarm', body, timeout))
+
+    def alarm_disarm(self, endpoint, member_id, alarm, timeout=None):
+        """Alarm DEACTIVATE for one (member, alarm kind); goes through raft. Returns the alarms the
+        answer lists (etcd 3.4-3.6 list the disarmed one there; the list is not the remaining alarms)."""
+        body = {'action': 'DEACTIVATE', 'memberID': str(member_id_int(member_id)), 'alarm': alarm}
+        return self._alarm(endpoint, body, timeout)
+
+    def defragment(self, endpoint, timeout=None):
+        """Defragment the backend of the member at `endpoint` only; blocks that member until done.
+        etcd answers with an empty object (no response header), so any JSON object without an error is success."""
+        self._request(endpoint, '/v3/maintenance/defragment', {}, timeout)
+
+    def compact(self, endpoint, revision, physical=True, timeout=None):
+        """Compaction up to `revision`; with `physical`, returns once the backend applied it.
+        Raises EtcdCompactedError or EtcdFutureRevisionError for a revision etcd refuses."""
+        path = '/v3/kv/compaction'
+        body = {'revision': str(int(revision)), 'physical': bool(physical)}
+        data = self._expect_header(self._revision_request(endpoint, path, body, timeout), endpoint, path)
+        return parse_header(data)
+
+    def revision_readable(self, endpoint, revision, timeout=None):
+        """Whether the keyspace still holds `revision` (a linearizable read at that revision, one key at
+        most): False when it was compacted away. Raises EtcdFutureRevisionError above the current one."""
+        path = '/v3/kv/range'
+        body = {'key': base64.b64encode(HEALTH_KEY).decode('ascii'), 'revision': str(int(revision)),
+                'countOnly': True}
+        try:
+            self._expect_header(self._revision_request(endpoint, path, body, timeout), endpoint, path)
+        except EtcdCompactedError:
+            return False
+        return True
+
+    def _revision_request(self, endpoint, path, body, timeout):
+        try:
+            return self._request(endpoint, path, body, timeout)
+        except EtcdRequestError as exc:
+            message = exc.etcd_message or ''
+            if COMPACTED_MESSAGE in message:
+                raise EtcdCompactedError(str(exc), endpoint, code=exc.code, etcd_message=message)
+            if FUTURE_REVISION_MESSAGE in message:
+                raise EtcdFutureRevisionError(str(exc), endpoint, code=exc.code, etcd_message=message)
+            raise
 
     def health_probe(self, endpoint, timeout=None):
         """A linearizable read (what etcdctl endpoint health does): succeeds only with quorum."""

@@ -76,5 +76,16 @@ class EtcdRequestError(EtcdError):
         self.etcd_message = etcd_message
 
 
+class EtcdCompactedError(EtcdRequestError):
+    """etcd answered 'mvcc: required revision has been compacted': the revision is at or below the
+    revision the keyspace was compacted to already."""
+    reason = 'compacted'
+
+
+class EtcdFutureRevisionError(EtcdRequestError):
+    """etcd answered 'mvcc: required revision is a future revision'."""
+    reason = 'future_revision'
+
+
 class EtcdSnapshotError(EtcdError):
     reason = 'snapshot_invalid'

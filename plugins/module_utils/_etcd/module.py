@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
     DEFAULT_TIMEOUT,
     EtcdClient,
@@ -34,6 +36,17 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clus
     ensure_leader,
     public_state,
     save_snapshot,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.maintenance import (
+    DEFAULT_QUOTA_BYTES,
+    DEFAULT_QUOTA_SOURCE,
+    add_quota_figures,
+    alarm_diff,
+    compact_keyspace,
+    defrag_diff,
+    defragment_member,
+    disarm_alarms,
+    quota_from_flag,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     REQUEST_TIMEOUT,
@@ -67,6 +80,16 @@ def etcd_argument_spec(**extra):
     spec = dict((name, dict(option)) for name, option in ETCD_CONNECTION_ARGSPEC.items())
     spec.update(extra)
     return spec
+
+
+def run_etcd_module(run, numbers=None, **options):
+    """The whole main() of an etcd module with the shared connection options and `options`: check the
+    numbers in `numbers` ({option: bounds}), connect, and hand over to `run(module, client, connection)`."""
+    module = AnsibleModule(argument_spec=etcd_argument_spec(**options), supports_check_mode=True)
+    if numbers:
+        check_arguments(module, numbers=numbers)
+    client, connection = client_from_module(module)
+    run(module, client, connection)
 
 
 def resolve_connection(params):
@@ -137,9 +160,36 @@ def _fail_on_config_errors(module, state, connection):
                          reason=errors[0].reason, **connection_result(connection))
 
 
+def backend_quota(params):
+    """(quota in bytes or None when etcd's quota is off, where it came from, warning or None): the
+    quota_backend_bytes option, else --quota-backend-bytes in this node's etcd manifest, else etcd's
+    default. Every member is taken to have this node's quota (kubeadm configures them alike)."""
+    if params.get('quota_backend_bytes') is not None:
+        return params['quota_backend_bytes'], 'quota_backend_bytes option', None
+    node = KubeadmNode(params.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR)
+    manifest = node.manifest_path('etcd')
+    try:
+        value = node.read_manifest('etcd').flag('quota-backend-bytes') if os.path.isfile(manifest) else None
+    except ManifestError as exc:
+        return DEFAULT_QUOTA_BYTES, DEFAULT_QUOTA_SOURCE, 'quota figures use etcd\'s default quota: %s' % exc
+    if value is None:
+        return DEFAULT_QUOTA_BYTES, DEFAULT_QUOTA_SOURCE, None
+    try:
+        return quota_from_flag(value), '--quota-backend-bytes in %s' % manifest, None
+    except ValueError:
+        return DEFAULT_QUOTA_BYTES, DEFAULT_QUOTA_SOURCE, (
+            'quota figures use etcd\'s default quota: --quota-backend-bytes=%s in %s is not a whole number'
+            % (value, manifest))
+
+
 def run_member_info(module, client, connection):
     params = module.params
+    quota_bytes, quota_source, quota_warning = backend_quota(params)
+    if quota_warning:
+        module.warn(quota_warning)
     state = collect_cluster_state(client, connection['endpoints'], assume_stopped=params['assume_stopped'])
+    add_quota_figures(state['members'], quota_bytes)
+    state['cluster'].update(quota_bytes=quota_bytes, quota_source=quota_source)
     result = connection_result(connection)
     result.update(public_state(state))
     result['changed'] = False
@@ -164,17 +214,55 @@ def run_member_info(module, client, connection):
     module.exit_json(**result)
 
 
-def run_leader(module, client, connection):
-    params = module.params
-    result = connection_result(connection)
+def _outcome_or_fail(module, result, action, *args, **kwargs):
+    """action(*args, **kwargs), or fail_json with its message (and the error's reason code)."""
     try:
-        outcome = ensure_leader(client, connection['endpoints'], member=params['member'], avoid=params['avoid'],
-                                check_mode=module.check_mode, wait_timeout=params['wait_timeout'],
-                                prefer=params['prefer'])
+        return action(*args, **kwargs)
     except EtcdInputError as exc:
         module.fail_json(msg=str(exc), **result)
     except EtcdError as exc:
         module.fail_json(msg=str(exc), reason=exc.reason, **result)
+    return None  # not reached: fail_json exits
+
+
+def _exit_with(module, result, outcome, diff=None):
+    result.update(outcome)
+    if module._diff and diff is not None:
+        result['diff'] = diff(outcome)
+    module.exit_json(**result)
+
+
+def run_defrag(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    outcome = _outcome_or_fail(module, result, defragment_member, client, connection['endpoints'], params['member'],
+                               wait_timeout=params['wait_timeout'], defrag_timeout=params['defrag_timeout'],
+                               check_mode=module.check_mode)
+    _exit_with(module, result, outcome, defrag_diff)
+
+
+def run_alarm(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    outcome = _outcome_or_fail(module, result, disarm_alarms, client, connection['endpoints'], params['alarms'],
+                               members=params['members'], check_mode=module.check_mode)
+    _exit_with(module, result, outcome, alarm_diff)
+
+
+def run_compact(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    outcome = _outcome_or_fail(module, result, compact_keyspace, client, connection['endpoints'],
+                               revision=params['revision'], physical=params['physical'], check_mode=module.check_mode)
+    _exit_with(module, result, outcome)
+
+
+def run_leader(module, client, connection):
+    params = module.params
+    result = connection_result(connection)
+    outcome = _outcome_or_fail(module, result, ensure_leader, client, connection['endpoints'],
+                               member=params['member'], avoid=params['avoid'], check_mode=module.check_mode,
+                               wait_timeout=params['wait_timeout'], prefer=params['prefer'])
     result.update(outcome)
     if module._diff:
         result['diff'] = {

@@ -24,6 +24,8 @@ import os
 REQUEST_TIMEOUT = (0, 3600, False)          # seconds per etcd request: > 0
 WAIT_TIMEOUT = (1, 86400, True)             # seconds to wait for a state: 1 s to a day
 LEADER_WAIT_TIMEOUT = (0, 3600, False)
+DEFRAG_TIMEOUT = (0, 86400, False)          # seconds one defragmentation may block a member
+QUOTA_BYTES = (0, 2 ** 50, False)           # etcd backend quota in bytes
 SNAPSHOT_KEEP = (0, 100000, True)           # 0 keeps every snapshot
 DAYS = (0, 36500, True)
 

@@ -23,7 +23,9 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdClientCertRejected,
+    EtcdCompactedError,
     EtcdConnectionError,
+    EtcdFutureRevisionError,
     EtcdMalformedURLError,
     EtcdNotEtcdError,
     EtcdRequestError,
@@ -362,3 +364,44 @@ def test_check_credentials_key_not_matching(tmp_path, self_signed):
         EtcdClient(cert, cert, str(other)).check_credentials()
     assert 'cannot be used together' in str(info.value)
     assert 'PRIVATE KEY' not in str(info.value)
+
+
+COMPACTED = {'error': 'etcdserver: mvcc: required revision has been compacted', 'code': 11,
+             'message': 'etcdserver: mvcc: required revision has been compacted'}
+FUTURE = {'error': 'etcdserver: mvcc: required revision is a future revision', 'code': 11,
+          'message': 'etcdserver: mvcc: required revision is a future revision'}
+
+
+def test_compact_sends_a_decimal_revision_and_physical():
+    opener = fake_opener({'/v3/kv/compaction': {'header': {'revision': '42'}}})
+    header = EtcdClient('/ca', '/c', '/k', opener=opener).compact('https://127.0.1.1:2379', 40)
+    assert opener.calls[0][1] == {'revision': '40', 'physical': True} and header['revision'] == 42
+
+
+@pytest.mark.parametrize('answer,cls', [(COMPACTED, EtcdCompactedError), (FUTURE, EtcdFutureRevisionError)])
+def test_compact_names_the_revision_etcd_refused(answer, cls):
+    opener = fake_opener({'/v3/kv/compaction': answer})
+    with pytest.raises(cls):
+        EtcdClient('/ca', '/c', '/k', opener=opener).compact('https://127.0.1.1:2379', 40)
+
+
+@pytest.mark.parametrize('answer,readable', [({'header': {'revision': '9'}, 'count': '0'}, True), (COMPACTED, False)])
+def test_revision_readable(answer, readable):
+    opener = fake_opener({'/v3/kv/range': answer})
+    assert EtcdClient('/ca', '/c', '/k', opener=opener).revision_readable('https://127.0.1.1:2379', 5) is readable
+    assert opener.calls[0][1]['revision'] == '5' and opener.calls[0][1]['countOnly'] is True
+
+
+def test_defragment_accepts_etcds_empty_answer():
+    opener = fake_opener({'/v3/maintenance/defragment': {}})
+    EtcdClient('/ca', '/c', '/k', opener=opener).defragment('https://127.0.1.1:2379', timeout=300)
+    assert opener.calls[0][2]['timeout'] == 300
+
+
+def test_alarm_answers_without_header_as_etcd_34_sends_them():
+    opener = fake_opener({'/v3/maintenance/alarm': {'alarms': [{'memberID': '10', 'alarm': 'NOSPACE'}]}})
+    client = EtcdClient('/ca', '/c', '/k', opener=opener)
+    assert client.alarm_list('https://127.0.1.1:2379') == [{'member_id': 10, 'alarm': 'NOSPACE'}]
+    assert client.alarm_disarm('https://127.0.1.1:2379', '000000000000000a', 'NOSPACE') == [
+        {'member_id': 10, 'alarm': 'NOSPACE'}]
+    assert opener.calls[1][1] == {'action': 'DEACTIVATE', 'memberID': '10', 'alarm': 'NOSPACE'}
