@@ -16,6 +16,7 @@ __metaclass__ = type
 import datetime
 import hashlib
 import os
+import re
 import stat
 import time
 
@@ -112,6 +113,17 @@ def _leader_by_votes(statuses, known_ids):
     return max(votes, key=lambda leader: (votes[leader][0], votes[leader][1]))
 
 
+# How etcd's Status lists a raised alarm among a member's errors ("memberID:<id> alarm:NOSPACE ", 3.4 to 3.6)
+NOSPACE_ERROR = re.compile(r'\balarm:NOSPACE\b')
+
+
+def member_faults(status):
+    """The errors of a member's Status that make it unhealthy: all but the NOSPACE alarm, which every member
+    lists while it is raised although each still answers and keeps quorum (it is reported as an alarm; taken
+    for a fault, it showed a full cluster as one without quorum)."""
+    return [error for error in status.get('errors') or [] if not NOSPACE_ERROR.search(error)]
+
+
 def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
     """State of the cluster and of every member, as etcd_member_info returns it.
 
@@ -206,12 +218,12 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
             member['health_error'] = str(error) if error else None
         elif member['is_learner']:
             # learners refuse linearizable reads; they are healthy when they follow a leader
-            member['healthy'] = bool(status['leader']) and not status['errors']
+            member['healthy'] = bool(status['leader']) and not member_faults(status)
             member['health_error'] = None if member['healthy'] else 'learner sees no leader or reports errors'
         else:
-            member['healthy'] = health is not None and not status['errors']
+            member['healthy'] = health is not None and not member_faults(status)
             member['health_error'] = (str(health_error) if health_error else
-                                      ('; '.join(status['errors']) if status['errors'] else
+                                      ('; '.join(member_faults(status)) if member_faults(status) else
                                        (None if health is not None else 'sees no leader')))
 
     known_ids = set(member['id'] for member in members)

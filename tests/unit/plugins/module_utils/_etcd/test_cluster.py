@@ -360,3 +360,24 @@ def test_copy_backend_refuses_without_a_database_or_into_a_loose_directory(tmp_p
     with pytest.raises(EtcdInputError, match='refusing to keep a copy'):
         copy_backend(backend(tmp_path), str(loose))
     assert os.listdir(str(loose)) == []
+
+
+class ErringCluster(FakeCluster):
+    """Every member's Status lists `errors`, as etcd lists a raised alarm."""
+
+    def __init__(self, errors):
+        super().__init__()
+        self.errors = errors
+
+    def status(self, endpoint, timeout=None):
+        return dict(super().status(endpoint, timeout), errors=list(self.errors))
+
+
+def test_a_raised_nospace_alarm_leaves_the_members_healthy_and_any_other_error_does_not():
+    nospace = collect_cluster_state(ErringCluster(['memberID:1 alarm:NOSPACE ']), ['https://a:2379'])
+    assert nospace['cluster']['healthy_voters'] == 3 and nospace['cluster']['has_quorum'] is True
+    assert all(member['healthy'] for member in nospace['members'])
+    corrupt = collect_cluster_state(ErringCluster(['memberID:1 alarm:NOSPACE ', 'memberID:2 alarm:CORRUPT ']),
+                                    ['https://a:2379'])
+    assert corrupt['cluster']['healthy_voters'] == 0 and corrupt['cluster']['has_quorum'] is False
+    assert corrupt['members'][0]['health_error'] == 'memberID:2 alarm:CORRUPT '
