@@ -62,6 +62,11 @@ options:
     description: The variable that sets O(allow_quorum_loss) for the caller, named in RV(_value.advice).
     type: str
     default: allow_quorum_loss
+  ignore_alarms:
+    description: Alarm kinds (V(NOSPACE)) that do not refuse, for a caller that is there to clear them (the
+      C(recover_nospace) playbook defragments every member under NOSPACE). Any other alarm still refuses.
+    type: list
+    elements: str
 '''
 
 EXAMPLES = r'''
@@ -123,11 +128,11 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node
 
 def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
-                 override_name='allow_quorum_loss'):
+                 override_name='allow_quorum_loss', ignore_alarms=None):
     verdict = guard_verdict(state, member, target_host=host, target_pods=target_pods,
                             peer_pods=peer_pods, max_applied_lag=max_applied_lag,
                             allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host,
-                            override_name=override_name)
+                            override_name=override_name, ignore_alarms=ignore_alarms)
     verdict['line'] = proceed_line(verdict, override_name) if verdict['proceed'] else ''
     return verdict
 

@@ -260,7 +260,7 @@ def describe_view(view):
 
 def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
                   max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
-                  override_name='allow_quorum_loss'):
+                  override_name='allow_quorum_loss', ignore_alarms=None):
     """May the control plane of `target_host` (etcd member `target_member`) stop now?
 
     Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
@@ -319,8 +319,10 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
                 else:
                     problems.append('etcd member %s trails the leader by %d applied entries (more than max_applied_lag=%d)'
                                     % (member_label(member), member['lag'], view['max_applied_lag']))
-        if view['alarms']:
-            problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(view['alarms']))))
+        # `ignore_alarms`: the kinds the caller is there to clear (recover_nospace defragments under NOSPACE)
+        alarms = [alarm for alarm in view['alarms'] if alarm.split(' ', 1)[0] not in (ignore_alarms or ())]
+        if alarms:
+            problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(alarms))))
     reports = [dict(pods_by_host[host] or {}, host=host) for host in sorted(pods_by_host or {})]
     reports.extend(peer_pods or [])
     own = [report for report in reports if _host_name(report) == target_host]

@@ -365,3 +365,14 @@ def test_an_alarm_shows_space_in_the_narrow_table_and_details_always_do():
     detailed = status_table(calm, details=True)
     assert cells(detailed[0])[4:7] == ['DB SIZE', 'FREE', 'QUOTA']
     assert cells(detailed[2])[4:7] == ['1.0 GiB', '624 MiB', '50%'] and cells(detailed[3])[4:7] == ['20 KiB', '-', '0%']
+
+
+def test_the_alarms_a_caller_is_there_to_clear_do_not_refuse_but_any_other_still_does():
+    raised = info(member('a', leader=True), member('b'), member('c'),
+                  cluster={'alarms': [{'alarm': 'NOSPACE', 'member': 'a'}, {'alarm': 'NOSPACE', 'member': 'b'}]})
+    assert not guard_verdict(raised, 'b')['proceed']
+    assert 'etcd alarm raised: NOSPACE on a, NOSPACE on b' in guard_verdict(raised, 'b')['problems']
+    assert guard_verdict(raised, 'b', ignore_alarms=['NOSPACE'])['proceed']
+    raised['cluster']['alarms'].append({'alarm': 'CORRUPT', 'member': 'c'})
+    verdict = guard_verdict(raised, 'b', ignore_alarms=['NOSPACE'])
+    assert not verdict['proceed'] and 'etcd alarm raised: CORRUPT on c' in verdict['problems']
