@@ -46,6 +46,11 @@ options:
     description: Take every healthy voter, whatever the rule says (still never a learner, never when refused).
     type: bool
     default: false
+  hosts:
+    description: The variables of the control-plane hosts (C(ansible_play_hosts_all | map('extract', hostvars))), to
+      name each turn's inventory host; a host's C(node_name), else its inventory name, is its etcd member name.
+    type: list
+    elements: dict
 '''
 
 EXAMPLES = r'''
@@ -73,7 +78,8 @@ _value:
       type: list
       elements: str
     turns:
-      description: One entry per name of RV(_value.order) - C(member), C(id), C(endpoint), C(is_leader), C(is_learner),
+      description: One entry per name of RV(_value.order) - C(member), C(id), C(endpoint), C(host) (the inventory host
+        of the member, from O(hosts); empty when none), C(is_leader), C(is_learner),
         C(move_leader) (move leadership away before this turn) and C(reason) (the rule's figures).
       type: list
       elements: dict
@@ -114,9 +120,9 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._filter_er
 @reported_as_filter_error('defrag_plan', (defrag.SpaceInputError, TypeError))
 def defrag_plan(state, leader=None, min_free_fraction=defrag.DEFAULT_MIN_FREE_FRACTION,
                 min_free_bytes=defrag.DEFAULT_MIN_FREE_BYTES, max_quota_usage=defrag.DEFAULT_MAX_QUOTA_USAGE,
-                force=False):
+                force=False, hosts=None):
     return defrag.defrag_plan(state, leader=leader, min_free_fraction=min_free_fraction, min_free_bytes=min_free_bytes,
-                              max_quota_usage=max_quota_usage, force=boolean(force, strict=True))
+                              max_quota_usage=max_quota_usage, force=boolean(force, strict=True), hosts=hosts)
 
 
 class FilterModule(object):

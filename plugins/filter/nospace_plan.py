@@ -47,6 +47,18 @@ options:
     description: NOSPACE may be disarmed once every member's db size is under this fraction of its quota.
     type: float
     default: 0.9
+  compacted:
+    description:
+      - Whether O(_input) was read after the keyspace was compacted. Before the compaction what is in use still holds
+        history, so the refusal for live data that fills the quota (O(live_data_limit)) waits for a read after it;
+        V(false) plans the steps up to the compaction.
+    type: bool
+    default: true
+  hosts:
+    description: The variables of the control-plane hosts (C(ansible_play_hosts_all | map('extract', hostvars))), to
+      name each turn's inventory host; a host's C(node_name), else its inventory name, is its etcd member name.
+    type: list
+    elements: dict
 '''
 
 EXAMPLES = r'''
@@ -91,6 +103,11 @@ _value:
       description: The members to defragment, one at a time, the leader last; empty unless RV(_value.proceed).
       type: list
       elements: str
+    turns:
+      description: One entry per name of RV(_value.order), as the defrag_plan filter's C(turns) - C(member), C(id),
+        C(endpoint), C(host), C(is_leader), C(is_learner), C(move_leader) and C(reason).
+      type: list
+      elements: dict
     leader:
       description: The leader's name, empty when none was seen.
       type: str
@@ -109,15 +126,17 @@ _value:
       type: dict
 '''
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd import defrag
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._filter_errors import reported_as_filter_error
 
 
 @reported_as_filter_error('nospace_plan', (defrag.SpaceInputError, TypeError))
 def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=defrag.DEFAULT_LIVE_DATA_LIMIT,
-                 disarm_below=defrag.DEFAULT_DISARM_BELOW):
+                 disarm_below=defrag.DEFAULT_DISARM_BELOW, hosts=None, compacted=True):
     return defrag.nospace_plan(state, alarms=alarms, quota_bytes=quota_bytes, live_data_limit=live_data_limit,
-                               disarm_below=disarm_below)
+                               disarm_below=disarm_below, hosts=hosts, compacted=boolean(compacted, strict=True))
 
 
 class FilterModule(object):

@@ -21,8 +21,13 @@ alarms (the kinds raised for it); the cluster's alarms under `cluster`.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from collections.abc import Mapping
+
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    DEFAULT_MAX_APPLIED_LAG,
+    cluster_view,
+    member_caught_up,
     member_label,
     member_role,
     table_lines,
@@ -234,12 +239,25 @@ def _ordinal(number_):
     return '%d%s' % (number_, suffix)
 
 
-def _turns(members, order, leader, reasons):
+def member_hosts(hosts):
+    """{member name: inventory host} from the hosts' variables (each a dict with inventory_hostname and maybe
+    node_name, kubeadm's node name and so the etcd member name; as `ansible_play_hosts_all | map('extract',
+    hostvars)` gives them)."""
+    found = {}
+    for host in hosts or []:
+        if isinstance(host, Mapping) and host.get('inventory_hostname'):  # hostvars give a Mapping, not a dict
+            found.setdefault(str(host.get('node_name') or host['inventory_hostname']), str(host['inventory_hostname']))
+    return found
+
+
+def _turns(members, order, leader, reasons, hosts=None):
     by_name = dict((member_label(member), member) for member in members)
+    by_member = member_hosts(hosts)
     turns = []
     for name in order:
         member = by_name[name]
         turns.append({'member': name, 'id': member.get('id') or '', 'endpoint': member.get('endpoint') or '',
+                      'host': by_member.get(name, ''),
                       'is_leader': name == leader, 'is_learner': bool(member.get('is_learner')),
                       'move_leader': name == leader, 'reason': reasons.get(name, '')})
     return turns
@@ -252,7 +270,7 @@ def _turn_text(position, count, is_leader):
 
 
 def defrag_plan(state, leader=None, min_free_fraction=DEFAULT_MIN_FREE_FRACTION,
-                min_free_bytes=DEFAULT_MIN_FREE_BYTES, max_quota_usage=DEFAULT_MAX_QUOTA_USAGE, force=False):
+                min_free_bytes=DEFAULT_MIN_FREE_BYTES, max_quota_usage=DEFAULT_MAX_QUOTA_USAGE, force=False, hosts=None):
     """The rolling defragmentation's plan, see the defrag_plan filter's RETURN for its shape."""
     thresholds = defrag_thresholds(min_free_fraction, min_free_bytes, max_quota_usage)
     members = cluster_members(state)
@@ -308,7 +326,7 @@ def defrag_plan(state, leader=None, min_free_fraction=DEFAULT_MIN_FREE_FRACTION,
     return {
         'proceed': not refused,
         'order': order,
-        'turns': _turns(members, order, leader, reasons),
+        'turns': _turns(members, order, leader, reasons, hosts),
         'leader': leader,
         'move_leader_before': leader if leader in order else '',
         'skipped': skipped,
@@ -468,8 +486,8 @@ def _suggested_quota(in_use):
 
 def _live_data_refusal(name, space, quota, limit):
     figures = ('the live data alone fills the quota: %s holds %s in use under a %s quota (%s, the limit is %s); '
-               'compaction and defragmentation free only what is not in use, so they cannot bring etcd under its '
-               'quota (the apiserver compacts every 5 minutes, so little of what is in use is history)'
+               'the keyspace is compacted, so what is in use is live data, and defragmentation frees only what is '
+               'not in use: it cannot bring etcd under its quota'
                % (name, human_size(space['in_use']), human_size(quota), percent(space['in_use'] / quota), percent(limit)))
     suggested = _suggested_quota(space['in_use'])
     if suggested <= quota or space['in_use'] >= limit * suggested:
@@ -483,8 +501,13 @@ def _live_data_refusal(name, space, quota, limit):
 
 
 def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=DEFAULT_LIVE_DATA_LIMIT,
-                 disarm_below=DEFAULT_DISARM_BELOW):
-    """The way out of a raised NOSPACE alarm, see the nospace_plan filter's RETURN for its shape."""
+                 disarm_below=DEFAULT_DISARM_BELOW, hosts=None, compacted=True):
+    """The way out of a raised NOSPACE alarm, see the nospace_plan filter's RETURN for its shape.
+
+    `compacted`: whether the figures were read after the keyspace was compacted and at least one member was
+    defragmented. Before, what is in use still holds the history the compaction drops (and after the compaction,
+    until a write commits, the pages it freed), so it says nothing of the live data: the live data refusal waits
+    for such a read."""
     params = nospace_thresholds(quota_bytes, live_data_limit, disarm_below)
     members = cluster_members(state)
     leader = _leader_name(state, members, None)
@@ -493,7 +516,10 @@ def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=DEFAULT_L
     refused = fitness_problems(members, leader)
     for kind in sorted(kind for kind in raised_by_kind if kind != NOSPACE):
         refused.append('%s alarm raised%s: find and fix its cause first' % (kind, _on(raised_by_kind[kind])))
-    lines, largest = [], None
+    # Every member holds the same keyspace, so the live data is at most the least any member has in use, and a
+    # member defragmented after the compaction has nothing else in use (the others still count the pages the
+    # compaction freed as used until a later write commits, and NOSPACE lets none through).
+    lines, least = [], None
     for member in members:
         space = member_space(member)
         quota = _quota_of(space, params['quota_bytes'])
@@ -501,18 +527,18 @@ def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=DEFAULT_L
         if member.get('reachable', True) and space['in_use'] is None:
             refused.append('%s reported no db_size_in_use: whether compaction and defragmentation free enough cannot '
                            'be told' % name)
-        elif space['in_use'] is not None and (largest is None or space['in_use'] / quota > largest[1]['in_use'] / largest[2]):
-            largest = (name, space, quota)
+        elif space['in_use'] is not None and (least is None or space['in_use'] / quota < least[1]['in_use'] / least[2]):
+            least = (name, space, quota)
         lines.append('%s%s: db %s of a %s quota (%s), %s in use, %s free%s' % (
             name, ' (leader)' if name == leader else ' (learner)' if member.get('is_learner') else '',
             human_size(space['size']), human_size(quota), percent(None if space['size'] is None else space['size'] / quota),
             human_size(space['in_use']), human_size(space['free']),
             ', NOSPACE raised' if name in raised_by_kind.get(NOSPACE, []) else ''))
-    if largest and largest[1]['in_use'] >= params['live_data_limit'] * largest[2]:
-        refused.append(_live_data_refusal(largest[0], largest[1], largest[2], params['live_data_limit']))
+    if compacted and least and least[1]['in_use'] >= params['live_data_limit'] * least[2]:
+        refused.append(_live_data_refusal(least[0], least[1], least[2], params['live_data_limit']))
     ready, disarm_reason = disarm_verdict(members, params['quota_bytes'], params['disarm_below']) if members else (
         False, 'etcd could not be read: no member answered')
-    order = rolling_order(members, leader)
+    order = rolling_order(members, leader) if raised and not refused else []
     steps = []
     if raised and not refused:
         steps = [
@@ -540,10 +566,20 @@ def nospace_plan(state, alarms=None, quota_bytes=None, live_data_limit=DEFAULT_L
         'proceed': raised and not refused,
         'refused': refused,
         'steps': steps,
-        'order': order if raised and not refused else [],
+        'order': order,
+        'turns': _turns(members, order, leader, dict((name, 'NOSPACE recovery') for name in order), hosts),
         'leader': leader,
         'disarm': {'ready': ready, 'reason': disarm_reason},
         'lines': lines,
         'summary': summary,
         'thresholds': params,
     }
+
+
+def settled(state, member, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
+    """A member's turn is over: etcd answered, every member (learners too) is healthy and `member` caught up with
+    the leader again. `state` is etcd_member_info's result. Alarms are not looked at: the plan refused them before
+    the run (recover_nospace is there to clear NOSPACE), and the next turn's guard refuses a new one."""
+    view = cluster_view(state, max_applied_lag)
+    return bool(view['readable'] and all(m['healthy'] for m in view['members'])
+                and member_caught_up(view, member, max_applied_lag))

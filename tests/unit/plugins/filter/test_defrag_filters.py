@@ -68,8 +68,9 @@ def test_nospace_plan_through_the_filter():
                                         'alarms': [{'alarm': 'NOSPACE', 'member_id': 'cp2-id', 'member': 'cp2'}]})
     plan = load('nospace_plan')(raised, quota_bytes=str(GIB + GIB))
     assert plan['raised'] and plan['members'] == ['cp2'] and plan['order'] == ['cp2', 'cp3', 'cp1']
-    refused = load('nospace_plan')(raised, quota_bytes=GIB)
-    assert 'the live data alone fills the quota: cp3 holds 1.0 GiB in use under a 1.0 GiB quota' in refused['refused'][0]
+    refused = load('nospace_plan')(raised, quota_bytes=310 * MIB)
+    assert 'the live data alone fills the quota: cp1 holds 300 MiB in use under a 310 MiB quota' in refused['refused'][0]
+    assert load('nospace_plan')(raised, quota_bytes=310 * MIB, compacted='no')['proceed']
     with pytest.raises(AnsibleFilterError, match='nospace_plan: nospace_disarm_below must be a number from above 0 to 1'):
         load('nospace_plan')(raised, disarm_below=0)
     with pytest.raises(AnsibleFilterError, match='nospace_plan: alarms must be a list'):

@@ -11,6 +11,8 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.defr
     defrag_table,
     defrag_thresholds,
     disarm_verdict,
+    member_hosts,
+    settled,
     nospace_plan,
     raised_alarms,
 )
@@ -318,9 +320,10 @@ def test_bad_results_are_named(results, match):
 
 # --- NOSPACE -------------------------------------------------------------------------------------------------------
 
-def nospace(in_use_leader=1000 * MIB, **extra):
+def nospace(in_use_leader=1000 * MIB, in_use_others=1000 * MIB, **extra):
     return info(member('cp1', leader=True, size=2 * GIB, in_use=in_use_leader, alarms=['NOSPACE']),
-                member('cp2', size=2 * GIB, in_use=1000 * MIB), member('cp3', size=2 * GIB, in_use=1000 * MIB), **extra)
+                member('cp2', size=2 * GIB, in_use=in_use_others), member('cp3', size=2 * GIB, in_use=in_use_others),
+                **extra)
 
 
 def test_nospace_steps_compact_defragment_followers_first_disarm_check():
@@ -352,7 +355,9 @@ def test_without_nospace_there_is_nothing_to_recover():
 
 
 def test_live_data_that_fills_the_quota_is_refused_with_figures_and_the_flag_to_raise():
-    plan = nospace_plan(nospace(in_use_leader=1900 * MIB))
+    # one member defragmented already shows the live data: the least in use of all, and it fills the quota
+    assert nospace_plan(nospace(in_use_leader=1900 * MIB))['proceed']
+    plan = nospace_plan(nospace(in_use_leader=1900 * MIB, in_use_others=1950 * MIB))
     assert plan['raised'] and not plan['proceed'] and plan['steps'] == [] and plan['order'] == []
     assert len(plan['refused']) == 1
     refusal = plan['refused'][0]
@@ -429,3 +434,44 @@ def test_after_the_defragmentation_the_plan_says_disarm_is_ready():
     after = info(member('cp1', leader=True, size=1010 * MIB, in_use=1000 * MIB, alarms=['NOSPACE']),
                  member('cp2', size=1010 * MIB, in_use=1000 * MIB))
     assert nospace_plan(after)['disarm']['ready']
+
+
+def test_each_turn_names_the_inventory_host_of_its_member_by_node_name_or_inventory_name():
+    hosts = [{'inventory_hostname': 'K-CP-01', 'node_name': 'k-cp-01'}, {'inventory_hostname': 'k-cp-02'},
+             {'inventory_hostname': 'other', 'node_name': 'k-cp-02'}, 'not a host', {'node_name': 'no inventory name'}]
+    assert member_hosts(hosts) == {'k-cp-01': 'K-CP-01', 'k-cp-02': 'k-cp-02'}
+    assert member_hosts(None) == {}
+    plan = defrag_plan(info(member('k-cp-01', leader=True, in_use=100 * MIB), member('k-cp-02', in_use=100 * MIB),
+                            member('k-cp-03', in_use=100 * MIB)), hosts=hosts)
+    assert [(turn['member'], turn['host'], turn['move_leader']) for turn in plan['turns']] == [
+        ('k-cp-02', 'k-cp-02', False), ('k-cp-03', '', False), ('k-cp-01', 'K-CP-01', True)]
+
+
+def test_the_nospace_turns_take_every_member_the_leader_last_each_with_its_host():
+    full = info(member('a', leader=True, size=GIB, in_use=100 * MIB, alarms=['NOSPACE']),
+                member('b', size=GIB, in_use=100 * MIB), member('c', size=GIB, in_use=100 * MIB),
+                alarms=[{'alarm': 'NOSPACE', 'member': 'a'}])
+    plan = nospace_plan(full, quota_bytes=GIB, hosts=[{'inventory_hostname': 'cp-a', 'node_name': 'a'}])
+    assert plan['proceed'], plan['refused']
+    assert [(turn['member'], turn['host'], turn['move_leader']) for turn in plan['turns']] == [
+        ('b', '', False), ('c', '', False), ('a', 'cp-a', True)]
+    assert nospace_plan(info(member('a', leader=True)))['turns'] == []
+
+
+def test_before_the_compaction_what_is_in_use_is_no_measure_of_the_live_data():
+    full = nospace(in_use_leader=1900 * MIB, in_use_others=1900 * MIB)
+    before = nospace_plan(full, compacted=False)
+    assert before['proceed'] and before['refused'] == [] and before['order']
+    assert nospace_plan(full)['refused'][0].startswith('the live data alone fills the quota')
+
+
+def test_a_turn_is_over_when_every_member_is_healthy_and_the_member_caught_up():
+    def at(applied, **extra):
+        return dict(extra, raft_applied_index=applied)
+    calm = info(member('a', leader=True, **at(100)), member('b', **at(100)), member('c', **at(99)))
+    assert settled(calm, 'b')
+    assert not settled(info(member('a', leader=True, **at(5000)), member('b', **at(100)), member('c', **at(5000))),
+                       'b')  # b trails the leader
+    assert not settled(info(member('a', leader=True, **at(100)), member('b', **at(100)),
+                            member('c', healthy=False, **at(100))), 'b')  # c is not healthy
+    assert not settled({'members': []}, 'b') and not settled(calm, 'nobody')
