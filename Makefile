@@ -21,10 +21,11 @@ PYTEST_ARGS ?=
 # packages (no service gets started): the second etcd version the lab and modules are tested on.
 ETCD34_DIR := $(VENV)/etcd-3.4
 ETCD34 := $(ETCD34_DIR)/usr/bin/etcd
-# The tests that run again on etcd 3.4: the lab itself, the modules' behaviour against it, and a member
-# replaced by replace_member (learner added, caught up, promoted).
+# The tests that run again on etcd 3.4: the lab itself, the modules' behaviour against it, a rolling
+# defragmentation, and a member replaced by replace_member (learner added, caught up, promoted).
 ETCD34_TESTS ?= tests/integration/test_lab.py tests/integration/test_etcd_member_info.py tests/integration/test_etcd_leader.py \
 	tests/integration/test_etcd_maintenance.py \
+	tests/integration/test_playbook_defrag.py::test_defrag_followers_first_leader_last_with_writes_flowing_and_a_second_run_changes_nothing \
 	tests/integration/test_etcd_member.py \
 	tests/integration/test_playbook_restore_quorum.py::test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds \
 	tests/integration/test_etcd_lock.py::test_acquire_four_ways_then_release_four_ways \

@@ -210,7 +210,7 @@ steps:
   description:
     - The module runs on the node, in order, each with how long it took (seconds, controller clock), to show
       where a node's time goes.
-    - The V(restart) step has its C(parts): the snapshot, the stop and the start, as
+    - The V(restart) step has its C(parts) - the snapshot, the stop and the start, as
       M(kubemaint.control_plane.static_pod_toggle) returns them in RV(kubemaint.control_plane.static_pod_toggle#module:timings);
       the rest of the step is the module run itself.
   returned: always

@@ -13,9 +13,10 @@ LAB_ETCD_FLAGS = ['--quota-backend-bytes=%d' % QUOTA]
 VALUE = b'x' * (100 * 1024)
 # The lab's files are a few MiB: the rule's 100 MiB floor would never be met.
 SMALL = {'defrag_min_free_bytes': 1024 * 1024, 'defrag_settle_seconds': 1}
-DEFRAGMENTED = re.compile(r'TASK \[Defragment etcd member (\S+) \(it blocks while this runs\)\] \*+\n'
+DEFRAGMENTED = re.compile(r'TASK \[Defragment \(the member blocks while this runs\), (\S+)\] \*+\n'
                           r'(?:skipping: \[\S+\]\n)*changed: ')
-MOVED = re.compile(r'TASK \[Move etcd leadership away from (\S+) before it blocks\] \*+\n(?:skipping: \[\S+\]\n)*changed: ')
+MOVED = re.compile(r'TASK \[Move etcd leadership away before the member blocks, (\S+)\] \*+\n'
+                   r'(?:skipping: \[\S+\]\n)*changed: ')
 
 
 class HealthWatcher(threading.Thread):
@@ -92,12 +93,12 @@ def test_defrag_followers_first_leader_last_with_writes_flowing_and_a_second_run
     order = DEFRAGMENTED.findall(proc.stdout)
     assert sorted(order) == sorted(node.name for node in lab.nodes), describe(proc)
     assert order[-1] == leader, (order, leader)  # followers first, the leader last
-    moved = proc.stdout.index('TASK [Move etcd leadership away from %s before it blocks]' % leader)
-    assert MOVED.findall(proc.stdout) == [leader] and moved < proc.stdout.rindex('TASK [Defragment etcd member')
+    moved = proc.stdout.index('TASK [Move etcd leadership away before the member blocks, %s]' % leader)
+    assert MOVED.findall(proc.stdout) == [leader] and moved < proc.stdout.rindex('TASK [Defragment (the member')
     after = db_sizes(lab)
     for url, (size, in_use) in before.items():
         # each file shrank by what was free in it, give or take what the writer added meanwhile
-        assert after[url][0] <= size - (size - in_use) + 2 * 1024 * 1024, (url, before[url], after[url])
+        assert after[url][0] <= size - (size - in_use) + 2 * 1024 * 1024, (url, size, in_use, after[url])
     table = proc.stdout[proc.stdout.index('TASK [Print what each member freed and how long it was blocked]'):]
     assert all('| %s ' % node.name in table for node in lab.nodes) and 'total: 3 members' in table, table
     # a writer through the whole run: every acknowledged value is in etcd
@@ -131,6 +132,12 @@ def test_nospace_recovered_every_key_kept_and_writes_taken_again(lab):
 
     refused = play('defrag', lab, extra_vars=SMALL)
     assert refused.returncode != 0 and 'kubemaint.control_plane.recover_nospace' in refused.stdout, describe(refused)
+    # cluster_info: the members answer and keep quorum; the alarm, how full each file is and the way out
+    info = play('cluster_info', lab)
+    assert info.returncode != 0, describe(info)
+    assert 'DB SIZE' in info.stdout and 'QUOTA' in info.stdout, describe(info)
+    assert 'quorum: yes (3 of 3 voters healthy' in info.stdout, describe(info)
+    assert 'NOSPACE' in info.stdout and 'kubemaint.control_plane.recover_nospace' in info.stdout, describe(info)
 
     check = play('recover_nospace', lab, check=True)
     assert check.returncode == 0, describe(check)

@@ -401,7 +401,7 @@ def defrag_table(before, results=None):
     names = known + sorted(name for name in done if name not in known)
     by_name = dict((member_label(member), member) for member in members)
     rows, notes = [], []
-    count, total_before, total_after, blocked, longest = 0, 0.0, 0.0, 0.0, (0.0, '')
+    count, total_before, total_after, blocked, longest, estimated = 0, 0.0, 0.0, 0.0, (0.0, ''), None
     for name in names:
         space = member_space(by_name.get(name) or {'name': name})
         result = done.get(name)
@@ -414,6 +414,14 @@ def defrag_table(before, results=None):
             continue
         size_before = number(result.get('db_size_before'), 'result of %s: db_size_before' % name)
         size_before = space['size'] if size_before is None else size_before
+        estimate = number(result.get('freed_estimate'), 'result of %s: freed_estimate' % name)
+        if estimate is not None and result.get('db_size_after') is None:
+            # check mode: nothing was defragmented, the figures are what a real run would free
+            in_use = number(result.get('db_size_in_use_before'), 'result of %s: db_size_in_use_before' % name)
+            rows.append([_cell_name(name), human_size(size_before), '~' + human_size(size_before - estimate),
+                         human_size(in_use), '~' + human_size(estimate), '-'])
+            estimated = (estimated or 0) + estimate
+            continue
         size_after = number(result.get('db_size_after'), 'result of %s: db_size_after' % name)
         in_use = number(result.get('db_size_in_use_after'), 'result of %s: db_size_in_use_after' % name)
         freed = number(result.get('freed'), 'result of %s: freed' % name)
@@ -434,6 +442,8 @@ def defrag_table(before, results=None):
         blocked)
     if longest[1]:
         total += ', longest %.1f s (%s)' % (longest[0], _cell_name(longest[1]))
+    if estimated is not None and not count:
+        total = 'total: nothing was defragmented (check mode); a run would free about %s' % human_size(estimated)
     failed = [name for name in names if (done.get(name) or {}).get('failed')]
     if failed:
         total += '; FAILED: %s' % ', '.join(failed)

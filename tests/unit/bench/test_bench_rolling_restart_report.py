@@ -135,8 +135,8 @@ def test_node_restarts_steps_split_its_one_task_into_phases_and_leave_the_rest_a
     steps = [{'step': 'guard read', 'module': 'etcd_member_info', 'start': 10.2, 'seconds': 0.5},
              {'step': 'leader move', 'module': 'etcd_leader', 'start': 10.8, 'seconds': 0.7},
              {'step': 'restart', 'module': 'static_pod_toggle', 'start': 11.6, 'seconds': 3.0,
-              'parts': [{'what': 'snapshot', 'start': 11.9, 'seconds': 0.2}, {'what': 'stopped', 'start': 12.1,
-                                                                            'seconds': 1.0},
+              'parts': [{'what': 'snapshot', 'start': 11.9, 'seconds': 0.2},
+                        {'what': 'stopped', 'start': 12.1, 'seconds': 1.0},
                         {'what': 'started', 'start': 13.1, 'seconds': 1.1}]}]
     task = dict(_task('kubemaint.control_plane.control_plane_node : Restart the control plane in place behind the '
                       'quorum guard, lab-cp-01', 10.0, 15.0, action='kubemaint.control_plane.node_restart'),

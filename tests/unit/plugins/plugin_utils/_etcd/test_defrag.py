@@ -475,3 +475,14 @@ def test_a_turn_is_over_when_every_member_is_healthy_and_the_member_caught_up():
     assert not settled(info(member('a', leader=True, **at(100)), member('b', **at(100)),
                             member('c', healthy=False, **at(100))), 'b')  # c is not healthy
     assert not settled({'members': []}, 'b') and not settled(calm, 'nobody')
+
+
+def test_in_check_mode_the_table_says_what_a_run_would_free_and_that_nothing_was_defragmented():
+    before = info(member('a', leader=True, size=GIB, in_use=100 * MIB), member('b', size=GIB, in_use=100 * MIB))
+    checked = [{'member': 'a', 'changed': True, 'db_size_before': GIB, 'db_size_in_use_before': 100 * MIB,
+                'freed_estimate': GIB - 100 * MIB},
+               {'member': 'b', 'changed': True, 'db_size_before': GIB, 'db_size_in_use_before': 100 * MIB,
+                'freed_estimate': GIB - 100 * MIB}]
+    lines = defrag_table(before, checked)
+    assert [cell.strip() for cell in lines[2].split('|')[1:-1]] == ['a', '1.0 GiB', '~100 MiB', '100 MiB', '~924 MiB', '-']
+    assert lines[-1] == 'total: nothing was defragmented (check mode); a run would free about 1.8 GiB'
