@@ -53,6 +53,19 @@ def db_sizes(lab):
     return dict((entry['Endpoint'], (entry['Status']['dbSize'], entry['Status']['dbSizeInUse'])) for entry in statuses)
 
 
+def fill_until_nospace(client, key_of):
+    """Put VALUE + its number under key_of(number) until etcd refuses for lack of space; returns how many it took."""
+    written = 0
+    while True:
+        try:
+            client.put(key_of(written), VALUE + str(written).encode())
+        except Exception as exc:  # pylint: disable=broad-except
+            assert 'database space exceeded' in str(exc), exc
+            return written
+        written += 1
+        assert written < 1000, 'a 16 MiB quota should be exceeded long before 100 MB'
+
+
 def alarm_list(lab):
     listed = lab.etcdctl(lab.nodes[0], 'alarm', 'list')
     assert listed.returncode == 0, listed.stderr
@@ -116,15 +129,7 @@ def test_nospace_recovered_every_key_kept_and_writes_taken_again(lab):
     lab.wait_healthy(timeout=120)
     client = etcd3_client(lab.nodes[0])
     # 20 keys written over and over: their history fills the quota, the live data is ~2 MB
-    written = 0
-    while True:
-        try:
-            client.put('/nospace/%02d' % (written % 20), VALUE + str(written).encode())
-        except Exception as exc:  # pylint: disable=broad-except
-            assert 'database space exceeded' in str(exc), exc
-            break
-        written += 1
-        assert written < 1000, 'a 16 MiB quota should be exceeded long before 100 MB'
+    written = fill_until_nospace(client, lambda number: '/nospace/%02d' % (number % 20))
     latest = dict(('/nospace/%02d' % (number % 20), [number]) for number in range(written))
     # etcd applies the put that crosses the quota, then answers it with NOSPACE (quotaApplierV3)
     latest['/nospace/%02d' % (written % 20)].append(written)
@@ -162,15 +167,7 @@ def test_nospace_with_live_data_that_fills_the_quota_is_refused_with_the_figures
     lab.wait_healthy(timeout=120)
     client = etcd3_client(lab.nodes[0])
     # distinct keys: nothing for compaction to drop
-    written = 0
-    while True:
-        try:
-            client.put('/live/%04d' % written, VALUE)
-        except Exception as exc:  # pylint: disable=broad-except
-            assert 'database space exceeded' in str(exc), exc
-            break
-        written += 1
-        assert written < 1000, 'a 16 MiB quota should be exceeded long before 100 MB'
+    fill_until_nospace(client, lambda number: '/live/%04d' % number)
     proc = play('recover_nospace', lab)
     assert proc.returncode != 0, describe(proc)
     assert re.search(r'\S+ was defragmented after the compaction and still holds the live data alone fills the quota: '
@@ -178,4 +175,4 @@ def test_nospace_with_live_data_that_fills_the_quota_is_refused_with_the_figures
     assert 'Raise --quota-backend-bytes (to ' in proc.stdout and 'kubemaint.control_plane.static_pod_flags' in proc.stdout
     assert len(DEFRAGMENTED.findall(proc.stdout)) == 1, describe(proc)  # the first member only
     assert 'NOSPACE' in alarm_list(lab)
-    assert client.get('/live/0000')[0] == VALUE
+    assert client.get('/live/0000')[0] == VALUE + b'0'
