@@ -170,8 +170,9 @@ def test_nospace_with_live_data_that_fills_the_quota_is_refused_with_the_figures
     fill_until_nospace(client, lambda number: '/live/%04d' % number)
     proc = play('recover_nospace', lab)
     assert proc.returncode != 0, describe(proc)
-    assert re.search(r'\S+ was defragmented after the compaction and still holds the live data alone fills the quota: '
-                     r'\S+ holds \d+(\.\d)? MiB in use under a 16 MiB quota', proc.stdout), describe(proc)
+    assert re.search(r'Compacted to revision \d+ and \S+ defragmented; nothing else was changed, and NOSPACE stays '
+                     r'raised: the live data alone fills the quota: \S+ holds \d+(\.\d)? MiB in use under a 16 MiB '
+                     r'quota', proc.stdout), describe(proc)
     assert 'Raise --quota-backend-bytes (to ' in proc.stdout and 'kubemaint.control_plane.static_pod_flags' in proc.stdout
     assert len(DEFRAGMENTED.findall(proc.stdout)) == 1, describe(proc)  # the first member only
     assert 'NOSPACE' in alarm_list(lab)
