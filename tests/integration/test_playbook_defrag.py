@@ -1,12 +1,16 @@
 """The defrag and recover_nospace playbooks over the lab (real etcd, every member with a 16 MiB backend quota so
 that NOSPACE is reached in seconds): a rolling defragmentation with a writer and a watcher running, then a cluster
 filled until NOSPACE brought back to taking writes."""
+import json
+import os
 import re
+import signal
+import subprocess
 import threading
 
-from tests.integration.etcd_helpers import etcd3_client, etcdctl_json
-from tests.integration.helpers import wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, leader_node, play
+from tests.integration.etcd_helpers import etcd3_client, etcd_pid, etcdctl_json
+from tests.integration.helpers import BIN, REPO_ROOT, ansible_env, wait_for
+from tests.integration.playbook_helpers import ContinuousWriter, describe, leader_node, lock_value, play
 
 QUOTA = 16 * 1024 * 1024
 LAB_ETCD_FLAGS = ['--quota-backend-bytes=%d' % QUOTA]
@@ -123,6 +127,40 @@ def test_defrag_followers_first_leader_last_with_writes_flowing_and_a_second_run
     assert again.returncode == 0, describe(again)
     assert 'Nothing to defragment: no member meets the rule' in again.stdout, describe(again)
     assert all(again.recap[node.name]['changed'] == 0 for node in lab.nodes), again.recap
+
+
+def test_a_member_that_stops_answering_mid_run_ends_it_naming_the_member_and_the_lock_is_released(lab):
+    lab.wait_healthy(timeout=120)
+    leader = leader_node(lab).name
+    first, second = sorted(node.name for node in lab.nodes if node.name != leader)  # the plan's order
+    command = [os.path.join(BIN, 'ansible-playbook'), 'kubemaint.control_plane.defrag', '-i', lab.inventory_path,
+               '-e', json.dumps({'defrag_force': True, 'defrag_settle_seconds': 3})]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ansible_env(),
+                            cwd=REPO_ROOT)
+    frozen, lines = None, []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if frozen is None and line.startswith('TASK [Let the cluster settle before the next member]'):
+                frozen = etcd_pid(lab.node(second))  # hung after the first member's turn: the next guard sees it
+                os.kill(frozen, signal.SIGSTOP)
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if frozen is not None:
+            os.kill(frozen, signal.SIGCONT)
+    output = ''.join(lines)
+    assert frozen is not None and proc.returncode != 0, output[-6000:]
+    # the guard lets a hung member itself be taken (the others keep quorum); its defragmentation finds it silent
+    assert 'member %s does not answer at ' % second in output and 'nothing was done' in output, output[-6000:]
+    assert ('The defragmentation stopped at etcd member %s (Defragment (the member blocks while this runs), %s '
+            'failed). Defragmented before: %s.' % (second, second, first)) in output, output[-6000:]
+    assert 'kubemaint.control_plane.defrag again: it plans from a fresh read' in output, output[-6000:]
+    assert 'TASK [Defragment (the member blocks while this runs), %s]' % leader not in output
+    assert lock_value(lab) is None, 'the run left the maintenance lock behind'
+    lab.wait_healthy(timeout=120)
 
 
 def test_nospace_recovered_every_key_kept_and_writes_taken_again(lab):
