@@ -9,7 +9,7 @@ import yaml
 from tests.integration.helpers import BIN, REPO_ROOT, ansible_env
 
 PLAYBOOKS = ['cluster_info', 'rolling_restart', 'stop_node', 'start_node', 'recover', 'cert_check', 'join_precheck',
-             'renew_certs', 'replace_member', 'restore_quorum']
+             'renew_certs', 'replace_member', 'restore_quorum', 'defrag', 'recover_nospace']
 EXAMPLE = os.path.join(REPO_ROOT, 'inventory', 'example')
 
 
