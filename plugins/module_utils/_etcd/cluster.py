@@ -213,17 +213,18 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         if ('health', member['id']) in answers2:
             health, health_error, _seconds = answers2[('health', member['id'])]
             health_error = _with_endpoint(health_error, endpoint)
+        faults = member_faults(status) if status is not None else []
         if status is None:
             member['healthy'] = False
             member['health_error'] = str(error) if error else None
         elif member['is_learner']:
             # learners refuse linearizable reads; they are healthy when they follow a leader
-            member['healthy'] = bool(status['leader']) and not member_faults(status)
+            member['healthy'] = bool(status['leader']) and not faults
             member['health_error'] = None if member['healthy'] else 'learner sees no leader or reports errors'
         else:
-            member['healthy'] = health is not None and not member_faults(status)
+            member['healthy'] = health is not None and not faults
             member['health_error'] = (str(health_error) if health_error else
-                                      ('; '.join(member_faults(status)) if member_faults(status) else
+                                      ('; '.join(faults) if faults else
                                        (None if health is not None else 'sees no leader')))
 
     known_ids = set(member['id'] for member in members)

@@ -258,6 +258,11 @@ def describe_view(view):
                view['quorum_size'], view['leader'] or 'NONE', ', '.join(states)))
 
 
+def alarm_kind(alarm):
+    """The kind (NOSPACE, CORRUPT) of one of a cluster view's `alarms`, written '<kind> on <member>'."""
+    return alarm.split(' ', 1)[0]
+
+
 def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
                   max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
                   override_name='allow_quorum_loss', ignore_alarms=None):
@@ -320,7 +325,7 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
                     problems.append('etcd member %s trails the leader by %d applied entries (more than max_applied_lag=%d)'
                                     % (member_label(member), member['lag'], view['max_applied_lag']))
         # `ignore_alarms`: the kinds the caller is there to clear (recover_nospace defragments under NOSPACE)
-        alarms = [alarm for alarm in view['alarms'] if alarm.split(' ', 1)[0] not in (ignore_alarms or ())]
+        alarms = [alarm for alarm in view['alarms'] if alarm_kind(alarm) not in (ignore_alarms or ())]
         if alarms:
             problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(alarms))))
     reports = [dict(pods_by_host[host] or {}, host=host) for host in sorted(pods_by_host or {})]

@@ -15,7 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import credentials_not_readable
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+    alarm_kind,
+    credentials_not_readable,
+)
 
 REPORT_ONLY = 'cluster_info_fail=false'
 NOSPACE = 'NOSPACE'
@@ -66,7 +69,7 @@ def cluster_health(view):
     if alarms:
         problems.append('alarm%s raised: %s' % ('' if len(alarms) == 1 else 's', ', '.join(alarms)))
         advice.append('An alarm stays raised until its cause is fixed and it is disarmed.')
-        if any(alarm.split(' ')[0] == NOSPACE for alarm in alarms):
+        if any(alarm_kind(alarm) == NOSPACE for alarm in alarms):
             advice.append('NOSPACE: etcd accepts no write until space is freed; %s compacts, defragments every member '
                           'one at a time and disarms it (or says why that cannot free enough).'
                           % playbook_command('recover_nospace'))
