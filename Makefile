@@ -14,6 +14,10 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(abspath $(BIN)):$(PATH)
 PYTEST_ARGS ?=
+# Integration tests run on this many pytest-xdist workers; each test module (and the lab it shares) stays
+# on one worker, the slowest modules first (tests/integration/conftest.py). 1 runs them in one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter-out 0 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder,)
 
 .PHONY: test demo venv sanity lint units integration integration-etcd34 integration-ansible-core ansible-core-versions etcd34 lab-os bench dist ee-context clean
 
@@ -76,7 +80,7 @@ units: venv
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 integration: venv lab-os
-	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q tests/integration --ignore=$(ANSIBLE_CORE_TESTS) $(PYTEST_ARGS)
+	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(XDIST) tests/integration --ignore=$(ANSIBLE_CORE_TESTS) $(PYTEST_ARGS)
 
 # The older ansible-core versions meta/runtime.yml claims (2.16, 2.17, 2.18; 2.19 is the tool chain above),
 # each in a venv of its own, .venv/ansible-core-<version>, installed from the package index once and
@@ -101,7 +105,7 @@ $(ETCD34):
 	$(ETCD34) --version | head -1
 
 integration-etcd34: venv etcd34 lab-os
-	ETCD_BIN=$(abspath $(ETCD34)) KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(ETCD34_TESTS) $(PYTEST_ARGS)
+	ETCD_BIN=$(abspath $(ETCD34)) KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(XDIST) $(ETCD34_TESTS) $(PYTEST_ARGS)
 
 lab-os: venv
 ifeq ($(IS_ROOT),yes)

@@ -1,4 +1,11 @@
-"""Fixtures that give integration tests a running lab, and make sure nothing of it outlives them."""
+"""Fixtures that give integration tests a running lab, and make sure nothing of it outlives them.
+
+`make integration` runs the test modules on two pytest-xdist workers (`--dist loadfile`): every test of
+a module runs on the same worker, so a module's shared lab is started once. What a worker records for
+the run's summary (labs, playbook runs, output lines) reaches the controller through xdist's
+`workeroutput` when the worker finishes.
+"""
+import json
 import os
 
 import pytest
@@ -15,6 +22,54 @@ def _start(directory, nodes, etcd_flags=()):
     lab.up(timeout=180)
     STARTED.append((lab.directory, nodes, lab.describe_connection()))
     return lab
+
+
+# Seconds each slow test module took (session 12, two workers on a loaded machine): with two workers the
+# longest modules go first, so that no long module starts last while the other worker idles. Only the
+# order depends on these figures; a module not listed counts as short.
+MODULE_SECONDS = {
+    'test_playbook_defrag.py': 500, 'test_playbook_lock.py': 490, 'test_playbook_output.py': 460,
+    'test_playbook_certs.py': 430, 'test_etcd_lock.py': 420, 'test_playbook_fail_loudly.py': 420,
+    'test_playbook_renew_certs.py': 400, 'test_playbook_faults.py': 380, 'test_playbook_rolling_restart.py': 380,
+    'test_playbook_restore_quorum.py': 370, 'test_playbook_scenarios.py': 360, 'test_node_certificates.py': 360,
+    'test_playbook_advice.py': 300, 'test_static_pod_toggle.py': 290, 'test_playbook_recover.py': 260,
+    'test_etcd_member_info.py': 240, 'test_etcd_snapshot.py': 200, 'test_playbook_replace_member.py': 190,
+    'test_etcd_leader.py': 150, 'test_demo.py': 150, 'test_playbook_runner.py': 150, 'test_lab.py': 140,
+    'test_cert_san_check.py': 140, 'test_etcd_member.py': 140, 'test_playbook_inventory.py': 120,
+    'test_etcd_maintenance.py': 110,
+}
+
+
+def pytest_collection_modifyitems(items):
+    """The slowest test modules first, each module's tests in their own order (a stable sort)."""
+    items.sort(key=lambda item: -MODULE_SECONDS.get(os.path.basename(str(item.path)), 0))
+
+
+def _records():
+    from tests.ansible_core_versions import RUNS
+    from tests.integration.playbook_helpers import MEASURED_OUTPUT_LINES
+    return RUNS, MEASURED_OUTPUT_LINES
+
+
+def pytest_sessionfinish(session):
+    """On an xdist worker: hand what it recorded to the controller."""
+    workeroutput = getattr(session.config, 'workeroutput', None)
+    if workeroutput is not None:
+        runs, measured = _records()
+        workeroutput['kubemaint'] = json.dumps({'started': STARTED, 'runs': runs, 'measured': measured})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the xdist controller: take in what a finished worker recorded."""
+    recorded = getattr(node, 'workeroutput', {}).get('kubemaint')
+    if not recorded:
+        return
+    recorded = json.loads(recorded)
+    runs, measured = _records()
+    STARTED.extend(tuple(started) for started in recorded['started'])
+    runs.extend(tuple(run) for run in recorded['runs'])
+    measured.update(recorded['measured'])
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -188,21 +188,34 @@ def test_runs_launched_together_exactly_one_gets_the_lock(lab):
 def test_expired_lease_frees_the_lock_for_a_waiting_run_and_a_late_refresh_retakes_it_once_free(lab):
     node = lab.nodes[0]
     key = PREFIX + 'expiry'
-    ttl = 8  # longer than ansible's start-up, so that the second run finds the lock held
+    ttl = 8
     first = run_module('etcd_lock', lock(node, key, state='acquired', ttl=ttl, holder=ALICE))
     assert first['changed'], first.get('msg')
-    taken_at = time.monotonic()
-    second = run_module('etcd_lock', lock(node, key, state='acquired', ttl=60, wait_timeout=20, holder=BOB))
+    lease = stored(lab, key)[1]
+    # The first holder lives on (its lease renewed, as a running playbook's renewals would) while the
+    # second run starts and finds the lock held, however slow the machine is; then it dies and its lease
+    # runs out on its own.
+    second = {}
+    waiter = threading.Thread(target=lambda: second.update(run_module(
+        'etcd_lock', lock(node, key, state='acquired', ttl=60, wait_timeout=120, holder=BOB))))
+    waiter.start()
+    spawned = last_renewal = time.monotonic()
+    while waiter.is_alive() and time.monotonic() - spawned < 20:
+        renewed = lab.etcdctl(node, 'lease', 'keep-alive', '--once', '%x' % lease)
+        assert renewed.returncode == 0, renewed.stderr
+        last_renewal = time.monotonic()
+        time.sleep(1)
+    waiter.join(180)
     assert not second['failed'], second.get('msg')
-    assert second['changed'] is True and second['action'] == 'taken' and second['waited'] >= 1
+    assert second['changed'] is True and second['action'] == 'taken' and second['waited'] >= 1, second
     assert second['lock_before']['user'] == 'alice' and second['lock']['user'] == 'bob'
-    assert time.monotonic() - taken_at < ttl + 2 + 10, 'the lock outlived its lease'
+    assert time.monotonic() - last_renewal < ttl + 2 + 10, 'the lock outlived its lease'
     # the first run comes back: its refresh names the new holder
     late = run_module('etcd_lock', lock(node, key, state='acquired', ttl=ttl, token=first['token'], holder=ALICE))
     assert late['failed'] and 'held by bob' in late['msg']
     assert run_module('etcd_lock', lock(node, key, state='released', token=second['token']))['changed']
-    # once the lock is free, the first run's refresh takes it again
-    retake = run_module('etcd_lock', lock(node, key, state='acquired', ttl=ttl, token=first['token'], holder=ALICE))
+    # once the lock is free, the first run's refresh takes it again (a lease long enough to release it)
+    retake = run_module('etcd_lock', lock(node, key, state='acquired', ttl=60, token=first['token'], holder=ALICE))
     assert retake['changed'] is True and retake['action'] == 'taken', retake.get('msg')
     assert stored(lab, key)[0]['token'] == first['token']
     assert run_module('etcd_lock', lock(node, key, state='released', token=first['token']))['changed']
