@@ -9,7 +9,7 @@ It runs on the controller and runs the collection's modules on the node, over th
 connection: static_pod_info (unless the caller read the pods), etcd_member_info (the quorum guard's
 live read), etcd_leader (only when leadership must move) and static_pod_toggle (snapshot, every pod
 stopped and started again, waits in slices). What to decide and what to say comes from
-plugin_utils/_etcd/node_restart.py and the guard in module_utils/_etcd/guard.py.
+plugin_utils/_etcd/node_restart.py and the guard in plugin_utils/_etcd/guard.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,7 +20,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     cluster_view,
     guard_verdict,

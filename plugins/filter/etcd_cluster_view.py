@@ -16,7 +16,7 @@ description:
     - Takes the result of M(kubemaint.control_plane.etcd_member_info) and returns the quorum figures (from
       etcd's member list; learners never count) and one entry per member with its lag behind the leader and
       whether it is caught up.
-    - The same code serves the roles and the unit tests (C(plugins/module_utils/_etcd/guard.py)).
+    - The same code serves the roles and the unit tests (C(plugins/plugin_utils/_etcd/guard.py)).
 options:
   _input:
     description: The registered result of M(kubemaint.control_plane.etcd_member_info).
@@ -82,7 +82,7 @@ _value:
       elements: dict
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     cluster_view,
 )

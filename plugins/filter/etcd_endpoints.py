@@ -40,7 +40,7 @@ _value:
   elements: str
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     inventory_endpoints,
 )
 

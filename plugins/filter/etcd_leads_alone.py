@@ -52,7 +52,7 @@ _value:
   type: bool
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.restore import leads_alone
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.restore import leads_alone
 
 
 def etcd_leads_alone(info, member, after_term=None, alone=True):

@@ -55,7 +55,7 @@ _value:
   type: dict
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.recovery import recovery_plan
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import recovery_plan
 
 
 def etcd_member_recovery_plan(info, member, etcd_flags=None, kubernetes_dir='/etc/kubernetes', rejoin=True):

@@ -56,7 +56,7 @@ _value:
       type: str
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     member_host_map,
     quorum_loss,
 )

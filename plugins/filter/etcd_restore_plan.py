@@ -135,7 +135,7 @@ _value:
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.restore import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.restore import (
     hosts_from_inventory,
     restore_plan,
 )

@@ -52,7 +52,7 @@ _value:
   type: bool
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     restore_settled,
 )

@@ -62,11 +62,11 @@ _value:
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_QUOTA_WARNING,
     status_table,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import SpaceInputError, number
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.space import SpaceInputError, number
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._filter_errors import reported_as_filter_error
 
 

@@ -119,7 +119,7 @@ _value:
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     guard_verdict,
 )

@@ -45,7 +45,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.file
     os_error_text,
     trust_problems,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import backend_path
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import backend_path
 
 # Head room over the per-request timeout for thread start-up and TLS set-up on a busy node.
 THREAD_SLACK = 1.0

@@ -53,7 +53,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     check_arguments,
     number_problem,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import etcd_data_state
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
     KubeadmNode,

@@ -22,6 +22,7 @@ __metaclass__ = type
 import fnmatch
 import os
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import trust_problems
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -92,36 +93,6 @@ def _stash_directories(node, stash_patterns, stash_dir):
         if not name.startswith('.'):
             add(os.path.join(node.manifests_dir, name), 'inside')
     return found
-
-
-def backend_path(data_dir):
-    """The backend database of the etcd member whose data directory is data_dir."""
-    return os.path.join(data_dir, 'member', 'snap', 'db')
-
-
-def etcd_data_state(node, manifest_path):
-    """Whether the etcd data directory the manifest names (--data-dir, on this node) holds a member's
-    data: a WAL file or a backend database. has_data is None when that cannot be read; db_size and
-    db_mtime describe the backend database (member/snap/db), None without one (an operator choosing
-    the member to rebuild from compares them)."""
-    try:
-        pod = StaticPod.from_file(manifest_path)
-    except ManifestError:
-        return None
-    data_dir = node.path(pod.flag('data-dir') or '/var/lib/etcd')
-    wal = os.path.join(data_dir, 'member', 'wal')
-    db = backend_path(data_dir)
-    db_size = db_mtime = None
-    try:
-        has_db = os.path.isfile(db)
-        if has_db:
-            info = os.stat(db)
-            db_size, db_mtime = info.st_size, info.st_mtime
-        has_data = has_db or (os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
-    except OSError:
-        has_data = None
-    return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data,
-            'db_size': db_size, 'db_mtime': db_mtime}
 
 
 def data_lost_reason(found):

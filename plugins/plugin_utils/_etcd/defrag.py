@@ -24,7 +24,7 @@ __metaclass__ = type
 from collections.abc import Mapping
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     cluster_view,
     member_caught_up,
@@ -33,7 +33,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guar
     table_lines,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import quorum_summary
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.space import (
     GIB,
     MIB,
     SpaceInputError,

@@ -17,7 +17,7 @@ __metaclass__ = type
 import math
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     DEFAULT_MAX_APPLIED_LAG,
     _as_view,
     quorum_loss,

@@ -2,7 +2,7 @@
 (learners too) is healthy and no alarm is raised; otherwise every problem is named once, with what to do."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import cluster_view
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import cluster_view
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.cluster_health import cluster_health
 
 

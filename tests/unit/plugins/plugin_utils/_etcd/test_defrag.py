@@ -3,7 +3,7 @@ never, refused when the cluster is not fit or NOSPACE is raised), the table of w
 NOSPACE or why compaction and defragmentation cannot free enough."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import GIB, MIB
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.space import GIB, MIB
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.defrag import (
     DefragInputError,
     defrag_plan,

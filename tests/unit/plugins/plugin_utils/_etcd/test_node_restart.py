@@ -3,7 +3,7 @@ rolling restart's closing lines (filter rolling_restart_summary)."""
 import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.filter.rolling_restart_summary import rolling_restart_summary
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import cluster_view, guard_verdict
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import cluster_view, guard_verdict
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
     before_stop,
     bring_back_line,

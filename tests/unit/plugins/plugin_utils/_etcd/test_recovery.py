@@ -1,7 +1,7 @@
 """member_recovery's decision matrix: nothing, promote, rejoin or remove, and every refusal."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.recovery import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import (
     find_own_member,
     node_etcd_settings,
     recovery_plan,

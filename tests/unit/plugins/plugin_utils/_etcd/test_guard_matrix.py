@@ -14,7 +14,7 @@ node to stop is one of them), so the matrix stays exhaustive in what matters and
 """
 import itertools
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import guard_verdict
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import guard_verdict
 
 MAX_LAG = 1000
 # clusters of up to this many members get every combination of member states

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Private to the kubemaint.control_plane collection: not a public API. Pure, no I/O.
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only. Pure, no I/O.
 
 A member's backend database figures as etcd_member_info returns them (db_size, db_size_in_use, and, when the
 module reports them, db_size_free, quota_bytes, quota_usage), with what is missing derived from the rest:

@@ -1,7 +1,7 @@
 """restore_quorum's decisions: the member with the most data, the tie rules, and the plan."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.restore import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.restore import (
     choose_survivor,
     leads_alone,
     restore_plan,

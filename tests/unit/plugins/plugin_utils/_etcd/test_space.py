@@ -1,8 +1,8 @@
 """space: a member's db figures with what is missing derived, and sizes as the operator reads them."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd import space
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import GIB, MIB
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd import space
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.space import GIB, MIB
 
 human_size, member_space, number, percent = space.human_size, space.member_space, space.number, space.percent
 

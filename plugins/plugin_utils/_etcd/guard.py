@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Private to the kubemaint.control_plane collection: not a public API.
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
 
 The decisions the roles take on etcd's state, free of I/O: the cluster view the roles print
 and decide on, whether a member is caught up with the leader, the etcd client URLs of the
@@ -25,7 +25,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quor
     voters,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.space import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.space import (
     human_size,
     member_space,
     percent,

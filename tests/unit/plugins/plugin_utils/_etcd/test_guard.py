@@ -1,7 +1,7 @@
 """The guard module's other decisions: the cluster view, caught up, recover's wait, endpoints, quorum loss."""
 import pytest
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import (
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     cluster_view,
     format_endpoint,
     guard_verdict,

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Private to the kubemaint.control_plane collection: not a public API.
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
 
 What restore_quorum decides, free of I/O: which member a cluster that lost quorum is rebuilt
 from (the one with the most data), and the plan: nothing to do, rebuild from that member and
@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.guard import inventory_endpoints, member_label
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import inventory_endpoints, member_label
 
 PLAYBOOK = 'kubemaint.control_plane.restore_quorum'
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Private to the kubemaint.control_plane collection: not a public API.
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
 
 What the member_recovery role must do for one node's etcd member: nothing (a healthy voter),
 wait and promote (a healthy learner, a rejoin left half done), rejoin (remove the stale member,
