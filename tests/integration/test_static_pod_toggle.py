@@ -464,8 +464,18 @@ def test_runbook_scenario_2_1_with_the_module_alone(lab):
     assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'one-down').returncode == 0
     assert node2.apiserver_ready() and node3.apiserver_ready()
 
-    # Stop node 2: no quorum, no leader.
-    ok(toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2'))
+    # Stop node 2: the module reads etcd's peers right before etcd moves (issue 21) and refuses, naming node 1;
+    # the apiserver, controller-manager and scheduler were stopped by that run, and it says so.
+    manifest = os.path.join(node2.manifests_dir, 'etcd.yaml')
+    digest = sha(manifest)
+    refused = toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2')
+    assert refused['failed'] and 'refusing to stop etcd member %s' % node2.name in refused['msg'], refused
+    assert 'etcd member %s (%s) does not answer' % (node1.name, node1.client_url) in refused['msg'], refused['msg']
+    assert 'kube-apiserver, kube-controller-manager and kube-scheduler were already stopped' in refused['msg']
+    assert sha(manifest) == digest and node2.etcd_healthy(timeout=5)
+    # The runbook's operator goes on regardless: no quorum, no leader.
+    forced = ok(toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2', allow_quorum_loss=True))
+    assert any('allowed by allow_quorum_loss' in warning for warning in forced.get('warnings', [])), forced
     assert not node2.listening()
     wait_for(lambda: not endpoint_status(lab, node3).get('leader'), 30, 'node 3 alone without a leader')
     assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'no-quorum', timeout=60).returncode != 0
