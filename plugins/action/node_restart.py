@@ -180,7 +180,8 @@ class _Restart(object):
                       reason=self.args['reason'])
         restarted = self.module('restart', 'static_pod_toggle', dict(
             toggle, state='restarted', snapshot=plan['snapshot'], snapshot_dest=self.args['snapshot_dest'],
-            snapshot_endpoints=view['endpoints'], snapshot_keep=self.args['snapshot_keep']))
+            snapshot_endpoints=view['endpoints'], snapshot_keep=self.args['snapshot_keep'],
+            allow_quorum_loss=self.args['allow_quorum_loss']))
         snapshot = restarted.get('snapshot')
         self.steps[-1]['parts'] = restarted.get('timings') or []
         changed = bool(restarted.get('changed')) or bool(leader and leader.get('changed'))

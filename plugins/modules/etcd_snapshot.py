@@ -45,6 +45,8 @@ options:
         existing one owned by the user the module runs as and holding nothing but snapshots is
         tightened to 0700 (see RV(dest_mode_tightened)); a shared directory holding other files
         keeps its mode, with a warning (the snapshots themselves are always 0600).
+      - A O(dest) that is, or is inside, the C(manifests) or C(pki) directory of O(kubernetes_dir) (symlinks and
+        C(..) resolved) is refused before anything is read or written.
       - A directory, or a snapshot in it, that is writable by group or others or owned by another
         user is refused, because whoever can write there could plant or swap a snapshot that is
         later restored.
@@ -217,6 +219,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     default_snapshot_dir,
+    kubeadm_dir_problem,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.module import (
     client_from_module,
@@ -239,6 +242,9 @@ def main():
     if not module.params['dest']:
         module.params['dest'] = default_snapshot_dir(module.params['kubernetes_dir'])
     check_arguments(module, numbers={'keep': SNAPSHOT_KEEP}, absolute_paths=('dest',), file_name_parts=('prefix',))
+    problem = kubeadm_dir_problem('dest', module.params['dest'], module.params['kubernetes_dir'])
+    if problem:
+        module.fail_json(msg='refusing to keep snapshots there: %s. Nothing was changed.' % problem, changed=False)
     if module.params['source'] == 'data_dir':
         run_backend_copy(module)
     client, connection = client_from_module(module)

@@ -36,6 +36,13 @@ description:
   - Every file it replaces is first copied into a new dated directory under O(backup_dir) (mode
     0700, files 0600). Files are written atomically and keep their mode and owner; private keys
     are written only to their own key file (or a kubeconfig's C(client-key-data)).
+  - "Never for another node: before anything is read or written, the node's name and addresses (O(node_name),
+    O(advertise_addresses), or what the node's own manifests say) are compared with the other nodes the node
+    itself knows, the other members of C(--initial-cluster) in its etcd manifest (their names, and the hosts of
+    their peer URLs), and with O(other_nodes). A name or an address of another member, or a name that
+    O(other_nodes) gives other addresses than this node's, is refused, naming that node, and nothing is
+    changed. (etcd's live member list is not read: the module works with the node's files only, also while
+    etcd is down.)"
   - The pods keep using the old certificates until they restart; restart them one node at a time
     (C(kubemaint.control_plane.start_node) after C(stop_node), or the C(rolling_restart) playbook).
 author:

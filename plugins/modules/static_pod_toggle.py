@@ -41,6 +41,20 @@ description:
     with the path and the reason, and nothing is changed. Symlinks are followed and their target
     is judged. See C(docs/security.md).
   - Every argument is checked before anything moves (paths absolute, O(wait_timeout) bounded).
+  - "A manifest whose pod is another component than the file's name says (a stashed C(etcd.yaml) whose
+    C(component) label or C(metadata.name) is C(kube-apiserver), for example) is refused, naming the file and
+    the pod it holds, before anything moves."
+  - The stash directory is never a directory the system or kubeadm shares (C(/), C(/etc), C(/tmp), C(/var/lib)
+    and the like, O(kubernetes_dir) itself) nor anything inside the C(manifests) or C(pki) directory (symlinks
+    and C(..) resolved). For O(state=stopped) an existing stash directory must already be this collection's
+    stash, holding nothing but stashed control-plane manifests, C(stash-record.json) and C(strays/), and must not
+    have the sticky bit; any other directory is refused, naming it, and its mode is never changed.
+  - "Right before etcd's manifest leaves the manifests directory (O(state=stopped) or O(state=restarted)), the
+    member list and every member's health are read again, from this node's member (its own URL and
+    certificates) and then O(snapshot_endpoints): the stop is refused, naming the member, when another voting
+    member does not answer or is unhealthy, or when stopping this member would leave etcd without quorum
+    (a guard's earlier read can be stale: a member may have frozen since). O(allow_quorum_loss) turns the
+    refusal into a warning. Not in check mode."
   - An error after some components were moved (a full disk, for example) names the file and the
     components this run already stopped or started.
   - Stopping several components follows the order kube-apiserver, kube-controller-manager,
@@ -146,7 +160,8 @@ options:
   snapshot_dest:
     description:
       - Directory for the snapshot of O(snapshot), an absolute path, with the rules of the O(kubemaint.control_plane.etcd_snapshot#module:dest)
-        option of M(kubemaint.control_plane.etcd_snapshot) (created 0700, refused when others may write to it).
+        option of M(kubemaint.control_plane.etcd_snapshot) (created 0700, refused when others may write to it, or when
+        it is inside the C(manifests) or C(pki) directory).
       - Default C(/var/lib/etcd-snapshots) on the node of O(kubernetes_dir) (under the same root when
         O(kubernetes_dir) is C(<root>/etc/kubernetes), as in a lab).
     type: path
@@ -155,6 +170,7 @@ options:
     description:
       - Client URLs of other etcd members (C(https://host:port)) to take the snapshot of O(snapshot) from when this
         node's member does not answer, tried in this order. This node's own URL may be among them (it is tried once).
+      - Also asked, after this node's member, for the member list when peer health is read right before etcd stops.
     type: list
     elements: str
     default: []
@@ -165,6 +181,15 @@ options:
         older ones are removed. V(0) keeps every snapshot.
     type: int
     default: 0
+    version_added: 0.2.0
+  allow_quorum_loss:
+    description:
+      - Let etcd stop although the read right before the stop found another voting member unhealthy or not
+        answering, or found that the stop leaves etcd without quorum; a warning says what was found. The
+        override of the roles' quorum guard (C(control_plane_node_allow_quorum_loss)) is passed here.
+      - etcd stops accepting writes until enough members run again.
+    type: bool
+    default: false
     version_added: 0.2.0
 notes:
   - Run it on the control-plane node (C(become) when the manifests belong to root).
@@ -422,7 +447,10 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.ar
     WAIT_TIMEOUT,
     check_arguments,
 )
-from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import default_snapshot_dir
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    default_snapshot_dir,
+    kubeadm_dir_problem,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
     restart_static_pods,
@@ -452,21 +480,27 @@ def main():
             snapshot_dest=dict(type='path'),
             snapshot_endpoints=dict(type='list', elements='str', default=[]),
             snapshot_keep=dict(type='int', default=0),
+            allow_quorum_loss=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     check_arguments(module, numbers={'wait_timeout': WAIT_TIMEOUT, 'snapshot_keep': SNAPSHOT_KEEP},
                     absolute_paths=('kubernetes_dir', 'manifests_dir', 'stash_dir', 'snapshot_dest'))
     params = dict((key, module.params[key]) for key in (
-        'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason'))
+        'kubernetes_dir', 'manifests_dir', 'stash_dir', 'wait', 'wait_timeout', 'reason', 'allow_quorum_loss'))
+    params['etcd_endpoints'] = module.params['snapshot_endpoints']
     for endpoint in module.params['snapshot_endpoints']:
         try:
             validate_endpoint(endpoint)
         except EtcdError as exc:
             module.fail_json(msg='snapshot_endpoints: %s. Nothing was changed.' % exc)
     if module.params['snapshot']:
+        dest = module.params['snapshot_dest'] or default_snapshot_dir(module.params['kubernetes_dir'])
+        problem = kubeadm_dir_problem('snapshot_dest', dest, module.params['kubernetes_dir'], module.params['manifests_dir'])
+        if problem:
+            module.fail_json(msg='%s. Nothing was changed.' % problem)
         params['snapshot'] = {
-            'dest': module.params['snapshot_dest'] or default_snapshot_dir(module.params['kubernetes_dir']),
+            'dest': dest,
             'keep': module.params['snapshot_keep'],
             'endpoints': module.params['snapshot_endpoints'],
         }
@@ -482,6 +516,9 @@ def main():
         module.fail_json(msg=str(exc), changed=exc.changed and not module.check_mode, components=exc.results,
                          strays=exc.strays, timed_out=exc.timed_out, snapshot=exc.snapshot, **extra)
     warn_snapshot(module, result.get('snapshot'))
+    # module.warn(), not a warnings key: exit_json(warnings=...) is deprecated
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

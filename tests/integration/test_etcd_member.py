@@ -49,6 +49,13 @@ def test_removal_refused_when_it_would_cost_quorum(lab):
 # Every refusal is unit-tested (test_members.py); these prove the module reports them cleanly.
 @pytest.mark.parametrize('case,args,text', [
     ('bad_peer_url', dict(name='x', peer_urls=['ftp://127.0.0.1:2380']), 'must start with https://'),
+    # issue 21: the lab's peers talk TLS, as kubeadm's do; a plain http peer URL is refused before etcd is asked
+    ('http_peer_url', dict(name='x', peer_urls=['http://127.0.0.1:12380']), 'http://127.0.0.1:12380 is plain http'),
+    ('http_learner_peer_url', dict(name='x', peer_urls=['https://127.0.0.1:12380', 'http://127.0.0.1:12381']),
+     'http://127.0.0.1:12381 is plain http'),
+    ('no_scheme_peer_url', dict(name='x', peer_urls=['127.0.0.1:12380']), 'must start with https://'),
+    ('no_port_peer_url', dict(name='x', peer_urls=['https://127.0.0.1']), 'needs a host and a port'),
+    ('bad_host_peer_url', dict(name='x', peer_urls=['https://lab node:12380']), 'neither an IP address nor a DNS name'),
     ('unknown_promote', dict(name='no-such-member', state='promoted'), 'no-such-member is not a member'),
     ('changed_peer_urls', dict(name='NODE2', peer_urls=['https://127.0.0.1:2380']), 'never changes the peer URLs'),
 ])
@@ -63,7 +70,13 @@ def test_bad_input_fails_clearly_and_changes_nothing(lab, case, args, text):
     assert text in result['msg'], result['msg']
     assert 'Traceback' not in result['_stdout'] + result['_stderr']
     after = etcdctl_json(lab, node, 'member', 'list')['members']
-    assert sorted(m['ID'] for m in after) == sorted(m['ID'] for m in before)
+    assert member_list_view(after) == member_list_view(before)
+
+
+def member_list_view(members):
+    """What a refused change must leave as it was: every member's id, name, peer URLs and learner flag."""
+    return sorted((m['ID'], m.get('name', ''), tuple(sorted(m.get('peerURLs', []))), bool(m.get('isLearner')))
+                  for m in members)
 
 
 def toggle(node, state, wait=True):

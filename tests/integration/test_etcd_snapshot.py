@@ -1,5 +1,6 @@
 """etcd_snapshot against the lab: accepted by etcdutl, mode 0600, keeps the last N; issue 14's
 directory, prefix and interrupted-snapshot rules."""
+import hashlib
 import os
 import stat
 import subprocess
@@ -130,3 +131,42 @@ def test_copy_of_the_backend_file_for_a_member_that_does_not_answer(lab, tmp_pat
     missing = run_module('etcd_snapshot', conn(node, kubernetes_dir=str(tmp_path / 'nowhere'), dest=dest,
                                                source='data_dir'))
     assert missing['failed'] and 'no readable etcd manifest' in missing['msg']
+
+
+def tree(*directories):
+    """Every entry under the directories: mode, owner and content hash, to show nothing changed."""
+    found = {}
+    for directory in directories:
+        for root, dirs, files in os.walk(directory):
+            for name in sorted(dirs + files):
+                path = os.path.join(root, name)
+                info = os.lstat(path)
+                digest = None
+                if stat.S_ISREG(info.st_mode):
+                    with open(path, 'rb') as handle:
+                        digest = hashlib.sha256(handle.read()).hexdigest()
+                found[path] = (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, digest)
+        found[directory] = stat.S_IMODE(os.stat(directory).st_mode)
+    return found
+
+
+def test_dest_inside_manifests_or_pki_is_refused_and_nothing_changes(lab, tmp_path):
+    """Issue 21: a snapshot must never land where the kubelet runs every file, or among the node's keys;
+    `..` and a symlink that lead there are seen through."""
+    node = lab.nodes[0]
+    manifests = os.path.join(node.kubernetes_dir, 'manifests')
+    pki = os.path.join(node.kubernetes_dir, 'pki')
+    link = str(tmp_path / 'to-pki')
+    os.symlink(pki, link)
+    before = tree(manifests, pki)
+    for dest, words in ((manifests, 'is inside the manifests directory'),
+                        (os.path.join(manifests, 'snapshots'), 'is inside the manifests directory'),
+                        (os.path.join(node.kubernetes_dir, 'backups', '..', 'pki', 'etcd'), "is inside kubeadm's pki"),
+                        (os.path.join(link, 'snapshots'), 'resolves to %s' % os.path.join(pki, 'snapshots'))):
+        for source in ('etcd', 'data_dir'):
+            refused = run_module('etcd_snapshot', conn(node, dest=dest, source=source))
+            assert refused['failed'] and words in refused['msg'], refused.get('msg')
+            assert 'Nothing was changed' in refused['msg'] and 'Traceback' not in refused['_stdout'] + refused['_stderr']
+            assert refused['changed'] is False
+    assert tree(manifests, pki) == before
+    assert not os.path.exists(os.path.join(manifests, 'snapshots')) and not os.path.exists(os.path.join(pki, 'snapshots'))

@@ -464,8 +464,18 @@ def test_runbook_scenario_2_1_with_the_module_alone(lab):
     assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'one-down').returncode == 0
     assert node2.apiserver_ready() and node3.apiserver_ready()
 
-    # Stop node 2: no quorum, no leader.
-    ok(toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2'))
+    # Stop node 2: the module reads etcd's peers right before etcd moves (issue 21) and refuses, naming node 1;
+    # the apiserver, controller-manager and scheduler were stopped by that run, and it says so.
+    manifest = os.path.join(node2.manifests_dir, 'etcd.yaml')
+    digest = sha(manifest)
+    refused = toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2')
+    assert refused['failed'] and 'refusing to stop etcd member %s' % node2.name in refused['msg'], refused
+    assert 'etcd member %s (%s) does not answer' % (node1.name, node1.client_url) in refused['msg'], refused['msg']
+    assert 'kube-apiserver, kube-controller-manager and kube-scheduler were already stopped' in refused['msg']
+    assert sha(manifest) == digest and node2.etcd_healthy(timeout=5)
+    # The runbook's operator goes on regardless: no quorum, no leader.
+    forced = ok(toggle(node2, ['all'], 'stopped', reason='runbook 2.1 step 2', allow_quorum_loss=True))
+    assert any('allowed by allow_quorum_loss' in warning for warning in forced.get('warnings', [])), forced
     assert not node2.listening()
     wait_for(lambda: not endpoint_status(lab, node3).get('leader'), 30, 'node 3 alone without a leader')
     assert lab.etcdctl(node3, 'put', 'scenario-2.1', 'no-quorum', timeout=60).returncode != 0
@@ -483,3 +493,83 @@ def test_runbook_scenario_2_1_with_the_module_alone(lab):
     lab.wait_healthy(timeout=10)
     assert lab.etcdctl(node1, 'get', 'scenario-2.1', '--print-value-only').stdout.strip() == 'two-of-three'
     assert member_names(lab, node3) == ['lab-cp-01', 'lab-cp-02', 'lab-cp-03']
+
+
+# ---------------------------------------------------------------- issue 21: hostile probes, each refused first
+
+def test_a_stashed_manifest_of_another_component_is_refused_and_nothing_changes(lab):
+    """The stash holds kube-scheduler.yaml, but its pod is kube-controller-manager: starting "kube-scheduler"
+    would run a second controller-manager and no scheduler. Refused, naming the file and what it holds."""
+    node = lab.nodes[1]
+    ok(toggle(node, ['kube-scheduler'], 'stopped'))
+    stashed = os.path.join(stash_dir(node), 'kube-scheduler.yaml')
+    keep = os.path.join(node.root, 'kube-scheduler.yaml.kept')
+    shutil.move(stashed, keep)
+    shutil.copy2(os.path.join(node.manifests_dir, 'kube-controller-manager.yaml'), stashed)
+    try:
+        before = snapshot(node.manifests_dir, stash_dir(node))
+        for check_mode in (True, False):
+            refused = toggle(node, ['kube-scheduler'], 'started', check_mode=check_mode)
+            assert refused['failed'] and not refused['changed'], refused
+            assert '%s holds the pod kube-controller-manager' % stashed in refused['msg'], refused['msg']
+            assert 'not kube-scheduler' in refused['msg'] and 'Nothing was changed' in refused['msg']
+            assert 'Traceback' not in refused['_stdout'] + refused['_stderr']
+        assert snapshot(node.manifests_dir, stash_dir(node)) == before
+        assert not accepts(node.address, HEALTH_PORTS['kube-scheduler'])
+    finally:
+        shutil.move(keep, stashed)
+    ok(toggle(node, ['kube-scheduler'], 'started'))
+
+
+def test_a_shared_stash_dir_is_refused_and_keeps_its_mode(lab, tmp_path):
+    """A stash_dir that holds other files (or the kubeadm directory, or /tmp) is not ours: refused, naming it,
+    its mode and files untouched, the manifest still in place."""
+    node = lab.nodes[1]
+    shared = str(tmp_path / 'shared')
+    os.mkdir(shared)
+    with open(os.path.join(shared, 'notes.txt'), 'w') as handle:
+        handle.write('somebody else\'s file\n')
+    os.chmod(shared, 0o755)
+    watched = (node.manifests_dir, shared, node.kubernetes_dir)
+    before = snapshot(*watched)
+    modes = dict((path, stat.S_IMODE(os.stat(path).st_mode)) for path in watched)
+    for directory, words, check_mode in (
+            (shared, 'stash_dir %s exists and holds files that are not stashed control-plane manifests (notes.txt)'
+             % shared, False),
+            (node.kubernetes_dir, 'stash_dir %s is a directory the system or kubeadm shares' % node.kubernetes_dir,
+             False),
+            (os.path.join(node.kubernetes_dir, 'pki'), "stash_dir %s is inside kubeadm's pki directory"
+             % os.path.join(node.kubernetes_dir, 'pki'), False),
+            # refused while planning, the same code as a real run: shown in check mode on a shared machine
+            ('/tmp', 'stash_dir /tmp is a directory the system or kubeadm shares', True)):
+        refused = toggle(node, ['kube-scheduler'], 'stopped', check_mode=check_mode, stash_dir=directory)
+        assert refused['failed'] and not refused['changed'], refused
+        assert words in refused['msg'] and 'Nothing was changed' in refused['msg'], refused['msg']
+        assert 'Traceback' not in refused['_stdout'] + refused['_stderr']
+    assert snapshot(*watched) == before
+    assert dict((path, stat.S_IMODE(os.stat(path).st_mode)) for path in watched) == modes
+    assert accepts(node.address, HEALTH_PORTS['kube-scheduler'])
+
+
+def test_etcd_stop_refused_when_a_peer_froze_after_the_guard(lab):
+    """Issue 21: the guard read the cluster healthy; then a member froze (SIGSTOP: it keeps its sockets and
+    answers nothing). Stopping etcd on a third node would leave one of three voters: the module reads the
+    peers again right before the move and refuses, naming the frozen member; the manifest stays."""
+    lab.wait_healthy(timeout=120)
+    reader, frozen, node = lab.nodes
+    manifest = os.path.join(node.manifests_dir, 'etcd.yaml')
+    members_before = member_names(lab, reader)
+    before = snapshot(node.manifests_dir, stash_dir(node))
+    with etcd_frozen(frozen):
+        refused = toggle(node, ['etcd'], 'stopped', snapshot_endpoints=[reader.client_url])
+        still_there = os.path.exists(manifest)
+    assert refused['failed'] and not refused['changed'], refused
+    message = refused['msg']
+    assert 'refusing to stop etcd member %s' % node.name in message, message
+    assert 'etcd member %s (%s) does not answer' % (frozen.name, frozen.client_url) in message, message
+    assert 'would leave 1 of 3 voters healthy' in message and 'allow_quorum_loss=true' in message
+    assert 'Nothing was changed by this run' in message and 'Traceback' not in refused['_stdout'] + refused['_stderr']
+    assert still_there and snapshot(node.manifests_dir, stash_dir(node)) == before
+    lab.wait_healthy(timeout=120)
+    assert member_names(lab, reader) == members_before
+    assert node.etcd_healthy(timeout=5)

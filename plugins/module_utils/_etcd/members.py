@@ -22,6 +22,7 @@ with a member down (or to a cluster of one) loses quorum.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.client import (
@@ -58,6 +59,10 @@ ACTION_PROMOTE = 'promote'
 UNHEALTHY_RETRY_SECONDS = 15.0
 RETRY_INTERVAL = 1.0
 
+# A host in a peer URL: an IPv4 or IPv6 address (urlsplit strips the brackets) or a DNS name.
+_PEER_HOST = re.compile(r'^([0-9a-f:.]+|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?)$',
+                        re.IGNORECASE)
+
 QUORUM_FIELDS = ('voting_members', 'learners', 'healthy_voters', 'quorum_size', 'has_quorum', 'fault_tolerance')
 
 
@@ -86,10 +91,23 @@ def normalize_peer_url(url):
         raise MemberInputError('peer_urls: %r must start with https:// (or http://): %s' % (text, example))
     if not host or port is None:
         raise MemberInputError('peer_urls: %r needs a host and a port (etcd requires host:port): %s' % (text, example))
+    if not 0 < port < 65536:
+        raise MemberInputError('peer_urls: %r has port %d, not one from 1 to 65535: %s' % (text, port, example))
+    if not _PEER_HOST.match(host):
+        raise MemberInputError('peer_urls: %r has host %r, which is neither an IP address nor a DNS name: %s'
+                               % (text, host, example))
     if parts.path not in ('', '/') or parts.query or parts.fragment or parts.username or parts.password:
         raise MemberInputError('peer_urls: %r may only have scheme, host and port: %s' % (text, example))
     host_part = '[%s]' % host if ':' in host else host
     return '%s://%s:%d' % (parts.scheme.lower(), host_part.lower(), port)
+
+
+def plain_http_peer_urls(urls):
+    """The URLs of `urls` (normalized) that are not https: a member must not be added with one.
+
+    kubeadm's etcd talks TLS to its peers (--peer-cert-file, --peer-client-cert-auth); a member added
+    with an http:// peer URL can never join, and the others would try to reach it without TLS."""
+    return [url for url in urls if not url.startswith('https://')]
 
 
 def normalize_peer_urls(urls):
@@ -234,6 +252,13 @@ def _plan_add(state, plan, name, member_id, peer_urls, learner, allow_quorum_los
     if not name or not peer_urls:
         raise MemberInputError('adding a member needs name and peer_urls (no member named %s%s exists)'
                                % (name or '(no name given)', ' or with those peer URLs' if peer_urls else ''))
+    plain = plain_http_peer_urls(peer_urls)
+    if plain:
+        raise MemberInputError(
+            'peer_urls: %s %s plain http: the members of this cluster talk TLS to their peers (kubeadm sets '
+            '--peer-cert-file and --initial-advertise-peer-urls=https://HOST:2380), so member %s could never join. '
+            'Give https:// peer URLs; nothing was changed.'
+            % (', '.join(plain), 'is' if len(plain) == 1 else 'are', name))
     _check_can_reconfigure(state, 'add member %s' % name)
     other_learners = [m for m in members if m['is_learner']]
     if other_learners:

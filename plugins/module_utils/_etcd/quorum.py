@@ -86,3 +86,34 @@ def unknown_member_names(members, names):
     """The names in `names` that no member carries, in the order given."""
     known = set(member.get('name') for member in members)
     return [name for name in names or () if name not in known]
+
+
+def stop_member_problems(state, member_name):
+    """Why etcd member `member_name` must not be stopped now, from `state` (collect_cluster_state's answer,
+    read right before the stop); [] when it may. Pure.
+
+    Refuses when nobody answered, when `member_name` is no member, when another voter does not answer or
+    is unhealthy (a member frozen since an earlier read), and when the cluster would be left without
+    quorum once the member is stopped. Learners never count.
+    """
+    members = state.get('members') or []
+    if not members:
+        errors = state.get('endpoint_errors') or {}
+        return ['no etcd endpoint answered (%s), so peer health cannot be read'
+                % ('; '.join('%s: %s' % item for item in sorted(errors.items())) or 'no endpoints')]
+    problems = []
+    if member_name not in set(member.get('name') for member in members):
+        problems.append('%s is not an etcd member (members: %s)'
+                        % (member_name, ', '.join(member.get('name') or member.get('id') or '?' for member in members)))
+    for member in voters(members):
+        if member.get('name') == member_name or member.get('healthy'):
+            continue
+        detail = member.get('health_error') or member.get('error') or ''
+        problems.append('etcd member %s (%s) %s%s' % (
+            member.get('name') or member.get('id'), member.get('endpoint') or 'no client URL',
+            'is unhealthy' if member.get('reachable') else 'does not answer', (': ' + detail) if detail else ''))
+    after = quorum_summary(members, [member_name])
+    if not after['has_quorum']:
+        problems.append('stopping %s would leave %d of %d voters healthy, fewer than the %d etcd needs for quorum'
+                        % (member_name, after['healthy_voters'], after['voting_members'], after['quorum_size']))
+    return problems

@@ -171,6 +171,29 @@ class StaticPod:
         return self.flags.get(name, default)
 
 
+def is_within(path, directory):
+    """Whether `path` is `directory` or below it, symlinks and `..` resolved (of the parts that exist)."""
+    path = os.path.realpath(path)
+    directory = os.path.realpath(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def kubeadm_dir_problem(option, path, kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None):
+    """Why `path` (the value of `option`) must not be used: it is, or is inside, the kubelet's manifests
+    directory or kubeadm's pki directory of the node under `kubernetes_dir`, symlinks and `..` resolved.
+    The kubelet runs every file of the manifests directory, and pki holds the node's keys; neither is a
+    place for what this collection writes. None when `path` is elsewhere."""
+    node = KubeadmNode(kubernetes_dir, manifests_dir=manifests_dir)
+    for directory, what in ((node.manifests_dir, 'the manifests directory (the kubelet runs every file in it)'),
+                            (node.pki_dir, "kubeadm's pki directory (the node's certificates and keys)")):
+        if is_within(path, directory):
+            resolved = os.path.realpath(path)
+            return '%s %s is inside %s %s%s; choose a directory outside %s' % (
+                option, path, what, directory, '' if resolved == os.path.normpath(path) else ' (it resolves to %s)'
+                % resolved, directory)
+    return None
+
+
 class KubeadmNode:
     """The files of one kubeadm control-plane node under `kubernetes_dir`."""
 

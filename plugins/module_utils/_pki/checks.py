@@ -146,6 +146,39 @@ def utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def identity_conflicts(name, addresses, peers, other_nodes):
+    """Why this node's `name` or `addresses` (given, or read from its manifests) belong to another node;
+    [] when none. Pure.
+
+    `peers` are the other members of this node's etcd --initial-cluster ({name, addresses}, the hosts of
+    their peer URLs): etcd's own record of who the other nodes are; neither their names nor their
+    addresses are this node's. `other_nodes` are the ones the caller gave; one with this node's name is
+    this node listed among all control-plane nodes (an inventory group) unless none of its addresses is
+    this node's. Reissuing certificates for another node's name
+    or address would let this node pass for it."""
+    problems = []
+    own = name.lower()
+    for peer in peers:
+        peer_name = peer.get('name') or ''
+        taken = [ip for ip in addresses if ip in (peer.get('addresses') or [])]
+        if peer_name.lower() == own:
+            problems.append("node_name %s belongs to another node: this node's etcd manifest lists %s as another "
+                            'member of --initial-cluster' % (name, peer_name))
+        elif taken:
+            problems.append("address %s belongs to %s, another member of --initial-cluster in this node's etcd "
+                            'manifest (its peer URL)' % (', '.join(taken), peer_name))
+    # An address of this node among another entry's is no conflict: other_nodes may list a shared address (a
+    # VIP) for several nodes. A peer URL is one member's own, so its host is checked above.
+    for other in other_nodes:
+        other_name = other.get('name') or ''
+        other_addresses = other.get('addresses') or []
+        if other_name.lower() == own and other_addresses and not [ip for ip in addresses if ip in other_addresses]:
+            problems.append('node_name %s belongs to another node: other_nodes gives %s the addresses %s, none '
+                            'of which is this node\'s (%s)' % (name, other_name, ', '.join(other_addresses),
+                                                               ', '.join(addresses)))
+    return problems
+
+
 def node_identity(kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None, node_name=None, advertise_addresses=None,
                   service_cidr=None, dns_domain=None, other_nodes=None):
     """Who this node is and what its certificates must name.
@@ -178,13 +211,20 @@ def node_identity(kubernetes_dir=DEFAULT_KUBERNETES_DIR, manifests_dir=None, nod
     if not addresses:
         raise IdentityError('cannot tell this node\'s advertise address: no kube-apiserver --advertise-address or '
                             'etcd URLs in %s; give advertise_addresses' % searched)
-    merged_others = []
+    checked = []
     for other in list(other_nodes or []) + others:
-        other_name = other.get('name')
         try:
-            other_addresses = check_addresses(other.get('addresses') or [])
+            checked.append({'name': other.get('name'), 'addresses': check_addresses(other.get('addresses') or [])})
         except SanRuleError as exc:
-            raise IdentityError('other_nodes entry %s: %s' % (other_name, exc))
+            raise IdentityError('other_nodes entry %s: %s' % (other.get('name'), exc))
+    conflicts = identity_conflicts(name, addresses, checked[len(other_nodes or []):], checked[:len(other_nodes or [])])
+    if conflicts:
+        raise IdentityError('refusing an identity that belongs to another node (this node: %s at %s, from %s): %s'
+                            % (name, ', '.join(addresses), ', '.join(sources) or 'the options given',
+                               '; '.join(conflicts)))
+    merged_others = []
+    for other in checked:
+        other_name, other_addresses = other['name'], other['addresses']
         if other_name and other_name.lower() == name.lower():
             continue  # this node listed among all control-plane nodes (an inventory group) is fine
         other_addresses = [ip for ip in other_addresses if ip not in addresses]

@@ -39,6 +39,7 @@ import os
 import stat
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import (
+    TMP_PREFIX,
     fsync_dir,
     os_error_text,
     sha256_file,
@@ -52,6 +53,8 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
     KubeadmNode,
     ManifestError,
     StaticPod,
+    is_within,
+    kubeadm_dir_problem,
 )
 
 STARTED = 'started'
@@ -103,10 +106,73 @@ def ordered(components, state):
     return [component for component in order if component in components]
 
 
+# Directories a system shares between many programs: never a stash, whatever they hold (their mode is not ours).
+SHARED_DIRS = ('/', '/bin', '/boot', '/dev', '/dev/shm', '/etc', '/home', '/lib', '/lib64', '/media', '/mnt', '/opt',
+               '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/var', '/var/lib',
+               '/var/tmp')
+
+
+def stash_entries_ours(names):
+    """The names of a stash directory's entries that are not this collection's: anything but the
+    components' manifests, the stash record, the strays directory and leftovers of an atomic write."""
+    ours = set(component + '.yaml' for component in COMPONENTS) | set([RECORD_NAME, STRAYS_DIR_NAME])
+    return sorted(name for name in names if name not in ours and not name.startswith(TMP_PREFIX))
+
+
+def stash_dir_problem(stash_dir, wanted, kubernetes_dir, manifests_dir, entries=None, sticky=False):
+    """Why `stash_dir` must not be used as the stash for `wanted` (STARTED or STOPPED), or None. Pure
+    but for resolving symlinks: `entries` are the names in it (None when it does not exist), `sticky`
+    whether its sticky bit is set.
+
+    Never: a directory the system shares (/, /etc, /tmp, /var/lib, ...), the kubeadm directory itself,
+    or anything in the manifests (the kubelet would run the stash) or pki directory. For STOPPED, the
+    stash is created or tightened to 0700 and written to, so an existing directory must be this
+    collection's stash already: only our manifests, the record and the strays directory in it, and no
+    sticky bit (a shared scratch directory). Restoring (STARTED) may read from a runbook-style
+    manifests-<date> directory that holds other pods' manifests too."""
+    resolved = os.path.realpath(stash_dir)
+    shown = stash_dir if resolved == os.path.normpath(stash_dir) else '%s (resolves to %s)' % (stash_dir, resolved)
+    if resolved in SHARED_DIRS or resolved == os.path.realpath(kubernetes_dir):
+        return ('stash_dir %s is a directory the system or kubeadm shares with other files, not a stash: the module '
+                'would move manifests into it and set its mode to 0700. Nothing was changed; choose a directory of '
+                'its own, such as the default %s' % (shown, os.path.join(kubernetes_dir, 'manifests-stash')))
+    problem = kubeadm_dir_problem('stash_dir', stash_dir, kubernetes_dir, manifests_dir)
+    if problem:
+        return problem + ': the kubelet would run the stashed manifests, or they would sit among the keys. Nothing ' \
+                         'was changed.'
+    if wanted != STOPPED or entries is None:
+        return None
+    if sticky:
+        return ('stash_dir %s has the sticky bit set: a shared scratch directory, not a stash, and its mode is not '
+                'ours to change to 0700. Nothing was changed; choose a directory of its own' % shown)
+    foreign = stash_entries_ours(entries)
+    if foreign:
+        return ('stash_dir %s exists and holds files that are not stashed control-plane manifests (%s%s): it is not '
+                "this collection's stash, and stopping would set its mode to 0700 and move manifests among them. "
+                'Nothing was changed; choose a directory of its own (missing or empty), such as the default %s'
+                % (shown, ', '.join(foreign[:5]), ', ...' if len(foreign) > 5 else '',
+                   os.path.join(kubernetes_dir, 'manifests-stash')))
+    return None
+
+
+def pod_mismatch_problem(component, path, pod):
+    """Why the manifest `path` cannot stand for `component`, or None: the pod it defines (its component
+    label, else metadata.name) is another component. Moving it would start or stop another pod than the
+    one named (a stashed etcd.yaml that holds kube-apiserver runs a second kube-apiserver, and no etcd)."""
+    labels = pod.metadata.get('labels')
+    label = labels.get('component') if isinstance(labels, dict) else None
+    name = pod.name
+    # kubeadm names the pod after the component (the kubelet adds the node name to the mirror pod only)
+    others = [value for value in (label, name) if value in COMPONENTS and value != component]
+    if not others and (label in (None, '', component) or name == component):
+        return None
+    return ('%s holds the pod %s (component label %s), not %s: the file named for %s defines another pod. '
+            'Nothing was changed; put the right manifest back under that name, or move this one away after '
+            'checking it' % (path, name or '(no name)', label or '(none)', component, component))
+
+
 def _is_within(path, directory):
-    path = os.path.realpath(path)
-    directory = os.path.realpath(directory)
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+    return is_within(path, directory)
 
 
 class ComponentPlan:
@@ -187,6 +253,17 @@ class ManifestStash:
         if os.path.lexists(self.stash_dir) and not os.path.isdir(self.stash_dir):
             raise StashError('stash path %s exists and is not a directory: move it away or choose another stash_dir'
                              % self.stash_dir)
+        entries, sticky = None, False
+        if os.path.isdir(self.stash_dir):
+            try:
+                entries = os.listdir(self.stash_dir)
+            except OSError as exc:
+                raise StashError('cannot read stash directory %s: %s. Nothing was changed.'
+                                 % (self.stash_dir, exc.strerror or exc))
+            sticky = bool(os.stat(self.stash_dir).st_mode & stat.S_ISVTX)
+        problem = stash_dir_problem(self.stash_dir, wanted, self.node.kubernetes_dir, self.manifests_dir, entries, sticky)
+        if problem:
+            raise StashError(problem)
         for directory, what in ((self.stash_dir, 'stash directory %s' % self.stash_dir),
                                 (self.strays_dir, 'stray stash directory %s' % self.strays_dir)):
             if os.path.isdir(directory):
@@ -239,6 +316,10 @@ class ManifestStash:
             plan.action = ACTION_RESTORE if wanted == STARTED else ACTION_NONE
         plan.sha256 = checksums[plan.manifest_path if in_manifests else plan.stash_path]
         plan.pod = self._read(component, plan.manifest_path if in_manifests else plan.stash_path)
+        # both copies, when there are two, have the same content (checked above)
+        problem = pod_mismatch_problem(component, plan.manifest_path if in_manifests else plan.stash_path, plan.pod)
+        if problem:
+            raise StashError(problem)
         return plan
 
     def find_strays(self):

@@ -23,9 +23,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import (
     EtcdInputError,
+    collect_cluster_state,
     save_snapshot,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import stop_member_problems
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._module.arguments import (
     WAIT_TIMEOUT,
     number_problem,
@@ -38,6 +40,8 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
     wait_stopped,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
+    ACTION_REMOVE_STRAY_MANIFEST,
+    ACTION_STASH,
     STARTED,
     STOPPED,
     ManifestStash,
@@ -125,12 +129,10 @@ def snapshot_before_stop(plans, node, snapshot, check_mode=False):
             and plan.state_before in (STARTED, 'both')]
     if not etcd:
         return None
-    probe = HealthProbe('etcd', etcd[0].pod, node)
-    sources = [probe.url]
+    sources = [HealthProbe('etcd', etcd[0].pod, node).url]
     try:
+        probe, client = etcd_client_of(etcd[0], node)
         sources = snapshot_sources(probe.url, snapshot.get('endpoints'))
-        client = EtcdClient(probe.ca_path, probe.client_cert, probe.client_key, timeout=DEFAULT_TIMEOUT)
-        client.check_credentials()
         taken = save_snapshot(client, sources, snapshot['dest'], keep=snapshot.get('keep'), check_mode=check_mode)
         taken.pop('changed', None)
         return taken
@@ -144,14 +146,58 @@ def snapshot_before_stop(plans, node, snapshot, check_mode=False):
     raise error
 
 
+def stops_etcd(plan):
+    """Whether carrying out `plan` takes etcd's manifest out of the manifests directory (the member stops)."""
+    return plan.component == 'etcd' and plan.action in (ACTION_STASH, ACTION_REMOVE_STRAY_MANIFEST)
+
+
+def etcd_client_of(plan, node):
+    """(HealthProbe, EtcdClient) of the node's etcd member, with the member's own URL and certificates
+    (--advertise-client-urls, --cert-file, --key-file, --trusted-ca-file), TLS verified."""
+    probe = HealthProbe('etcd', plan.pod, node)
+    client = EtcdClient(probe.ca_path, probe.client_cert, probe.client_key, timeout=DEFAULT_TIMEOUT)
+    client.check_credentials()
+    return probe, client
+
+
+def recheck_before_etcd_stop(plan, node, endpoints=None, allow_quorum_loss=False):
+    """Read peer health again right before etcd's manifest moves: a guard's earlier read can be stale (a
+    member that froze since). Asks this member and then `endpoints` (other members' client URLs) for the
+    member list and every member's health, and refuses (ToggleError, nothing moved by this step) naming
+    the members when stopping this one would cost quorum or another voter is unhealthy or does not
+    answer (quorum.stop_member_problems). With `allow_quorum_loss` the problems become warnings.
+    Returns the warnings."""
+    member = plan.pod.flag('name') or 'default'  # etcd's own default for --name
+    sources = []
+    try:
+        probe, client = etcd_client_of(plan, node)
+        sources = snapshot_sources(probe.url, endpoints)
+        problems = stop_member_problems(collect_cluster_state(client, sources), member)
+    except (EtcdError, EtcdInputError) as exc:
+        problems = ['peer health cannot be read: %s' % exc]
+    if not problems:
+        return []
+    text = '; '.join(problems)
+    if allow_quorum_loss:
+        return ['etcd member %s stopped although, read right before the stop: %s (allowed by allow_quorum_loss)'
+                % (member, text)]
+    raise ToggleError('refusing to stop etcd member %s: read right before moving %s (from %s): %s. The manifest '
+                      'stays in place; bring the other members back (or wait until they are healthy) and run again, '
+                      'or set allow_quorum_loss=true if etcd may stop accepting writes.'
+                      % (member, plan.manifest_path, ', '.join(sources) or 'nowhere', text))
+
+
 def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
-                       wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None):
+                       wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None,
+                       allow_quorum_loss=False, etcd_endpoints=None):
     """Bring the named components to `state`. Returns the module result (without `failed`).
 
     `strays` in the result lists every stray copy of a control-plane manifest in the manifests
     directory ({path, component, action, stash_path}); stopping a component stashes its strays too.
     With `snapshot` ({'dest', 'keep', 'endpoints'}), a stop of a running etcd first saves a snapshot
     of its member (see snapshot_before_stop); the result's `snapshot` says where, or is None.
+    Right before etcd's manifest moves out, peer health is read again from this member and then
+    `etcd_endpoints` (recheck_before_etcd_stop); the result's `warnings` say what `allow_quorum_loss` let through.
     """
     problem = number_problem('wait_timeout', wait_timeout, WAIT_TIMEOUT)
     if problem:
@@ -171,6 +217,7 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
         'record_path': stash.record_path,
         'components': [],
         'strays': [stray.as_dict() for stray in strays],
+        'warnings': [],
     }
     began = time.time()
     try:
@@ -196,6 +243,14 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             moved.append((plan, entry))
             if check_mode:
                 continue
+            if stops_etcd(plan):
+                try:
+                    result['warnings'].extend(recheck_before_etcd_stop(
+                        plan, stash.node, etcd_endpoints, allow_quorum_loss))
+                except ToggleError as exc:
+                    raise ToggleError('%s %s' % (exc, already_done(result['components'], state)),
+                                      _public(result['components']), result['strays'], _changed_so_far(result, strays),
+                                      snapshot=result['snapshot'])
             try:
                 for stray in strays:
                     if stray.component == plan.component:
@@ -237,7 +292,8 @@ RESTARTED = 'restarted'
 
 
 def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_dir=None,
-                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None):
+                        wait=True, wait_timeout=300, reason=None, check_mode=False, diff=False, snapshot=None,
+                        allow_quorum_loss=False, etcd_endpoints=None):
     """Stop the named components, then start them again at once: one module run, nothing in between.
 
     A rolling restart without maintenance work restarts a node's whole control plane so, and etcd's
@@ -249,7 +305,8 @@ def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_di
     arguments = dict(kubernetes_dir=kubernetes_dir, manifests_dir=manifests_dir, stash_dir=stash_dir,
                      wait=wait, wait_timeout=wait_timeout, check_mode=check_mode, diff=diff)
     try:
-        stopped = toggle_static_pods(names, STOPPED, reason=reason, snapshot=snapshot, **arguments)
+        stopped = toggle_static_pods(names, STOPPED, reason=reason, snapshot=snapshot,
+                                     allow_quorum_loss=allow_quorum_loss, etcd_endpoints=etcd_endpoints, **arguments)
     except ToggleError as exc:
         exc.stage = exc.stage or STOPPED
         raise
@@ -269,6 +326,7 @@ def restart_static_pods(names, kubernetes_dir=None, manifests_dir=None, stash_di
                                  if stopping[entry['name']]['changed'] else entry
                                  for entry in started['components']]
     result = dict(stopped, state=RESTARTED, changed=True, components=stopped['components'] + started['components'],
+                  warnings=stopped['warnings'] + started['warnings'],
                   timings=stopped['timings'] + started['timings'])
     if diff:
         result['diff'] = {'before_header': 'manifest locations', 'after_header': 'manifest locations',

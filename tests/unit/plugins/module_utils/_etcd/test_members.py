@@ -178,6 +178,11 @@ def test_absent_name_hints_at_members_not_started():
     ('https://[10.0.0.1:2380', 'is not a URL'),
     ('https://10.0.0.1:99999', 'is not a URL'),
     ('', 'empty entry'),
+    ('10.0.0.4:2380', 'must start with https://'),
+    ('https://:2380', 'needs a host and a port'),
+    ('https://10.0.0.4:0', 'not one from 1 to 65535'),
+    ('https://no de:2380', 'neither an IP address nor a DNS name'),
+    ('https://node_4:2380', 'neither an IP address nor a DNS name'),
 ])
 def test_bad_peer_urls(url, text):
     with pytest.raises(MemberInputError) as caught:
@@ -311,3 +316,18 @@ def test_other_refusals_are_not_retried():
         apply_plan(client, cluster, plan, 60, sleep=Clock().sleep)
     assert 'one learner at a time' in str(caught.value)
     assert client.calls == [('add', 'https://10.0.0.1:2379', tuple(NEW), True)]
+
+
+@pytest.mark.parametrize('urls', [['http://10.0.0.4:2380'], ['https://10.0.0.4:2380', 'HTTP://10.0.0.4:2381']])
+def test_add_with_a_plain_http_peer_url_is_refused(urls):
+    with pytest.raises(MemberInputError) as caught:
+        plan_member(three(), 'present', name='n4', peer_urls=urls)
+    message = str(caught.value)
+    assert 'plain http' in message and 'n4' in message and 'nothing was changed' in message
+    assert urls[-1].lower() in message and 'https://10.0.0.4:2380 ' not in message
+
+
+def test_http_peer_url_of_an_existing_member_still_finds_it_for_removal():
+    cluster = state(member('n1'), member('n2'), member('n3', url='http://10.0.0.3:2380'))
+    plan = plan_member(cluster, 'absent', peer_urls=['http://10.0.0.3:2380'], name='n3')
+    assert plan['action'] == ACTION_REMOVE

@@ -103,3 +103,27 @@ def test_no_quorum_nothing_safe():
 def test_assume_stopped_unknown_names():
     assert unknown_member_names(cluster(3), ['v1', 'x', 'y']) == ['x', 'y']
     assert unknown_member_names(cluster(3), []) == []
+
+
+def _member(name, healthy=True, reachable=True, learner=False):
+    return {'name': name, 'id': name, 'healthy': healthy, 'reachable': reachable, 'is_learner': learner,
+            'endpoint': 'https://%s:2379' % name, 'health_error': None if healthy else 'context deadline exceeded'}
+
+
+def test_stop_member_problems_names_the_frozen_member_and_the_lost_quorum():
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import stop_member_problems
+    healthy = {'members': [_member('a'), _member('b'), _member('c')]}
+    assert stop_member_problems(healthy, 'c') == []
+    frozen = {'members': [_member('a'), _member('b', healthy=False, reachable=False), _member('c')]}
+    problems = stop_member_problems(frozen, 'c')
+    assert problems[0] == 'etcd member b (https://b:2379) does not answer: context deadline exceeded'
+    assert problems[1] == 'stopping c would leave 1 of 3 voters healthy, fewer than the 2 etcd needs for quorum'
+    # a learner that is down costs no quorum and is no reason to refuse
+    learner_down = {'members': [_member('a'), _member('b'), _member('c'), _member('l', False, False, learner=True)]}
+    assert stop_member_problems(learner_down, 'c') == []
+    # five voters, one down: stopping another keeps quorum, but the down one is still named
+    five = {'members': [_member(n) for n in 'abcd'] + [_member('e', healthy=False)]}
+    assert stop_member_problems(five, 'a') == ['etcd member e (https://e:2379) is unhealthy: context deadline exceeded']
+    assert stop_member_problems({'members': [], 'endpoint_errors': {'https://x:2379': 'refused'}}, 'a') == [
+        'no etcd endpoint answered (https://x:2379: refused), so peer health cannot be read']
+    assert 'x is not an etcd member (members: a, b, c)' in stop_member_problems(healthy, 'x')

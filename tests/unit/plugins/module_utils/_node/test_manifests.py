@@ -133,3 +133,30 @@ def test_node_identity_from_manifests(tmp_path):
 ])
 def test_default_snapshot_dir_follows_the_node_root(kubernetes_dir, expected):
     assert default_snapshot_dir(kubernetes_dir) == expected
+
+
+@pytest.mark.parametrize('relative,words', [
+    ('manifests', 'the manifests directory'),
+    ('manifests/snapshots', 'the manifests directory'),
+    ('backups/../manifests/x', 'the manifests directory'),
+    ('pki', "kubeadm's pki directory"),
+    ('pki/etcd/snapshots', "kubeadm's pki directory"),
+    ('link-to-pki/snapshots', "kubeadm's pki directory (the node's certificates and keys)"),
+])
+def test_kubeadm_dir_problem_refuses_manifests_and_pki(tmp_path, relative, words):
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import kubeadm_dir_problem
+    kubernetes_dir = tmp_path / 'etc' / 'kubernetes'
+    (kubernetes_dir / 'pki').mkdir(parents=True)
+    os.symlink(str(kubernetes_dir / 'pki'), str(kubernetes_dir / 'link-to-pki'))
+    path = os.path.join(str(kubernetes_dir), relative)
+    problem = kubeadm_dir_problem('dest', path, str(kubernetes_dir))
+    assert problem.startswith('dest %s is inside %s' % (path, words)), problem
+    if relative.startswith('link'):
+        assert 'resolves to %s' % os.path.join(str(kubernetes_dir), 'pki', 'snapshots') in problem
+
+
+@pytest.mark.parametrize('relative', ['manifests-stash', 'pki-backup', '../../var/lib/etcd-snapshots'])
+def test_kubeadm_dir_problem_allows_elsewhere(tmp_path, relative):
+    from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import kubeadm_dir_problem
+    kubernetes_dir = str(tmp_path / 'etc' / 'kubernetes')
+    assert kubeadm_dir_problem('dest', os.path.join(kubernetes_dir, relative), kubernetes_dir) is None

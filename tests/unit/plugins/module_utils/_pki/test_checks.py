@@ -23,6 +23,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.rules
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._pki.checks import (
     IdentityError,
     check_node_certificates,
+    identity_conflicts,
     node_identity,
     summary_message,
 )
@@ -530,3 +531,43 @@ def test_kubeconfigs_read_without_pyyaml(node, monkeypatch):
     without, _identity = run(node, now=fixed_now)
     assert without == with_pyyaml and without['ok']
     assert entry(without, 'admin.conf')['user'] == 'kubernetes-admin'
+
+
+# --- issue 21: an identity that belongs to another node is refused ------------------------------
+
+PEERS = [{'name': 'lab-cp-02', 'addresses': ['127.0.1.2']}, {'name': 'lab-cp-03', 'addresses': ['127.0.1.3']}]
+
+
+@pytest.mark.parametrize('name,addresses,others,words', [
+    ('lab-cp-02', ['127.0.1.1'], [], "node_name lab-cp-02 belongs to another node: this node's etcd manifest lists"),
+    ('LAB-CP-03', ['127.0.1.1'], [], 'node_name LAB-CP-03 belongs to another node'),
+    ('lab-cp-01', ['127.0.1.2'], [], 'address 127.0.1.2 belongs to lab-cp-02, another member of --initial-cluster'),
+    ('lab-cp-01', ['127.0.1.1', '127.0.1.3'], [], 'address 127.0.1.3 belongs to lab-cp-03'),
+    ('lab-cp-09', ['127.0.1.9'], [{'name': 'lab-cp-09', 'addresses': ['10.0.0.9']}],
+     'node_name lab-cp-09 belongs to another node: other_nodes gives lab-cp-09 the addresses 10.0.0.9'),
+])
+def test_identity_conflicts_refused(name, addresses, others, words):
+    problems = identity_conflicts(name, addresses, PEERS, others)
+    assert len(problems) == 1 and problems[0].startswith(words), problems
+
+
+@pytest.mark.parametrize('name,addresses,others', [
+    ('lab-cp-01', ['127.0.1.1'], []),
+    # this node among all control-plane nodes (an inventory group), and a VIP several nodes share
+    ('lab-cp-01', ['127.0.1.1'], [{'name': 'LAB-CP-01', 'addresses': ['127.0.1.1']},
+                                  {'name': 'lab-cp-02', 'addresses': ['127.0.1.2', '127.0.1.1']}]),
+    ('lab-cp-01', ['127.0.1.1'], [{'name': 'lab-cp-01', 'addresses': []}]),
+])
+def test_identity_conflicts_none(name, addresses, others):
+    assert identity_conflicts(name, addresses, PEERS, others) == []
+
+
+def test_node_name_of_a_peer_is_refused_by_node_identity(tmp_path, cas):
+    initial = 'lab-cp-01=https://127.0.1.1:2380,lab-cp-02=https://127.0.1.2:2380'
+    node = cf.make_node(str(tmp_path / 'n1'), NODE1[0], NODE1[1], cas, initial_cluster=initial)
+    with pytest.raises(IdentityError) as caught:
+        node_identity(node, node_name=NODE2[0])
+    assert 'refusing an identity that belongs to another node' in str(caught.value)
+    assert 'node_name %s belongs to another node' % NODE2[0] in str(caught.value)
+    with pytest.raises(IdentityError, match='address %s belongs to %s' % (NODE2[1], NODE2[0])):
+        node_identity(node, advertise_addresses=[NODE2[1]])

@@ -8,10 +8,14 @@ import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import TMP_PREFIX
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods import stash as _stash
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods import toggle as _toggle
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.stash import (
     ManifestStash,
     StashError,
+    pod_mismatch_problem,
     resolve_components,
+    stash_dir_problem,
+    stash_entries_ours,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.toggle import (
     ToggleError,
@@ -39,6 +43,39 @@ def snapshot(root):
             content = sha(path) if stat.S_ISREG(info.st_mode) else None
             result[os.path.relpath(path, root)] = (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid, content)
     return result
+
+
+MEMBER = 'k-kube-lab-01'  # --name of the reference etcd manifest
+
+
+def peer(name, healthy=True, reachable=True, learner=False):
+    return {'name': name, 'id': name, 'is_learner': learner, 'healthy': healthy, 'reachable': reachable,
+            'endpoint': 'https://%s:2379' % name, 'health_error': None if healthy else 'context deadline exceeded'}
+
+
+class Peers:
+    """What the read right before etcd stops sees (collect_cluster_state's answer), and who asked."""
+
+    def __init__(self):
+        self.state = {'members': [peer(MEMBER), peer('k-kube-lab-02'), peer('k-kube-lab-03')], 'endpoint_errors': {}}
+        self.reads = []
+
+
+@pytest.fixture(autouse=True)
+def peers(monkeypatch):
+    """No etcd in unit tests: the re-check before etcd stops reads this healthy 3-member cluster."""
+    seen = Peers()
+
+    class Probe:
+        url = 'https://10.101.11.240:2379'
+
+    def read(client, sources):
+        seen.reads.append((list(sources), os.path.exists(os.path.join(client, 'manifests', 'etcd.yaml'))))
+        return seen.state
+
+    monkeypatch.setattr(_toggle, 'etcd_client_of', lambda plan, node: (Probe(), node.kubernetes_dir))
+    monkeypatch.setattr(_toggle, 'collect_cluster_state', read)
+    return seen
 
 
 @pytest.fixture
@@ -387,7 +424,7 @@ def test_full_disk_names_the_path_and_what_was_already_stopped(node, monkeypatch
     stash_dir = os.path.join(node, 'manifests-stash')
     assert not [name for name in os.listdir(stash_dir) if name.startswith(TMP_PREFIX)]
     assert os.path.exists(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))  # not moved: nothing lost
-    monkeypatch.undo()
+    monkeypatch.setattr(_stash.os, 'fsync', real_fsync)
     assert toggle(node, ['all'], 'stopped')['changed'] is True   # converges once there is space
 
 
@@ -447,3 +484,166 @@ def test_restart_refuses_differing_copies_and_that_is_no_timeout(node):
         restart_static_pods(['etcd', 'kube-scheduler'], kubernetes_dir=node, wait=False)
     assert raised.value.timed_out is False and 'differ' in str(raised.value)
     assert os.path.exists(os.path.join(node, 'manifests', 'kube-scheduler.yaml'))
+
+
+# ---------------------------------------------------------------- issue 21: hostile probes, each refused first
+
+def _pod(component_label, name):
+    class Pod:
+        metadata = {'name': name, 'labels': {'component': component_label} if component_label else {}}
+    Pod.name = name
+    return Pod()
+
+
+@pytest.mark.parametrize('label,name,refused', [
+    ('etcd', 'etcd', False),
+    (None, 'etcd', False),
+    ('etcd', 'etcd-node-1', False),
+    ('kube-apiserver', 'kube-apiserver', True),
+    ('kube-apiserver', 'etcd', True),
+    ('etcd', 'kube-apiserver', True),
+    (None, 'kube-scheduler', True),
+    ('haproxy', 'haproxy', True),
+])
+def test_pod_mismatch_problem(label, name, refused):
+    problem = pod_mismatch_problem('etcd', '/x/etcd.yaml', _pod(label, name))
+    assert bool(problem) is refused, problem
+    if refused:
+        assert '/x/etcd.yaml' in problem and name in problem and 'not etcd' in problem
+
+
+@pytest.mark.parametrize('where', ['stash', 'manifests'])
+def test_a_manifest_of_another_component_is_refused_and_nothing_moves(node, where):
+    """A stashed etcd.yaml whose pod is kube-apiserver: starting etcd would run a second apiserver."""
+    toggle(node, ['etcd'], 'stopped')
+    stash_dir = os.path.join(node, 'manifests-stash')
+    if where == 'stash':
+        shutil.copy(os.path.join(REFERENCE, 'kube-apiserver.yaml'), os.path.join(stash_dir, 'etcd.yaml'))
+    else:
+        toggle(node, ['etcd'], 'started')
+        shutil.copy(os.path.join(REFERENCE, 'kube-apiserver.yaml'), os.path.join(node, 'manifests', 'etcd.yaml'))
+    before = snapshot(node)
+    state = 'started' if where == 'stash' else 'stopped'
+    with pytest.raises(ToggleError) as caught:
+        toggle(node, ['etcd'], state)
+    message = str(caught.value)
+    assert 'etcd.yaml holds the pod kube-apiserver' in message and 'not etcd' in message, message
+    assert 'Nothing was changed' in message
+    assert snapshot(node) == before
+
+
+@pytest.mark.parametrize('names,foreign', [
+    ([], []),
+    (['etcd.yaml', 'stash-record.json', 'strays', '.kubemaint-tmp-etcd.yaml'], []),
+    (['etcd.yaml', 'admin.conf'], ['admin.conf']),
+    (['haproxy.yaml', 'passwd', 'etcd.yaml.bak'], ['etcd.yaml.bak', 'haproxy.yaml', 'passwd']),
+])
+def test_stash_entries_ours(names, foreign):
+    assert stash_entries_ours(names) == foreign
+
+
+@pytest.mark.parametrize('path,wanted,entries,sticky,words', [
+    ('/tmp', 'stopped', [], True, 'the system or kubeadm shares'),
+    ('/etc', 'stopped', ['passwd'], False, 'the system or kubeadm shares'),
+    ('/etc', 'started', ['passwd'], False, 'the system or kubeadm shares'),
+    ('/var/lib', 'stopped', [], False, 'the system or kubeadm shares'),
+    ('/', 'started', [], False, 'the system or kubeadm shares'),
+    ('K', 'stopped', ['admin.conf'], False, 'the system or kubeadm shares'),
+    ('K/manifests', 'stopped', [], False, 'inside the manifests directory'),
+    ('K/pki/../manifests', 'stopped', [], False, 'inside the manifests directory'),
+    ('K/pki', 'stopped', [], False, "inside kubeadm's pki directory"),
+    ('K/pki/etcd/stash', 'stopped', None, False, "inside kubeadm's pki directory"),
+    ('K/backups', 'stopped', ['notes.txt'], False, 'holds files that are not stashed control-plane manifests (notes.txt)'),
+    ('K/scratch', 'stopped', [], True, 'sticky bit'),
+])
+def test_stash_dir_problem_refuses(tmp_path, path, wanted, entries, sticky, words):
+    kubernetes_dir = str(tmp_path)
+    path = path.replace('K', kubernetes_dir, 1) if path.startswith('K') else path
+    problem = stash_dir_problem(path, wanted, kubernetes_dir, os.path.join(kubernetes_dir, 'manifests'),
+                                entries, sticky)
+    assert problem and words in problem, problem
+    assert path.split('/..')[0] in problem
+
+
+@pytest.mark.parametrize('path,wanted,entries', [
+    ('K/manifests-stash', 'stopped', None),
+    ('K/manifests-stash', 'stopped', []),
+    ('K/manifests-stash', 'stopped', ['etcd.yaml', 'stash-record.json', 'strays']),
+    # restoring reads from a runbook's manifests-<date> directory, other pods' manifests and all
+    ('K/manifests-20260101', 'started', ['etcd.yaml', 'haproxy.yaml']),
+    ('/srv/stash', 'stopped', []),
+])
+def test_stash_dir_problem_allows(tmp_path, path, wanted, entries):
+    kubernetes_dir = str(tmp_path)
+    path = path.replace('K', kubernetes_dir, 1) if path.startswith('K') else path
+    assert stash_dir_problem(path, wanted, kubernetes_dir, os.path.join(kubernetes_dir, 'manifests'),
+                             entries) is None
+
+
+def test_a_directory_with_other_files_is_refused_as_stash_and_keeps_its_mode(node):
+    shared = os.path.join(node, 'shared')
+    os.mkdir(shared, 0o755)
+    with open(os.path.join(shared, 'notes.txt'), 'w') as handle:
+        handle.write('not ours')
+    os.chmod(shared, 0o755)
+    before = snapshot(node)
+    with pytest.raises(ToggleError) as caught:
+        toggle(node, ['etcd'], 'stopped', stash_dir=shared)
+    assert 'stash_dir %s exists and holds files' % shared in str(caught.value)
+    assert snapshot(node) == before
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o755
+
+
+def test_the_kubeadm_directory_itself_is_refused_as_stash(node):
+    before = snapshot(node)
+    mode = stat.S_IMODE(os.stat(node).st_mode)
+    with pytest.raises(ToggleError) as caught:
+        toggle(node, ['all'], 'stopped', stash_dir=node)
+    assert 'stash_dir %s is a directory the system or kubeadm shares' % node in str(caught.value)
+    assert snapshot(node) == before and stat.S_IMODE(os.stat(node).st_mode) == mode
+
+
+def test_peer_health_is_read_again_right_before_etcd_moves(node, peers):
+    toggle(node, ['all'], 'stopped', etcd_endpoints=['https://10.0.0.2:2379'])
+    # one read, while etcd's manifest was still in place, from this member and then the endpoints given
+    assert peers.reads == [(['https://10.101.11.240:2379', 'https://10.0.0.2:2379'], True)]
+    toggle(node, ['all'], 'started')
+    toggle(node, ['kube-scheduler'], 'stopped')
+    assert len(peers.reads) == 1, 'no read when etcd does not stop'
+
+
+@pytest.mark.parametrize('members,words', [
+    ([peer(MEMBER), peer('k-kube-lab-02', healthy=False, reachable=False), peer('k-kube-lab-03')],
+     'etcd member k-kube-lab-02 (https://k-kube-lab-02:2379) does not answer'),
+    ([peer(MEMBER), peer('k-kube-lab-02', healthy=False), peer('k-kube-lab-03')],
+     'etcd member k-kube-lab-02 (https://k-kube-lab-02:2379) is unhealthy'),
+    ([peer(MEMBER)], 'would leave 0 of 1 voters healthy'),
+    ([peer('k-kube-lab-02'), peer('k-kube-lab-03')], 'k-kube-lab-01 is not an etcd member'),
+    ([], 'no etcd endpoint answered'),
+])
+def test_etcd_stop_refused_when_peers_turned_unhealthy_and_nothing_of_etcd_moves(node, peers, members, words):
+    peers.state = {'members': members, 'endpoint_errors': {'https://10.101.11.240:2379': 'timed out'}}
+    manifest = os.path.join(node, 'manifests', 'etcd.yaml')
+    digest = sha(manifest)
+    with pytest.raises(ToggleError) as caught:
+        toggle(node, ['all'], 'stopped')
+    message = str(caught.value)
+    assert 'refusing to stop etcd member %s' % MEMBER in message and words in message, message
+    assert 'kube-apiserver, kube-controller-manager and kube-scheduler were already stopped by this run' in message
+    assert caught.value.changed is True
+    assert sha(manifest) == digest and not os.path.exists(os.path.join(node, 'manifests-stash', 'etcd.yaml'))
+
+
+def test_allow_quorum_loss_lets_the_stop_through_with_a_warning(node, peers):
+    peers.state['members'][1] = peer('k-kube-lab-02', healthy=False, reachable=False)
+    result = toggle(node, ['etcd'], 'stopped', allow_quorum_loss=True)
+    assert result['changed'] and len(result['warnings']) == 1
+    assert 'k-kube-lab-02' in result['warnings'][0] and 'allowed by allow_quorum_loss' in result['warnings'][0]
+
+
+def test_restart_rechecks_before_the_stop_half(node, peers):
+    peers.state['members'][2] = peer('k-kube-lab-03', healthy=False)
+    with pytest.raises(ToggleError) as caught:
+        restart_static_pods(['etcd'], kubernetes_dir=node, wait=False)
+    assert caught.value.stage == 'stopped' and 'k-kube-lab-03' in str(caught.value)
+    assert os.path.exists(os.path.join(node, 'manifests', 'etcd.yaml'))
