@@ -50,8 +50,8 @@ description:
     stash, holding nothing but stashed control-plane manifests, C(stash-record.json) and C(strays/), and must not
     have the sticky bit; any other directory is refused, naming it, and its mode is never changed.
   - "Right before etcd's manifest leaves the manifests directory (O(state=stopped) or O(state=restarted)), the
-    member list and every member's health are read again, from this node's member (its own URL and
-    certificates) and then O(snapshot_endpoints): the stop is refused, naming the member, when another voting
+    member list and every member's health are read again, from O(snapshot_endpoints) and then this node's
+    member (its own URL and certificates): the stop is refused, naming the member, when another voting
     member does not answer or is unhealthy, or when stopping this member would leave etcd without quorum
     (a guard's earlier read can be stale: a member may have frozen since). O(allow_quorum_loss) turns the
     refusal into a warning. Not in check mode."
@@ -170,7 +170,7 @@ options:
     description:
       - Client URLs of other etcd members (C(https://host:port)) to take the snapshot of O(snapshot) from when this
         node's member does not answer, tried in this order. This node's own URL may be among them (it is tried once).
-      - Also asked, after this node's member, for the member list when peer health is read right before etcd stops.
+      - Also asked, before this node's member, for the member list when peer health is read right before etcd stops.
     type: list
     elements: str
     default: []

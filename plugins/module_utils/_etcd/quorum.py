@@ -92,7 +92,7 @@ def stop_member_problems(state, member_name):
     """Why etcd member `member_name` must not be stopped now, from `state` (collect_cluster_state's answer,
     read right before the stop); [] when it may. Pure.
 
-    Refuses when nobody answered, when `member_name` is no member, when another voter does not answer or
+    Refuses when nobody answered, when another voter does not answer or
     is unhealthy (a member frozen since an earlier read), and when the cluster would be left without
     quorum once the member is stopped. Learners never count.
     """
@@ -101,10 +101,9 @@ def stop_member_problems(state, member_name):
         errors = state.get('endpoint_errors') or {}
         return ['no etcd endpoint answered (%s), so peer health cannot be read'
                 % ('; '.join('%s: %s' % item for item in sorted(errors.items())) or 'no endpoints')]
+    # A node whose etcd is no member of the cluster that answered (removed, or bootstrapped a cluster of its
+    # own) costs that cluster nothing when it stops: only the voters below count.
     problems = []
-    if member_name not in set(member.get('name') for member in members):
-        problems.append('%s is not an etcd member (members: %s)'
-                        % (member_name, ', '.join(member.get('name') or member.get('id') or '?' for member in members)))
     for member in voters(members):
         if member.get('name') == member_name or member.get('healthy'):
             continue

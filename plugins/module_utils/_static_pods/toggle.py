@@ -162,7 +162,7 @@ def etcd_client_of(plan, node):
 
 def recheck_before_etcd_stop(plan, node, endpoints=None, allow_quorum_loss=False):
     """Read peer health again right before etcd's manifest moves: a guard's earlier read can be stale (a
-    member that froze since). Asks this member and then `endpoints` (other members' client URLs) for the
+    member that froze since). Asks `endpoints` (other members' client URLs) and then this member for the
     member list and every member's health, and refuses (ToggleError, nothing moved by this step) naming
     the members when stopping this one would cost quorum or another voter is unhealthy or does not
     answer (quorum.stop_member_problems). With `allow_quorum_loss` the problems become warnings.
@@ -171,7 +171,10 @@ def recheck_before_etcd_stop(plan, node, endpoints=None, allow_quorum_loss=False
     sources = []
     try:
         probe, client = etcd_client_of(plan, node)
+        # The other members first: the member about to stop may be the one that is wrong (a crash loop, a
+        # cluster of its own); it is asked last, when nothing else answers.
         sources = snapshot_sources(probe.url, endpoints)
+        sources = sources[1:] + sources[:1]
         problems = stop_member_problems(collect_cluster_state(client, sources), member)
     except (EtcdError, EtcdInputError) as exc:
         problems = ['peer health cannot be read: %s' % exc]
