@@ -41,6 +41,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
     KubeadmNode,
     ManifestError,
     StaticPod,
+    is_within,
     parse_flags,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.yaml_subset import (
@@ -254,12 +255,6 @@ def _verify(new_text, path, pod, new_command):
     return after
 
 
-def _is_within(path, directory):
-    path = os.path.realpath(path)
-    directory = os.path.realpath(directory)
-    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
-
-
 class ManifestFlags:
     """One component's manifest on one node, wherever it is: the manifests directory or the stash."""
 
@@ -271,7 +266,7 @@ class ManifestFlags:
         self.manifests_dir = self.node.manifests_dir
         self.stash_dir = stash_dir or self.node.default_stash_dir
         self.backup_dir = backup_dir or os.path.join(self.node.kubernetes_dir, BACKUP_DIR_NAME)
-        if _is_within(self.backup_dir, self.manifests_dir):
+        if is_within(self.backup_dir, self.manifests_dir):
             raise FlagEditError('backup directory %s is inside the manifests directory %s: the kubelet would run the '
                                 'backups. Choose a backup_dir outside it.' % (self.backup_dir, self.manifests_dir))
 

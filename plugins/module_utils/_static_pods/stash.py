@@ -171,10 +171,6 @@ def pod_mismatch_problem(component, path, pod):
             'checking it' % (path, name or '(no name)', label or '(none)', component, component))
 
 
-def _is_within(path, directory):
-    return is_within(path, directory)
-
-
 class ComponentPlan:
     """Where one component's manifest is, where it must go, and what that takes."""
 
@@ -247,7 +243,7 @@ class ManifestStash:
         if not os.path.isdir(self.manifests_dir):
             raise StashError('manifests directory %s does not exist or is not a directory: is this a kubeadm '
                              'control-plane node? Set kubernetes_dir or manifests_dir.' % self.manifests_dir)
-        if _is_within(self.stash_dir, self.manifests_dir):
+        if is_within(self.stash_dir, self.manifests_dir):
             raise StashError('stash directory %s is inside the manifests directory %s: the kubelet would run the '
                              'stashed manifests. Choose a stash_dir outside it.' % (self.stash_dir, self.manifests_dir))
         if os.path.lexists(self.stash_dir) and not os.path.isdir(self.stash_dir):

@@ -129,9 +129,10 @@ def snapshot_before_stop(plans, node, snapshot, check_mode=False):
             and plan.state_before in (STARTED, 'both')]
     if not etcd:
         return None
-    sources = [HealthProbe('etcd', etcd[0].pod, node).url]
+    probe = HealthProbe('etcd', etcd[0].pod, node)
+    sources = [probe.url]
     try:
-        probe, client = etcd_client_of(etcd[0], node)
+        client = member_client(probe)
         sources = snapshot_sources(probe.url, snapshot.get('endpoints'))
         taken = save_snapshot(client, sources, snapshot['dest'], keep=snapshot.get('keep'), check_mode=check_mode)
         taken.pop('changed', None)
@@ -151,13 +152,12 @@ def stops_etcd(plan):
     return plan.component == 'etcd' and plan.action in (ACTION_STASH, ACTION_REMOVE_STRAY_MANIFEST)
 
 
-def etcd_client_of(plan, node):
-    """(HealthProbe, EtcdClient) of the node's etcd member, with the member's own URL and certificates
-    (--advertise-client-urls, --cert-file, --key-file, --trusted-ca-file), TLS verified."""
-    probe = HealthProbe('etcd', plan.pod, node)
+def member_client(probe):
+    """An EtcdClient with the certificates of the node's etcd member that `probe` (HealthProbe) reads from
+    its manifest (--cert-file, --key-file, --trusted-ca-file), TLS verified."""
     client = EtcdClient(probe.ca_path, probe.client_cert, probe.client_key, timeout=DEFAULT_TIMEOUT)
     client.check_credentials()
-    return probe, client
+    return client
 
 
 def recheck_before_etcd_stop(plan, node, endpoints=None, allow_quorum_loss=False):
@@ -168,9 +168,10 @@ def recheck_before_etcd_stop(plan, node, endpoints=None, allow_quorum_loss=False
     answer (quorum.stop_member_problems). With `allow_quorum_loss` the problems become warnings.
     Returns the warnings."""
     member = plan.pod.flag('name') or 'default'  # etcd's own default for --name
+    probe = HealthProbe('etcd', plan.pod, node)
     sources = []
     try:
-        probe, client = etcd_client_of(plan, node)
+        client = member_client(probe)
         # The other members first: the member about to stop may be the one that is wrong (a crash loop, a
         # cluster of its own); it is asked last, when nothing else answers.
         sources = snapshot_sources(probe.url, endpoints)
@@ -199,8 +200,8 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
     directory ({path, component, action, stash_path}); stopping a component stashes its strays too.
     With `snapshot` ({'dest', 'keep', 'endpoints'}), a stop of a running etcd first saves a snapshot
     of its member (see snapshot_before_stop); the result's `snapshot` says where, or is None.
-    Right before etcd's manifest moves out, peer health is read again from this member and then
-    `etcd_endpoints` (recheck_before_etcd_stop); the result's `warnings` say what `allow_quorum_loss` let through.
+    Right before etcd's manifest moves out, peer health is read again from `etcd_endpoints` and then
+    this member (recheck_before_etcd_stop); the result's `warnings` say what `allow_quorum_loss` let through.
     """
     problem = number_problem('wait_timeout', wait_timeout, WAIT_TIMEOUT)
     if problem:
@@ -237,6 +238,12 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
             'before': describe_locations(plans, after=False, strays=strays),
             'after': describe_locations(plans, after=True, strays=strays),
         }
+
+    def failure(message, **extra):
+        """The ToggleError of a run that fails once it began moving: what moved so far, strays, snapshot."""
+        return ToggleError(message, _public(result['components']), result['strays'], _changed_so_far(result, strays),
+                           snapshot=result['snapshot'], **extra)
+
     for step in move_steps(plans):
         moved = []
         for plan in step:
@@ -251,9 +258,7 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                     result['warnings'].extend(recheck_before_etcd_stop(
                         plan, stash.node, etcd_endpoints, allow_quorum_loss))
                 except ToggleError as exc:
-                    raise ToggleError('%s %s' % (exc, already_done(result['components'], state)),
-                                      _public(result['components']), result['strays'], _changed_so_far(result, strays),
-                                      snapshot=result['snapshot'])
+                    raise failure('%s %s' % (exc, already_done(result['components'], state)))
             try:
                 for stray in strays:
                     if stray.component == plan.component:
@@ -263,9 +268,7 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                 detail = str(exc) if isinstance(exc, StashError) else os_error_text(exc)
                 verb = 'stop' if state == STOPPED else 'start'
                 message = 'cannot %s %s: %s. %s' % (verb, plan.component, detail, already_done(result['components'], state))
-                raise ToggleError(message,
-                                  _public(result['components']), result['strays'], _changed_so_far(result, strays),
-                                  snapshot=result['snapshot'])
+                raise failure(message)
             entry['applied'] = plan.changed
         if wait and not check_mode:
             moved_at = time.monotonic()
@@ -276,10 +279,8 @@ def toggle_static_pods(names, state, kubernetes_dir=None, manifests_dir=None, st
                     else:
                         wait_started(plan.component, plan.pod, stash.node, wait_timeout)
                 except WaitTimeout as exc:
-                    raise ToggleError('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
-                                      'or raise wait_timeout.' % (exc, plan.kept_path),
-                                      _public(result['components']), result['strays'], _changed_so_far(result, strays),
-                                      timed_out=True, snapshot=result['snapshot'])
+                    raise failure('%s (manifest is at %s). Check the kubelet and the component\'s logs, '
+                                  'or raise wait_timeout.' % (exc, plan.kept_path), timed_out=True)
                 entry['waited'] = round(time.monotonic() - moved_at, 3)
     result['components'] = _public(result['components'])
     result['timings'].append(_timing(state, began))

@@ -66,14 +66,12 @@ def peers(monkeypatch):
     """No etcd in unit tests: the re-check before etcd stops reads this healthy 3-member cluster."""
     seen = Peers()
 
-    class Probe:
-        url = 'https://10.101.11.240:2379'
-
     def read(client, sources):
         seen.reads.append((list(sources), os.path.exists(os.path.join(client, 'manifests', 'etcd.yaml'))))
         return seen.state
 
-    monkeypatch.setattr(_toggle, 'etcd_client_of', lambda plan, node: (Probe(), node.kubernetes_dir))
+    # the "client" is the node's kubernetes_dir, so that the read can tell whether etcd's manifest is in place
+    monkeypatch.setattr(_toggle, 'member_client', lambda probe: probe.node.kubernetes_dir)
     monkeypatch.setattr(_toggle, 'collect_cluster_state', read)
     return seen
 
