@@ -134,10 +134,7 @@ def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_d
         st = os.stat(directories[0]['path'])
         source_dir = {'path': directories[0]['path'], 'mode': '%04o' % (st.st_mode & 0o7777),
                       'uid': st.st_uid, 'gid': st.st_gid}
-    etcd_manifest = node.manifest_path('etcd') if 'etcd' in running else next(
-        (c['path'] for c in copies if c['component'] == 'etcd'), None)
-    return {
-        'etcd_data': etcd_data_state(node, etcd_manifest) if etcd_manifest else None,
+    found = {
         'kubernetes_dir': node.kubernetes_dir,
         'manifests_dir': node.manifests_dir,
         'manifests_dir_exists': manifests_exists,
@@ -148,6 +145,16 @@ def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_d
         'stash_directories': [d['path'] for d in directories],
         'copies': copies,
     }
+    etcd_manifest = etcd_manifest_of(found)
+    found['etcd_data'] = etcd_data_state(node, etcd_manifest) if etcd_manifest else None
+    return found
+
+
+def etcd_manifest_of(found):
+    """The etcd manifest of a discovered node: the one in place, else the first stopped copy; None without one."""
+    if 'etcd' in found['running']:
+        return os.path.join(found['manifests_dir'], 'etcd.yaml')
+    return next((c['path'] for c in found['copies'] if c['component'] == 'etcd'), None)
 
 
 def restore_plan(found):
