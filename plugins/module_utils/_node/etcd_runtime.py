@@ -20,6 +20,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
@@ -41,6 +42,63 @@ _LOG_NAME_RE = re.compile(r'^(\d+)\.log$')
 # The CRI log format the kubelet writes: <RFC 3339 time> <stream> <P|F> <text>
 _CRI_PREFIX_RE = re.compile(r'^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF] ')
 _BAD_LEVELS = ('fatal', 'panic', 'error', 'dpanic')
+
+
+def when_text(epoch):
+    return time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(epoch)) if epoch is not None else 'unknown time'
+
+
+def data_dir_text(data):
+    """What an etcd data directory holds (an etcd_data_state result), in a few words."""
+    if not data:
+        return 'data directory unknown'
+    where = data.get('data_dir') or 'the data directory'
+    if not data.get('exists'):
+        return 'data directory %s missing' % where
+    if data.get('has_data') is None:
+        return 'data directory %s not readable' % where
+    if not data.get('has_data'):
+        return 'data directory %s EMPTY (no backend, no WAL)' % where
+    parts = []
+    if data.get('db_size') is not None:
+        parts.append('backend %d bytes from %s' % (data['db_size'], when_text(data.get('db_mtime'))))
+    if data.get('wal_files'):
+        parts.append('WAL (%d file%s) last written %s' % (data['wal_files'], '' if data['wal_files'] == 1 else 's',
+                                                          when_text(data.get('wal_mtime'))))
+    elif data.get('wal_files') == 0:
+        parts.append('NO WAL (not a member\'s data: etcd starts it as a new member)')
+    return 'data directory %s holds %s' % (where, ', '.join(parts) or 'data')
+
+
+def has_member_data(data):
+    """Whether an etcd data directory (an etcd_data_state result) holds what etcd restarts a member from: its WAL.
+    A backend without a WAL is what an etcd that failed to start on an empty data directory leaves behind; etcd
+    starts such a member as a new one. None when unknown."""
+    if not data or data.get('has_data') is None:
+        return None
+    if 'wal_files' not in data:
+        return bool(data.get('has_data'))
+    return bool(data.get('wal_files'))
+
+
+def runtime_text(runtime):
+    """How a node's etcd fails to run, in a few words: its restarts, data directory and last log line."""
+    runtime = runtime or {}
+    restarts = runtime.get('restarts')
+    parts = ['restarted %s time%s by the kubelet' % (restarts, '' if restarts == 1 else 's')
+             if restarts is not None else 'no pod log']
+    parts.append(data_dir_text(runtime.get('data')))
+    if runtime.get('log_reason'):
+        parts.append('last log: %s' % runtime['log_reason'])
+    return '; '.join(parts)
+
+
+def not_running_text(runtime):
+    """Why a node whose etcd manifest is in place has no running etcd, or None when etcd runs or is stopped."""
+    if not runtime or not runtime.get('manifest_in_place') or runtime.get('process') or runtime.get('error'):
+        return None
+    return ('etcd does NOT run although its manifest is in place, so starting its pods changes nothing (%s)'
+            % runtime_text(runtime))
 
 
 def default_pod_log_dir(kubernetes_dir=None):

@@ -23,6 +23,7 @@ import fnmatch
 import os
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import not_running_text
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import trust_problems
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -233,6 +234,9 @@ def describe_found(host, report):
         return ('%s: %s stopped and no copy found to restore (looked in %s)%s'
                 % (host, ', '.join(report['stopped']), ', '.join(report.get('stash_directories') or []) or
                    'no stash directory', tail))
+    not_running = not_running_text(report.get('etcd_runtime'))
+    if not_running:
+        return '%s: nothing to restore, but %s' % (host, not_running)
     return '%s: nothing to restore (running: %s)' % (host, ', '.join(running))
 
 
@@ -246,6 +250,8 @@ def describe_pods(report):
     if report['stopped']:
         parts.append('STOPPED: %s' % ', '.join(report['stopped']))
     parts.append(('running: %s' % ', '.join(report['running'])) if report['running'] else 'nothing running')
+    if not_running_text(report.get('etcd_runtime')):
+        parts.append('but NO etcd process is up (etcd\'s manifest is in place)')
     for stray in report.get('strays') or []:
         parts.append('STRAY manifest %s defines %s a second time (the kubelet runs it; move it out of %s)'
                      % (stray['path'], stray['component'], report.get('manifests_dir')))
