@@ -335,7 +335,7 @@ def _decide(info, hosts, discard_stopped_data, named=''):
     plan['dropped'] = [member_label(m) for m in members if m.get('name') not in host_of]
     if keeping:
         plan['action'] = 'refuse'
-        in_place = [e['host'] for e in keeping if _manifest_in_place(e)]
+        in_place = [e['host'] for e in keeping if (e.get('runtime') or {}).get('manifest_in_place')]
         stopped = [e['host'] for e in keeping if e['host'] not in in_place]
         advice = []
         if stopped:
