@@ -283,8 +283,8 @@ def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root='/pr
     name, client_urls (--listen-client-urls), manifest, manifest_in_place, process ({'pid', 'started'}
     of the oldest matching etcd, None when none runs), processes (how many match), restarts (the kubelet's
     restart count from its newest log, None without a log), log_path, log_mtime, log_tail (a few last
-    lines of the newest log) and log_reason (the line that says why, from the newest log or the one before), data (etcd_data_state) and error (the manifest cannot
-    be read, else None).
+    lines of the newest log) and log_reason (the line that says why, from the newest log or the one before),
+    data (etcd_data_state) and error (the manifest cannot be read, else None).
     """
     if not manifest_path:
         return None

@@ -347,8 +347,8 @@ def _decide(info, hosts, discard_stopped_data, named=''):
         plan['message'].append(
             'Refused: the etcd of %s does not answer but its data directory holds data; rebuilding the cluster '
             'from %s would move that data aside. %s; when its data is damaged for good, run again '
-            'with -e restore_quorum_discard_stopped_data=true.' % (', '.join(e['host'] for e in keeping),
-                                                                    plan['survivor']['member'], '; '.join(advice)))
+            'with -e restore_quorum_discard_stopped_data=true.'
+            % (', '.join(e['host'] for e in keeping), plan['survivor']['member'], '; '.join(advice)))
         return plan
     plan['action'] = 'restore'
     plan['message'].append('etcd has NO quorum. Rebuild from %s on %s: %s.' % (

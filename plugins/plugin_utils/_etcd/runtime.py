@@ -78,9 +78,10 @@ def etcd_runtime_line(report, view, member_name=None):
     parts.append('manifest in place' if runtime.get('manifest_in_place') else 'manifest stopped (%s)' % runtime.get('manifest'))
     process = runtime.get('process')
     if process:
-        parts.append('process pid %s since %s%s' % (process.get('pid'), when_text(process.get('started')),
-                                                     '' if runtime.get('processes', 1) <= 1
-                                                     else ' (%d matching etcd processes)' % runtime['processes']))
+        several = runtime.get('processes', 1) > 1
+        parts.append('process pid %s since %s%s' % (
+            process.get('pid'), when_text(process.get('started')),
+            ' (%d matching etcd processes)' % runtime['processes'] if several else ''))
     else:
         parts.append('process not running')
     restarts = runtime.get('restarts')
