@@ -22,6 +22,11 @@ options:
         present, name the host and the endpoints it was read through.
     type: dict
     required: true
+  pods:
+    description: Hosts mapped to their M(kubemaint.control_plane.static_pod_info) results, to name the hosts whose
+        etcd is in a crash loop, its restarts and the log line that says why.
+    type: dict
+    version_added: 0.2.0
 '''
 
 EXAMPLES = r'''

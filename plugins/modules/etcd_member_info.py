@@ -241,6 +241,13 @@ members:
       description: The leader id this member reports, or null when it sees none.
       type: str
       sample: d16b14ea34469d8e
+    cluster_id:
+      description:
+        - The cluster id in this member's own Status answer (16-digit hex), null when it does not answer. A member
+          of another cluster answers with another id.
+      type: str
+      sample: 3f1e2a3b4c5d6e7f
+      version_added: 0.2.0
     raft_term:
       description: Raft term.
       type: int

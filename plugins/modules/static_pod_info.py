@@ -57,6 +57,14 @@ options:
     type: list
     elements: str
     default: ['manifests-*']
+  pod_log_dir:
+    description:
+      - The kubelet's pod log directory, where the etcd container's logs lie as
+        C(<namespace>_<pod>-<node>_<uid>/<container>/<restartCount>.log); read for RV(etcd_runtime).
+      - Defaults to C(/var/log/pods), under the same root as O(kubernetes_dir) when that is
+        C(<root>/etc/kubernetes). Must not lie inside the manifests or pki directory.
+    type: path
+    version_added: 0.2.0
 notes:
   - Read-only; never reports C(changed).
 seealso:
@@ -168,9 +176,42 @@ etcd_data:
       it cannot be read. Null when no etcd manifest was found.
     - C(db_size) (bytes) and C(db_mtime) (seconds since the epoch) of the backend database
       C(<data_dir>/member/snap/db); null without one.
+    - C(wal_files) (how many C(<data_dir>/member/wal/*.wal)) and C(wal_mtime) (the newest one's modification time,
+      null without one), added in 0.2.0.
   returned: always
   type: dict
-  sample: {data_dir: /var/lib/etcd, exists: true, has_data: true, db_size: 20480, db_mtime: 1710065700.5}
+  sample: {data_dir: /var/lib/etcd, exists: true, has_data: true, db_size: 20480, db_mtime: 1710065700.5, wal_files: 1,
+           wal_mtime: 1710065712.1}
+etcd_runtime:
+  description:
+    - Whether this node's etcd runs, read from the node (never from etcd), for the etcd manifest in place or else
+      its stopped copy; null without an etcd manifest. A manifest in place with no etcd process is a crash loop or a
+      pod the kubelet has not started.
+    - C(process) is the etcd process whose command line names the manifest's C(--name) and C(--listen-client-urls)
+      (its C(pid) and C(started), seconds since the epoch), null when none runs; C(processes) counts the matches.
+    - C(restarts) is the kubelet's restart count (the highest C(<N>.log) of the newest pod log directory), null
+      without a log; C(log_tail) the last lines of that log (at most 5, each at most 400 characters, etcd's JSON
+      lines as C(level, msg (error))); C(log_reason) the line that says why etcd stopped (the last at level fatal or
+      error, from the newest log or the one before it), else the last line.
+    - C(data) is RV(etcd_data) for that manifest. C(error) says why the manifest cannot be read, else null.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    manifest: /etc/kubernetes/manifests/etcd.yaml
+    manifest_in_place: true
+    name: cp-02
+    client_urls: ['https://127.0.0.1:2379', 'https://10.0.0.12:2379']
+    process: null
+    processes: 0
+    restarts: 7
+    log_path: /var/log/pods/kube-system_etcd-cp-02_0b1c/etcd/7.log
+    log_mtime: 1710065700.5
+    log_tail: ['fatal: discovery failed (cannot fetch cluster info from peer urls)']
+    log_reason: 'fatal: discovery failed (cannot fetch cluster info from peer urls)'
+    data: {data_dir: /var/lib/etcd, exists: true, has_data: false, db_size: null, db_mtime: null, wal_files: 0,
+           wal_mtime: null}
+    error: null
 summary:
   description: One line for the operator about what was found.
   returned: always
@@ -180,9 +221,18 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import (
+    default_pod_log_dir,
+    etcd_runtime,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    KubeadmNode,
+    kubeadm_dir_problem,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import (
     describe_found,
     discover,
+    etcd_manifest_of,
     restore_plan,
 )
 
@@ -193,13 +243,20 @@ def main():
             kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
             stash_dir=dict(type='path'),
             stash_patterns=dict(type='list', elements='str', default=['manifests-*']),
+            pod_log_dir=dict(type='path'),
         ),
         supports_check_mode=True,
     )
+    node = KubeadmNode(module.params['kubernetes_dir'])
+    pod_log_dir = module.params['pod_log_dir'] or default_pod_log_dir(node.kubernetes_dir)
+    problem = kubeadm_dir_problem('pod_log_dir', pod_log_dir, node.kubernetes_dir)
+    if problem:
+        module.fail_json(msg=problem)
     try:
         found = discover(module.params['kubernetes_dir'], module.params['stash_patterns'], module.params['stash_dir'])
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the manifests under %s: %s' % (module.params['kubernetes_dir'], exc))
+    found['etcd_runtime'] = etcd_runtime(node, etcd_manifest_of(found), 'etcd' in found['running'], pod_log_dir)
     found['plan'] = restore_plan(found)
     found['summary'] = describe_found('', found)[2:]
     module.exit_json(changed=False, **found)

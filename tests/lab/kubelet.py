@@ -14,7 +14,12 @@ What it does, as the kubelet does it:
 - a changed manifest stops the pod and starts the new one;
 - a container that exits is restarted with back-off (1 s doubling to 10 s in the lab; the
   kubelet goes to 5 min), the back-off resets after 10 s of running;
-- changes are noticed within a poll interval (0.2 s).
+- changes are noticed within a poll interval (0.2 s);
+- a container's output goes where the kubelet puts it:
+  `<node root>/var/log/pods/<namespace>_<pod>-<node>_<uid>/<container>/<restartCount>.log`, a new file
+  per restart, the uid a hash of the manifest's file name and content (a changed manifest is a new pod
+  whose count starts at 0, as the kubelet's config hash makes it); `<node root>/var/log/pods/<file>.log`
+  is a symlink to the current container's log (the node's name is its root directory's name).
 
 It keeps a pid record per pod under <node root>/run/kubelet/pods so that `lab down` can stop
 pods even when the emulator itself was killed. On SIGTERM or SIGINT it stops every pod (as a
@@ -60,6 +65,25 @@ def map_host_paths(command, mounts, node_root):
                     break
         mapped.append(argument)
     return mapped
+
+
+def pod_log_directory(spec, filename, data, node_name):
+    """Where the kubelet keeps a static pod's container logs: <namespace>_<pod>-<node>_<uid>/<container>,
+    relative to the pod log directory; the uid is a hash of the manifest's file name and content."""
+    metadata = (spec or {}).get('metadata') or {}
+    containers = ((spec or {}).get('spec') or {}).get('containers') or [{}]
+    uid = hashlib.sha256(filename.encode() + b'\0' + data).hexdigest()[:32]
+    return os.path.join('%s_%s-%s_%s' % (metadata.get('namespace') or 'default', metadata.get('name') or filename,
+                                         node_name, uid), containers[0].get('name') or 'container')
+
+
+def next_log_number(directory):
+    """The restart count the next container of a pod gets: one past the highest <N>.log there, else 0."""
+    try:
+        numbers = [int(name[:-4]) for name in os.listdir(directory) if name.endswith('.log') and name[:-4].isdigit()]
+    except OSError:
+        numbers = []
+    return max(numbers) + 1 if numbers else 0
 
 
 def pod_command(spec, node_root, etcd_bin):
@@ -119,6 +143,7 @@ class Pod:
         self.next_start = 0.0
         self.terminating_since = None
         self.broken = None
+        self.log_directory = None
 
     @property
     def record(self):
@@ -127,7 +152,10 @@ class Pod:
     def load(self, data, digest):
         self.digest = digest
         try:
-            self.argv, self.grace = pod_command(yaml.safe_load(data), self.kubelet.host_root, self.kubelet.etcd_bin)
+            spec = yaml.safe_load(data)
+            self.argv, self.grace = pod_command(spec, self.kubelet.host_root, self.kubelet.etcd_bin)
+            self.log_directory = os.path.join(self.kubelet.log_dir,
+                                              pod_log_directory(spec, self.filename, data, self.kubelet.node_name))
             self.broken = None
         except (ValueError, AttributeError, TypeError, yaml.YAMLError) as exc:
             self.argv, self.broken = None, str(exc).splitlines()[0]
@@ -140,10 +168,9 @@ class Pod:
         now = time.monotonic()
         if self.argv is None or now < self.next_start:
             return
-        log_path = os.path.join(self.kubelet.log_dir, self.filename + '.log')
+        os.makedirs(self.log_directory, exist_ok=True)
+        log_path = os.path.join(self.log_directory, '%d.log' % next_log_number(self.log_directory))
         with open(log_path, 'ab') as handle:
-            handle.write(('--- %s start %s\n' % (time.strftime('%H:%M:%S'), ' '.join(self.argv))).encode())
-            handle.flush()
             env = dict(os.environ)
             env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
             self.process = subprocess.Popen(self.argv, stdout=handle, stderr=subprocess.STDOUT,
@@ -153,7 +180,13 @@ class Pod:
         with open(self.record, 'w') as handle:
             json.dump({'pid': self.process.pid, 'start_time': process_start_time(self.process.pid),
                        'argv': self.argv}, handle)
-        log('%s: started pid %d' % (self.filename, self.process.pid))
+        current = os.path.join(self.kubelet.log_dir, self.filename + '.log')
+        link = current + '.new'
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(os.path.relpath(log_path, self.kubelet.log_dir), link)
+        os.replace(link, current)
+        log('%s: started pid %d, log %s: %s' % (self.filename, self.process.pid, log_path, ' '.join(self.argv)))
 
     def check_crash(self):
         """Restart a container that exited on its own, with back-off."""
@@ -222,6 +255,7 @@ class Kubelet:
         self.manifests_dir = manifests_dir or os.path.join(self.node_root, 'etc', 'kubernetes', 'manifests')
         self.pod_dir = os.path.join(self.node_root, 'run', 'kubelet', 'pods')
         self.log_dir = os.path.join(self.node_root, 'var', 'log', 'pods')
+        self.node_name = os.path.basename(self.node_root.rstrip('/'))
         os.makedirs(self.pod_dir, exist_ok=True)
         os.makedirs(self.log_dir, exist_ok=True)
         self.pods = {}

@@ -278,6 +278,7 @@ def _summarize(member_list, members, leader_id, alarms, assume_stopped):
             'db_size_in_use': status.get('db_size_in_use'),
             'is_leader': bool(leader_id is not None and member['id'] == leader_id),
             'leader_seen': member_id_hex(status['leader']) if status.get('leader') else None,
+            'cluster_id': member_id_hex(status['cluster_id']) if status.get('cluster_id') else None,
             'raft_term': status.get('raft_term'),
             'raft_index': status.get('raft_index'),
             'raft_applied_index': status.get('raft_applied_index'),

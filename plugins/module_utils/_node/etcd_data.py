@@ -31,7 +31,8 @@ def etcd_data_state(node, manifest_path):
     """Whether the etcd data directory the manifest names (--data-dir, on this node) holds a member's
     data: a WAL file or a backend database. has_data is None when that cannot be read; db_size and
     db_mtime describe the backend database (member/snap/db), None without one (an operator choosing
-    the member to rebuild from compares them)."""
+    the member to rebuild from compares them); wal_files counts the WAL files (member/wal/*.wal) and
+    wal_mtime is the newest one's modification time, None without one."""
     try:
         pod = StaticPod.from_file(manifest_path)
     except ManifestError:
@@ -39,14 +40,19 @@ def etcd_data_state(node, manifest_path):
     data_dir = node.path(pod.flag('data-dir') or '/var/lib/etcd')
     wal = os.path.join(data_dir, 'member', 'wal')
     db = backend_path(data_dir)
-    db_size = db_mtime = None
+    db_size = db_mtime = wal_mtime = None
+    wal_files = 0
     try:
         has_db = os.path.isfile(db)
         if has_db:
             info = os.stat(db)
             db_size, db_mtime = info.st_size, info.st_mtime
-        has_data = has_db or (os.path.isdir(wal) and any(name.endswith('.wal') for name in os.listdir(wal)))
+        if os.path.isdir(wal):
+            wal_paths = [os.path.join(wal, name) for name in os.listdir(wal) if name.endswith('.wal')]
+            wal_files = len(wal_paths)
+            wal_mtime = max(os.stat(path).st_mtime for path in wal_paths) if wal_paths else None
+        has_data = has_db or wal_files > 0
     except OSError:
         has_data = None
     return {'data_dir': data_dir, 'exists': os.path.isdir(data_dir), 'has_data': has_data,
-            'db_size': db_size, 'db_mtime': db_mtime}
+            'db_size': db_size, 'db_mtime': db_mtime, 'wal_files': wal_files, 'wal_mtime': wal_mtime}

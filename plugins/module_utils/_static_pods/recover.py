@@ -23,6 +23,7 @@ import fnmatch
 import os
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import not_running_text
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.files import trust_problems
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     COMPONENTS,
@@ -134,10 +135,7 @@ def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_d
         st = os.stat(directories[0]['path'])
         source_dir = {'path': directories[0]['path'], 'mode': '%04o' % (st.st_mode & 0o7777),
                       'uid': st.st_uid, 'gid': st.st_gid}
-    etcd_manifest = node.manifest_path('etcd') if 'etcd' in running else next(
-        (c['path'] for c in copies if c['component'] == 'etcd'), None)
-    return {
-        'etcd_data': etcd_data_state(node, etcd_manifest) if etcd_manifest else None,
+    found = {
         'kubernetes_dir': node.kubernetes_dir,
         'manifests_dir': node.manifests_dir,
         'manifests_dir_exists': manifests_exists,
@@ -148,6 +146,16 @@ def discover(kubernetes_dir=None, stash_patterns=DEFAULT_STASH_PATTERNS, stash_d
         'stash_directories': [d['path'] for d in directories],
         'copies': copies,
     }
+    etcd_manifest = etcd_manifest_of(found)
+    found['etcd_data'] = etcd_data_state(node, etcd_manifest) if etcd_manifest else None
+    return found
+
+
+def etcd_manifest_of(found):
+    """The etcd manifest of a discovered node: the one in place, else the first stopped copy; None without one."""
+    if 'etcd' in found['running']:
+        return os.path.join(found['manifests_dir'], 'etcd.yaml')
+    return next((c['path'] for c in found['copies'] if c['component'] == 'etcd'), None)
 
 
 def restore_plan(found):
@@ -226,6 +234,9 @@ def describe_found(host, report):
         return ('%s: %s stopped and no copy found to restore (looked in %s)%s'
                 % (host, ', '.join(report['stopped']), ', '.join(report.get('stash_directories') or []) or
                    'no stash directory', tail))
+    not_running = not_running_text(report.get('etcd_runtime'))
+    if not_running:
+        return '%s: nothing to restore, but %s' % (host, not_running)
     return '%s: nothing to restore (running: %s)' % (host, ', '.join(running))
 
 
@@ -239,6 +250,8 @@ def describe_pods(report):
     if report['stopped']:
         parts.append('STOPPED: %s' % ', '.join(report['stopped']))
     parts.append(('running: %s' % ', '.join(report['running'])) if report['running'] else 'nothing running')
+    if not_running_text(report.get('etcd_runtime')):
+        parts.append('but NO etcd process is up (etcd\'s manifest is in place)')
     for stray in report.get('strays') or []:
         parts.append('STRAY manifest %s defines %s a second time (the kubelet runs it; move it out of %s)'
                      % (stray['path'], stray['component'], report.get('manifests_dir')))

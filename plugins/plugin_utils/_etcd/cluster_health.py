@@ -19,6 +19,7 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guar
     alarm_kind,
     credentials_not_readable,
 )
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import etcd_runtime_state
 
 REPORT_ONLY = 'cluster_info_fail=false'
 NOSPACE = 'NOSPACE'
@@ -31,9 +32,17 @@ def _member_state(member):
     return '%s (%s)' % (label, 'unhealthy' if member.get('reachable') else 'unreachable')
 
 
-def cluster_health(view):
+def crash_loops(view, pods):
+    """[(host, state)] of the hosts whose etcd crash-loops (etcd_runtime_state), by host name; `pods` maps hosts
+    to their static_pod_info results."""
+    states = [(host, etcd_runtime_state(report, view)) for host, report in sorted((pods or {}).items())]
+    return [(host, state) for host, state in states if state.get('crash_loop')]
+
+
+def cluster_health(view, pods=None):
     """The verdict on a cluster view (kubemaint.control_plane.etcd_cluster_view, with `reader` and
-    `endpoints` as the cluster_state role adds them).
+    `endpoints` as the cluster_state role adds them); `pods` (optional) maps hosts to their static_pod_info
+    results, to name the members whose etcd crash-loops and why.
 
     Returns {'healthy', 'problems' (one short phrase each), 'message' (what is wrong and what to do;
     empty when healthy)}.
@@ -62,7 +71,15 @@ def cluster_health(view):
     if unhealthy:
         problems.append('%s not healthy: %s' % ('a member is' if len(unhealthy) == 1 else '%d members are' % len(unhealthy),
                                                 ', '.join(_member_state(member) for member in unhealthy)))
-    if problems:
+    looping = crash_loops(view, pods)
+    for host, state in looping:
+        problems.append('the etcd of %s is in a CRASH LOOP (restarted %s times%s)' % (
+            host, state['restarts'], ': %s' % state['reason'] if state.get('reason') else ''))
+    if looping:
+        advice.append('The kubelet restarts a crash-looping etcd by itself, so starting its pods changes nothing: fix '
+                      'what its log says (a flag in its manifest, its certificates, its data directory) on %s.'
+                      % ', '.join(host for host, _state in looping))
+    if problems and len(looping) < len(unhealthy):
         advice.append('Stopped control-plane pods come back with kubemaint.control_plane.recover (or start_node '
                       '--limit NODE); the errors under the table say why a running member does not answer.')
     alarms = list(view.get('alarms') or [])

@@ -30,7 +30,12 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.spac
     member_space,
     percent,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import (
+    has_member_data,
+    runtime_text,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import member_of
 
 DEFAULT_MAX_APPLIED_LAG = 1000
 # Above this share of its quota a member's db size is shown in the narrow table (and, over it, a line says so);
@@ -113,6 +118,7 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
         members.append({
             'name': member.get('name') or '',
             'id': member.get('id') or '',
+            'cluster_id': member.get('cluster_id') or '',
             'endpoint': member.get('endpoint') or (list(member.get('client_urls') or []) or [''])[0] or '',
             'version': member.get('version') or '',
             'db_size': member.get('db_size'),
@@ -407,12 +413,21 @@ def quorum_loss(state, member_hosts=None, max_applied_lag=DEFAULT_MAX_APPLIED_LA
     return {'has_quorum': False, 'missing': missing, 'down': down, 'message': message}
 
 
-def _lost_data(report):
-    """Where a host's etcd data went missing, from its static_pod_info result, or None when it is not lost."""
-    if not ((report or {}).get('plan') or {}).get('data_lost'):
-        return None
-    data = report.get('etcd_data') or {}
-    return '%s is %s' % (data.get('data_dir') or 'its etcd data directory', 'empty' if data.get('exists') else 'missing')
+def _lost_data(report, view=None):
+    """Where a host's etcd data went missing, from its static_pod_info result, or None when it is not lost: a stopped
+    etcd whose data directory is empty or missing, or an etcd whose manifest is in place, whose member is not
+    healthy and whose data directory holds no WAL (it starts as a new member: the crash loop of a wiped node)."""
+    report = report or {}
+    if (report.get('plan') or {}).get('data_lost'):
+        data = report.get('etcd_data') or {}
+        return '%s is %s' % (data.get('data_dir') or 'its etcd data directory',
+                             'empty' if data.get('exists') else 'missing')
+    runtime = report.get('etcd_runtime') or {}
+    member = member_of(view, runtime.get('name'))
+    if runtime.get('manifest_in_place') and has_member_data(runtime.get('data')) is False \
+            and not (member or {}).get('healthy'):
+        return 'its etcd does not answer and its data directory holds no member data (%s)' % runtime_text(runtime)
+    return None
 
 
 def _hosts_text(hosts):
@@ -438,7 +453,7 @@ def recover_outcome(state, reports, member_hosts=None, max_applied_lag=DEFAULT_M
     view = _as_view(state, max_applied_lag)
     member_hosts = member_hosts or {}
     reports = reports or {}
-    lost = dict((host, _lost_data(report)) for host, report in reports.items() if _lost_data(report))
+    lost = dict((host, _lost_data(report, view)) for host, report in reports.items() if _lost_data(report, view))
     hosts = sorted(lost)
     unreachable = sorted(host for host, report in reports.items()
                          if not report or report.get('unreachable') or 'running' not in report)

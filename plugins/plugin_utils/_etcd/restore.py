@@ -21,6 +21,10 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import (
+    has_member_data,
+    runtime_text,
+)
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import inventory_endpoints, member_label
 
 PLAYBOOK = 'kubemaint.control_plane.restore_quorum'
@@ -83,8 +87,32 @@ def _host_entries(hosts):
                         'has_data': host.get('has_data'),
                         'etcd_running': host.get('etcd_running'),
                         'endpoint': host.get('endpoint'), 'data_dir': host.get('data_dir'),
-                        'db_size': host.get('db_size'), 'db_mtime': host.get('db_mtime')})
+                        'db_size': host.get('db_size'), 'db_mtime': host.get('db_mtime'),
+                        'runtime': host.get('runtime')})
     return entries
+
+
+def _keeps_member_data(entry):
+    """Whether a host's etcd data directory holds what its member could come back from: data, and a WAL when that
+    is known (etcd starts a member without one as a new member: what a crash loop on a wiped directory leaves)."""
+    runtime = entry.get('runtime') or {}
+    return bool(entry['has_data']) and has_member_data(runtime.get('data')) is not False
+
+
+def _manifest_in_place(entry):
+    runtime = entry.get('runtime')
+    return bool(runtime.get('manifest_in_place')) if runtime else bool(entry.get('etcd_running'))
+
+
+def _silent_text(entry):
+    """A member that does not answer, as its node shows it: its pod, restarts, data directory and last log line."""
+    runtime = entry.get('runtime')
+    if not runtime:
+        return '%s: %s' % (entry['host'], _db_text(entry) if entry['has_data'] else 'holds no data')
+    pod = 'its etcd pod runs (manifest in place)' if _manifest_in_place(entry) else 'its etcd pod is stopped'
+    if runtime.get('manifest_in_place') and not runtime.get('process'):
+        pod += ' but no etcd process is up'
+    return '%s: %s; %s' % (entry['host'], pod, runtime_text(runtime))
 
 
 def _survivor_view(member, host):
@@ -97,14 +125,16 @@ def restore_plan(info, hosts, discard_stopped_data=False, confirm=None, check_mo
     """The plan for restore_quorum.
 
     `info` is etcd_member_info's result; `hosts` the control-plane hosts in inventory order, each
-    {host, member, reachable, has_data (None: unknown), etcd_running}. Returns {action: none |
+    {host, member, reachable, has_data (None: unknown), etcd_running, runtime (static_pod_info's etcd_runtime, or
+    None)}; a host whose data directory holds no WAL keeps no member data (etcd would start it as a new member). Returns {action: none |
     restore | rejoin | refuse, has_quorum, survivor, reason, candidates, rejoin (hosts, in order),
     skipped [{host, member, why}], dropped (members without a host, which a new cluster drops),
     down (voters of a cluster with quorum that are down but keep their data: not this playbook's
     job), confirm (the value restore_quorum_confirm must have), message (what was decided),
     confirmed (whether `confirm` is that value), act (confirmed, not in check mode, something to do),
     lines (message, the candidates and how to confirm), blind (rebuilt from the member named by `member`
-    because no member answered), also_data (blind: the other reachable hosts whose etcd data directory holds
+    because no member answered), silent (the reachable members that do not answer, each as its node shows it: pod,
+    restarts, data directory, last log line), also_data (blind: the other reachable hosts whose etcd data directory holds
     data, with the size and time of their backend file)}.
 
     `member` (restore_quorum_member) names the member to rebuild from when no voting member answers
@@ -207,7 +237,7 @@ def _decide(info, hosts, discard_stopped_data, named=''):
     host_of = dict((e['member'], e['host']) for e in entries)
     plan = {'action': 'refuse', 'has_quorum': has_quorum, 'survivor': None, 'reason': '', 'rejoin': [],
             'skipped': [], 'dropped': [], 'down': [], 'confirm': None, 'accept': [], 'message': [],
-            'blind': False, 'also_data': [],
+            'blind': False, 'also_data': [], 'silent': [],
             'candidates': [dict(_survivor_view(m, host_of.get(m.get('name'))), leads=_leads(m))
                            for m in survivor_candidates(members)]}
     for entry in entries:
@@ -297,17 +327,28 @@ def _decide(info, hosts, discard_stopped_data, named=''):
             continue
         member = by_member.get(entry['member'])
         answered = member is not None and member.get('reachable')
-        if not answered and entry['has_data'] and not discard_stopped_data:
-            keeping.append(entry['host'])
+        if not answered:
+            plan['silent'].append(_silent_text(entry))
+            if _keeps_member_data(entry) and not discard_stopped_data:
+                keeping.append(entry)
         plan['rejoin'].append(entry['host'])
     plan['dropped'] = [member_label(m) for m in members if m.get('name') not in host_of]
     if keeping:
         plan['action'] = 'refuse'
+        in_place = [e['host'] for e in keeping if (e.get('runtime') or {}).get('manifest_in_place')]
+        stopped = [e['host'] for e in keeping if e['host'] not in in_place]
+        advice = []
+        if stopped:
+            advice.append('Start %s first (kubemaint.control_plane.recover: stopped members with their data may bring '
+                          'quorum back with nothing lost)' % ', '.join(stopped))
+        if in_place:
+            advice.append('the etcd pod of %s runs (its manifest is in place), so starting it changes nothing: fix '
+                          'what its last log line says' % ', '.join(in_place))
         plan['message'].append(
             'Refused: the etcd of %s does not answer but its data directory holds data; rebuilding the cluster '
-            'from %s would move that data aside. Start it first (kubemaint.control_plane.recover: stopped members '
-            'with their data may bring quorum back with nothing lost); when its data is damaged for good, run again '
-            'with -e restore_quorum_discard_stopped_data=true.' % (', '.join(keeping), plan['survivor']['member']))
+            'from %s would move that data aside. %s; when its data is damaged for good, run again '
+            'with -e restore_quorum_discard_stopped_data=true.'
+            % (', '.join(e['host'] for e in keeping), plan['survivor']['member'], '; '.join(advice)))
         return plan
     plan['action'] = 'restore'
     plan['message'].append('etcd has NO quorum. Rebuild from %s on %s: %s.' % (
@@ -331,6 +372,9 @@ def plan_lines(plan, confirm=None, check_mode=False):
         lines.extend('  %s: term %s, applied %s%s.' % (c['member'], c['raft_term'], c['raft_applied_index'],
                                                        ', leads' if c.get('leads') else '')
                      for c in plan['candidates'])
+    if plan.get('silent'):
+        lines.append('Members that do not answer, as their nodes show them:')
+        lines.extend('  %s.' % text for text in plan['silent'])
     for skipped in plan.get('skipped') or []:
         lines.append('Skipped: %s (%s).' % (skipped['host'], skipped['why']))
     for down in plan.get('down') or []:
@@ -385,5 +429,6 @@ def hosts_from_inventory(host_vars, found_key, port=2379):
                       'has_data': data.get('has_data'), 'endpoint': endpoint[0] if endpoint else None,
                       'data_dir': data.get('data_dir'), 'db_size': data.get('db_size'),
                       'db_mtime': data.get('db_mtime'),
-                      'etcd_running': 'etcd' in found.get('running', []) if reached else None})
+                      'etcd_running': 'etcd' in found.get('running', []) if reached else None,
+                      'runtime': found.get('etcd_runtime') if reached else None})
     return hosts

@@ -312,6 +312,9 @@ def test_collect_cluster_state_reports_a_member_down_without_failing():
     assert cluster['leader'] == {'id': '0000000000000001', 'name': 'a'}
     down = [m for m in result['members'] if m['name'] == 'b'][0]
     assert down['reachable'] is False and down['error_reason'] == 'connection_refused'
+    assert down['cluster_id'] is None
+    # the cluster id each member answers with, from its own Status header
+    assert [m['cluster_id'] for m in result['members'] if m['reachable']] == ['0000000000000063'] * 2
 
 
 def test_collect_cluster_state_learner_and_no_leader():

@@ -42,10 +42,12 @@ def test_a_wal_file_alone_is_data_an_empty_wal_directory_is_not(tmp_path):
     (wal / '0000000000000000-0000000000000000.wal').write_bytes(b'wal')
     state = etcd_data_state(node, node.manifest_path('etcd'))
     assert state['has_data'] is True and state['db_size'] is None and state['db_mtime'] is None
+    assert state['wal_files'] == 1 and state['wal_mtime'] == os.stat(str(wal / '0000000000000000-0000000000000000.wal')).st_mtime
 
 
 def test_a_missing_data_directory_and_an_unreadable_manifest(tmp_path):
     node, data_dir = kubeadm_node(tmp_path)
     state = etcd_data_state(node, node.manifest_path('etcd'))
     assert state['exists'] is False and state['has_data'] is False
+    assert state['wal_files'] == 0 and state['wal_mtime'] is None
     assert etcd_data_state(node, str(tmp_path / 'no-such.yaml')) is None

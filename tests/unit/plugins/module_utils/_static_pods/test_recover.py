@@ -46,6 +46,15 @@ def test_everything_running_needs_nothing(node):
     plan = restore_plan(found)
     assert plan == {'steps': [], 'relocate': [], 'refused': [], 'data_lost': []}
     assert describe_found('cp1', dict(found, plan=plan)) == 'cp1: nothing to restore (running: %s)' % ', '.join(COMPONENTS)
+    # issue 21: every manifest in place, but no etcd process (a crash loop): recover says so, not "running: etcd"
+    looping = {'manifest_in_place': True, 'process': None, 'restarts': 4, 'log_reason': 'fatal: boom',
+               'data': {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': False}}
+    assert describe_found('cp1', dict(found, plan=plan, etcd_runtime=looping)) == (
+        'cp1: nothing to restore, but etcd does NOT run although its manifest is in place, so starting its pods changes '
+        'nothing (restarted 4 times by the kubelet; data directory /var/lib/etcd EMPTY (no backend, no WAL); last log: '
+        'fatal: boom)')
+    running = dict(looping, process={'pid': 1})
+    assert describe_found('cp1', dict(found, plan=plan, etcd_runtime=running)).startswith('cp1: nothing to restore (running')
 
 
 def test_stash_restored_in_start_order(node):

@@ -82,3 +82,22 @@ def test_a_key_the_remote_user_may_not_read_says_become_not_endpoints_or_recover
     other = dict(KEY_NOT_READABLE, reason='cert_file_unusable', msg='client key /x (option client_key) is not readable: '
                                                                     'No such file or directory')
     assert 'Check that the endpoints' in cluster_health(dict(cluster_view(other), reader='cp1'))['message']
+
+
+def pods_of(name, process=None, restarts=0, reason=None):
+    return {'running': ['etcd'], 'etcd_runtime': {'manifest_in_place': True, 'name': name, 'process': process,
+                                                  'restarts': restarts, 'log_reason': reason}}
+
+
+def test_a_crash_loop_is_named_with_its_restarts_and_why_and_recover_is_not_offered():
+    members = [member('cp1', leader=True), member('cp2'), member('cp3', healthy=False, reachable=False)]
+    pods = {'h1': pods_of('cp1', process={'pid': 1}), 'h2': pods_of('cp2', process={'pid': 2}),
+            'h3': pods_of('cp3', restarts=6, reason='flag provided but not defined: -bogus-flag')}
+    verdict = cluster_health(view(*members), pods)
+    assert verdict['problems'][-1] == ('the etcd of h3 is in a CRASH LOOP (restarted 6 times: flag provided but not '
+                                       'defined: -bogus-flag)')
+    assert 'fix what its log says' in verdict['message'] and 'on h3.' in verdict['message']
+    assert 'recover' not in verdict['message']
+    # a member that is down for another reason (its pods stopped) still gets recover's advice
+    pods['h3'] = {'running': [], 'etcd_runtime': dict(pods['h3']['etcd_runtime'], manifest_in_place=False)}
+    assert 'kubemaint.control_plane.recover' in cluster_health(view(*members), pods)['message']

@@ -152,6 +152,38 @@ def test_recover_cannot_help_when_too_many_members_lost_their_data_and_names_onl
         assert wrong not in message, wrong
 
 
+def crash_looping(name, wal_files=0, process=None):
+    """A static_pod_info result of a node whose pods all run by their manifests, its etcd restarted by the kubelet."""
+    return {'running': ['etcd', 'kube-apiserver'], 'stopped': [], 'etcd_data': {},
+            'plan': {'steps': [], 'refused': [], 'relocate': [], 'data_lost': []},
+            'etcd_runtime': {'name': name, 'manifest_in_place': True, 'process': process, 'restarts': 12,
+                             'log_reason': 'fatal: discovery failed (member 1 has already been bootstrapped)',
+                             'data': {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': True, 'db_size': 20480,
+                                      'db_mtime': 0, 'wal_files': wal_files, 'wal_mtime': None}}}
+
+
+def test_issue_21_two_wiped_members_crash_loop_with_their_manifests_in_place_only_restore_quorum_is_named():
+    """The kubelet restarts etcd on a wiped data directory: its manifest is in place, it leaves a fresh backend and no
+    WAL, and crash-loops. Starting pods that run cannot help; recover names restore_quorum, with what each holds."""
+    state = info(member('a', 100, healthy=False), member('b', healthy=False, reachable=False),
+                 member('c', healthy=False, reachable=False))
+    outcome = recover_outcome(state, {'cp1': crash_looping('a', wal_files=1, process={'pid': 7}),
+                                      'cp2': crash_looping('b'), 'cp3': crash_looping('c')}, HOSTS)
+    assert not outcome['recoverable'] and outcome['lost'] == ['cp2', 'cp3']
+    message = outcome['message']
+    assert message.startswith('recover cannot help: the etcd data of cp2 and cp3 is lost')
+    assert 'kubemaint.control_plane.restore_quorum' in message
+    assert ('cp2: its etcd does not answer and its data directory holds no member data (restarted 12 times by the '
+            'kubelet; data directory /var/lib/etcd holds backend 20480 bytes from 1970-01-01 00:00:00 UTC, NO WAL') in message
+    assert 'last log: fatal: discovery failed (member 1 has already been bootstrapped)' in message
+    for wrong in CONTRADICTIONS:
+        assert wrong not in message, wrong
+    # a member that answers healthy is never lost, whatever its directory shows (files deleted while it runs)
+    healthy = info(member('a', 100, leader=True), member('b'), member('c', healthy=False, reachable=False))
+    assert recover_outcome(healthy, {'cp1': crash_looping('a'), 'cp2': crash_looping('b'),
+                                     'cp3': crash_looping('c', wal_files=3)}, HOSTS)['lost'] == []
+
+
 def test_without_quorum_but_enough_voters_left_the_others_are_started_and_the_lost_one_re_added_later():
     # five voters, two healthy, cp3 lost, cp4 and cp5 down with their data (cp5 unreachable): starting one is enough
     state = info(member('a', leader=False), member('b'), member('c', healthy=False, reachable=False),

@@ -164,6 +164,33 @@ def test_a_stopped_member_that_keeps_its_data_is_not_thrown_away_unless_told():
     assert restore_plan(state, hosts, discard_stopped_data=True, confirm='a')['act'] is True
 
 
+def crash_loop(wal_files):
+    return {'name': 'b', 'manifest_in_place': True, 'process': None, 'restarts': 9,
+            'log_reason': 'fatal: discovery failed (member 2 has already been bootstrapped)',
+            'data': {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': True, 'db_size': 20480, 'db_mtime': 0,
+                     'wal_files': wal_files, 'wal_mtime': 0 if wal_files else None}}
+
+
+def test_issue_21_a_crash_looping_member_shows_its_node_and_is_never_sent_to_recover():
+    state = info(member('a'), member('b', reachable=False), member('c', reachable=False))
+    # wiped while running: the kubelet restarts it on an empty directory, which leaves a backend and no WAL
+    wiped = [host('a'), dict(host('b', has_data=True), runtime=crash_loop(0)), host('c')]
+    plan = restore_plan(state, wiped, confirm='a')
+    assert plan['action'] == 'restore' and plan['act'] is True
+    assert ('  node-b: its etcd pod runs (manifest in place) but no etcd process is up; restarted 9 times by the '
+            'kubelet; data directory /var/lib/etcd holds backend 20480 bytes from 1970-01-01 00:00:00 UTC, NO WAL '
+            "(not a member's data: etcd starts it as a new member); last log: fatal: discovery failed (member 2 has "
+            'already been bootstrapped).') in plan['lines']
+    assert '  node-c: holds no data.' in plan['lines']
+    # with a WAL its data is kept unless told, but it runs by its manifest: recover and start_node cannot help
+    keeping = [host('a'), dict(host('b', has_data=True), runtime=crash_loop(2)), host('c')]
+    refused = restore_plan(state, keeping, confirm='a')
+    assert refused['action'] == 'refuse'
+    assert 'the etcd pod of node-b runs (its manifest is in place), so starting it changes nothing' in refused['lines'][0]
+    text = ' '.join(refused['lines'])
+    assert 'recover' not in text and 'start_node' not in text and 'WAL (2 files)' in text
+
+
 def test_members_without_a_host_are_named_as_dropped():
     plan = restore_plan(info(member('a'), member('b', reachable=False), member('e', reachable=False)),
                         [host('a'), host('b')])

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kubemaint.control_plane contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
+
+Whether a node's etcd runs, as one line for the operator: what the node shows (static_pod_info's
+etcd_runtime: manifest, process, restarts, last log line, data directory) beside what etcd says (the
+cluster view: does its member answer, with which cluster and member id). A manifest in place is not a
+running etcd; the line says which of the two is true.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import (
+    data_dir_text,
+    when_text,
+)
+
+
+def member_of(view, name):
+    """The view's member named `name`, or None."""
+    for member in (view or {}).get('members') or []:
+        if name and member.get('name') == name:
+            return member
+    return None
+
+
+def crash_looping(runtime, member):
+    """Whether a node's etcd is in a crash loop: its manifest is in place, the kubelet restarted it, and it is not
+    running or its member does not answer."""
+    runtime = runtime or {}
+    return bool(runtime.get('manifest_in_place') and runtime.get('restarts')
+                and (not runtime.get('process') or not (member or {}).get('reachable')))
+
+
+def etcd_runtime_state(report, view, member_name=None):
+    """How a host's etcd runs, from its static_pod_info result and the cluster view: {'checked' (its node could be
+    read), 'member' (etcd's member name), 'in_place', 'running', 'answering' (true, false, or None when etcd could
+    not be read or has no such member), 'crash_loop', 'restarts', 'reason' (the log line that says why), 'data'}."""
+    report = report or {}
+    if report.get('unreachable') or report.get('failed') or 'running' not in report:
+        return {'checked': False}
+    runtime = report.get('etcd_runtime') or {}
+    name = runtime.get('name') or member_name
+    member = member_of(view, name)
+    if member is not None:
+        answering = bool(member.get('reachable'))
+    elif (view or {}).get('readable') and not runtime.get('process'):
+        answering = False
+    else:
+        answering = None
+    return {'checked': True, 'member': name, 'in_place': bool(runtime.get('manifest_in_place')), 'running': bool(runtime.get('process')),
+            'answering': answering, 'crash_loop': crash_looping(runtime, member),
+            'restarts': runtime.get('restarts'), 'reason': runtime.get('log_reason'), 'data': runtime.get('data'),
+            'view_member': member}
+
+
+def etcd_runtime_line(report, view, member_name=None):
+    """One line on a host's etcd (see the module docstring): manifest, process, restarts, answering with cluster and
+    member id, and, when it does not answer, its data directory and the log line that says why."""
+    report = report or {}
+    if report.get('unreachable'):
+        return 'UNREACHABLE, etcd not checked'
+    if report.get('failed') or 'running' not in report:
+        return 'etcd not checked: %s' % (report.get('msg') or 'no answer')
+    runtime = report.get('etcd_runtime')
+    if not runtime:
+        return 'etcd: no manifest on this node (neither in place nor stopped)'
+    if runtime.get('error'):
+        return 'etcd: manifest %s cannot be read: %s' % (runtime.get('manifest'), runtime['error'])
+    state = etcd_runtime_state(report, view, member_name)
+    parts = []
+    if state['crash_loop']:
+        parts.append('CRASH LOOP')
+    parts.append('manifest in place' if runtime.get('manifest_in_place') else 'manifest stopped (%s)' % runtime.get('manifest'))
+    process = runtime.get('process')
+    if process:
+        several = runtime.get('processes', 1) > 1
+        parts.append('process pid %s since %s%s' % (
+            process.get('pid'), when_text(process.get('started')),
+            ' (%d matching etcd processes)' % runtime['processes'] if several else ''))
+    else:
+        parts.append('process not running')
+    restarts = runtime.get('restarts')
+    parts.append('restarts %s' % restarts if restarts is not None else 'restarts unknown (no pod log)')
+    member = state['view_member']
+    if state['answering']:
+        parts.append('answering (cluster %s, member %s)' % (member.get('cluster_id') or 'unknown', member.get('id') or '?'))
+    elif state['answering'] is False:
+        parts.append('NOT answering' if member is not None else 'NOT answering (no member %s in the member list)'
+                     % state['member'])
+    else:
+        parts.append('answer unknown (etcd could not be read)' if not (view or {}).get('readable')
+                     else 'not in the member list')
+    if not state['answering']:
+        parts.append(data_dir_text(runtime.get('data')))
+        if runtime.get('log_reason'):
+            parts.append('last log: %s' % runtime['log_reason'])
+    return 'etcd: ' + '; '.join(parts)

@@ -1,0 +1,122 @@
+"""Issue 21 on one 3-node lab with real etcd, over SSH: a manifest in place is not a running etcd.
+
+First a crash loop from a bad flag in one node's etcd manifest: cluster_info names the node, the kubelet's
+restarts and the log line that says why, and fails. Then, the manifest put back, the incident at the top of
+the issue: two nodes' etcd data directories wiped while running, their manifests untouched, so the kubelet
+restarts etcd on an empty data directory and it crash-loops ("member ... has already been bootstrapped":
+the lab's all-at-once bootstrap keeps --initial-cluster-state=new in every manifest); the survivor keeps
+every key without quorum. recover names restore_quorum and never tells to start pods that run;
+restore_quorum's plan shows each wiped member's data directory and last log line, and rebuilds with it."""
+import glob
+import os
+import shutil
+import signal
+
+from tests.integration.etcd_helpers import etcd_pid
+from tests.integration.helpers import wait_for
+from tests.integration.playbook_helpers import describe, play
+
+BAD_FLAG = '--bogus-flag=1'
+
+
+def write_manifest(node, text):
+    """Replace the node's etcd manifest at once, as an editor's rename would (a dot file is no pod)."""
+    temporary = os.path.join(node.manifests_dir, '.etcd.yaml.new')
+    with open(temporary, 'w') as handle:
+        handle.write(text)
+    os.chmod(temporary, 0o600)
+    os.rename(temporary, os.path.join(node.manifests_dir, 'etcd.yaml'))
+
+
+def etcd_logs_saying(node, text, at_least=1):
+    """The kubelet's logs of the node's etcd containers that say `text`, once there are `at_least` of them."""
+    logs = glob.glob(os.path.join(node.log_dir, 'pods', 'kube-system_etcd-%s_*' % node.name, 'etcd', '*.log'))
+    saying = []
+    for path in logs:
+        with open(path, errors='replace') as handle:
+            if text in handle.read():
+                saying.append(path)
+    return saying if len(saying) >= at_least else None
+
+
+def etcd_lines(proc):
+    """The per-node etcd lines cluster_info printed."""
+    return [line.strip().strip('",') for line in proc.stdout.splitlines() if ': etcd: ' in line]
+
+
+def test_a_bad_flag_crash_loop_is_named_with_its_restarts_and_why(lab):
+    node = lab.nodes[1]
+    path = os.path.join(node.manifests_dir, 'etcd.yaml')
+    with open(path) as handle:
+        original = handle.read()
+    assert '    - --name=%s\n' % node.name in original
+    write_manifest(node, original.replace('    - --name=%s\n' % node.name,
+                                          '    - --name=%s\n    - %s\n' % (node.name, BAD_FLAG)))
+    try:
+        # two containers that died of it: the kubelet restarted it at least once
+        wait_for(lambda: etcd_logs_saying(node, 'flag provided but not defined', 2), 60, 'etcd of %s crash-loops' % node.name)
+        shown = play('cluster_info', lab)
+        assert shown.returncode != 0, describe(shown)
+        line = [text for text in etcd_lines(shown) if text.startswith('%s: etcd: ' % node.name)]
+        assert len(line) == 1, describe(shown)
+        assert line[0].startswith('%s: etcd: CRASH LOOP; manifest in place; process not running; restarts ' % node.name)
+        assert line[0].endswith('last log: flag provided but not defined: -bogus-flag'), line[0]
+        for other in (lab.nodes[0], lab.nodes[2]):
+            assert any(text.startswith('%s: etcd: manifest in place; process pid ' % other.name) and 'answering (cluster '
+                       in text for text in etcd_lines(shown)), describe(shown)
+        failure = [text for text in shown.output.splitlines() if text.startswith('fatal:')]
+        assert len(failure) == 1 and ('the etcd of %s is in a CRASH LOOP (restarted ' % node.name) in failure[0], failure
+        assert 'flag provided but not defined: -bogus-flag' in failure[0] and 'recover' not in failure[0], failure[0]
+    finally:
+        write_manifest(node, original)
+    lab.wait_healthy(timeout=120)
+
+
+def test_two_wiped_members_crash_loop_recover_names_restore_quorum_which_shows_them(lab):
+    survivor, wiped = lab.nodes[0], lab.nodes[1:]
+    assert lab.etcdctl(survivor, 'put', '/issue21', 'kept').returncode == 0
+    for node in wiped:
+        with open(os.path.join(node.manifests_dir, 'etcd.yaml')) as handle:
+            assert '--initial-cluster-state=new' in handle.read(), 'the all-at-once bootstrap this test relies on'
+    # the power cut: data directory gone, etcd killed; the kubelet starts it again on the empty directory
+    for node in wiped:
+        pid = etcd_pid(node)
+        shutil.rmtree(os.path.join(node.data_dir, 'member'))
+        os.kill(pid, signal.SIGKILL)
+    for node in wiped:
+        wait_for(lambda node=node: etcd_logs_saying(node, 'has already been bootstrapped', 2), 90,
+                 'etcd of %s crash-loops on its empty data directory' % node.name)
+
+    recovered = play('recover', lab)
+    assert recovered.returncode != 0, describe(recovered)
+    for node in wiped:
+        assert '%s: nothing to restore (running' % node.name not in recovered.output, describe(recovered)
+        assert ('%s: nothing to restore, but etcd does NOT run although its manifest is in place, so starting its pods '
+                'changes nothing (restarted ' % node.name) in recovered.output, describe(recovered)
+    failure = [line for line in recovered.output.splitlines() if line.startswith('fatal:')]
+    assert len(failure) == 1, describe(recovered)
+    assert ('recover cannot help: the etcd data of %s and %s is lost, so at most 1 of 3 voters can run and quorum needs '
+            '2. Rebuild etcd from the member with the most data: ansible-playbook -b -i <inventory> '
+            'kubemaint.control_plane.restore_quorum (' % (wiped[0].name, wiped[1].name)) in failure[0], failure[0]
+    assert 'NO WAL' in failure[0] and 'has already been bootstrapped' in failure[0]
+    for contradiction in ('Start at least', 'start_node', 'recover again', 'recover for all'):
+        assert contradiction not in failure[0], failure[0]
+
+    planned = play('restore_quorum', lab)
+    assert planned.returncode == 0, describe(planned)
+    assert 'Rebuild from %s on %s' % (survivor.name, survivor.name) in planned.output, describe(planned)
+    for node in wiped:
+        shown = [line for line in planned.stdout.splitlines()
+                 if '"  %s: its etcd pod runs (manifest in place) but no etcd process is up; restarted ' % node.name in line]
+        assert len(shown) == 1, describe(planned)
+        assert 'data directory /var/lib/etcd holds backend ' in shown[0] and 'NO WAL' in shown[0], shown[0]
+        assert 'last log: fatal: discovery failed (member ' in shown[0] and 'has already been bootstrapped' in shown[0]
+    for wrong in ('kubemaint.control_plane.recover', 'start_node', 'discard_stopped_data'):
+        assert wrong not in planned.output, describe(planned)
+
+    rebuilt = play('restore_quorum', lab, extra_vars={'restore_quorum_confirm': survivor.name})
+    assert rebuilt.returncode == 0, describe(rebuilt)
+    lab.wait_healthy(timeout=120)
+    for node in lab.nodes:
+        got = lab.etcdctl(node, 'get', '/issue21', '--print-value-only')
+        assert got.returncode == 0 and got.stdout.strip() == 'kept', (node.name, got.stdout, got.stderr)

@@ -1,0 +1,72 @@
+"""One line per node on whether its etcd really runs, from the node's own view and etcd's."""
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import data_dir_text
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import (
+    etcd_runtime_line,
+    etcd_runtime_state,
+)
+
+EMPTY = {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': False, 'db_size': None, 'db_mtime': None,
+         'wal_files': 0, 'wal_mtime': None}
+FULL = {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': True, 'db_size': 20480, 'db_mtime': 0.5,
+        'wal_files': 2, 'wal_mtime': 60}
+
+
+def report(process=None, restarts=0, in_place=True, data=None, reason=None, name='cp-02'):
+    return {'running': ['etcd'] if in_place else [], 'etcd_runtime': {
+        'manifest': '/etc/kubernetes/manifests/etcd.yaml', 'manifest_in_place': in_place, 'name': name,
+        'process': process, 'processes': 1 if process else 0, 'restarts': restarts, 'log_reason': reason,
+        'data': data or FULL, 'error': None}}
+
+
+def view(reachable=True, readable=True):
+    members = [{'name': 'cp-01', 'id': 'a1', 'cluster_id': 'c1', 'reachable': True},
+               {'name': 'cp-02', 'id': 'b2', 'cluster_id': 'c1' if reachable else '', 'reachable': reachable}]
+    return {'readable': readable, 'members': members if readable else []}
+
+
+def test_a_running_member_that_answers_names_its_cluster_and_member_and_nothing_more():
+    line = etcd_runtime_line(report(process={'pid': 42, 'started': 0}), view())
+    assert line == ('etcd: manifest in place; process pid 42 since 1970-01-01 00:00:00 UTC; restarts 0; '
+                    'answering (cluster c1, member b2)')
+
+
+def test_a_crash_loop_names_the_restarts_the_data_and_the_log_line_that_says_why():
+    line = etcd_runtime_line(report(restarts=7, data=EMPTY, reason='flag provided but not defined: -bogus'),
+                             view(reachable=False))
+    assert line == ('etcd: CRASH LOOP; manifest in place; process not running; restarts 7; NOT answering; '
+                    'data directory /var/lib/etcd EMPTY (no backend, no WAL); '
+                    'last log: flag provided but not defined: -bogus')
+    assert etcd_runtime_state(report(restarts=7), view(reachable=False))['crash_loop'] is True
+    # a running process that does not answer after restarts is a crash loop too; a first start is not
+    assert etcd_runtime_state(report(process={'pid': 1}, restarts=3), view(reachable=False))['crash_loop'] is True
+    assert etcd_runtime_state(report(restarts=0), view(reachable=False))['crash_loop'] is False
+
+
+def test_a_stopped_member_and_what_its_data_directory_holds():
+    line = etcd_runtime_line(report(in_place=False, restarts=None), view(reachable=False))
+    assert line.startswith('etcd: manifest stopped (/etc/kubernetes/manifests/etcd.yaml); process not running; '
+                           'restarts unknown (no pod log); NOT answering; data directory /var/lib/etcd holds backend ')
+    assert 'WAL (2 files) last written 1970-01-01 00:01:00 UTC' in line
+    assert 'CRASH LOOP' not in line
+
+
+def test_unreadable_etcd_unreachable_nodes_and_nodes_without_etcd():
+    line = etcd_runtime_line(report(process={'pid': 42, 'started': 0}), view(readable=False))
+    assert 'answer unknown (etcd could not be read)' in line
+    assert etcd_runtime_line({'unreachable': True}, view()) == 'UNREACHABLE, etcd not checked'
+    assert etcd_runtime_line({'failed': True, 'msg': 'boom'}, view()) == 'etcd not checked: boom'
+    assert etcd_runtime_line({'running': [], 'etcd_runtime': None}, view()).startswith('etcd: no manifest')
+    assert etcd_runtime_line(report(name='cp-09'), view()).endswith('NOT answering (no member cp-09 in the member list); '
+                                                                    'data directory /var/lib/etcd holds backend 20480 bytes '
+                                                                    'from 1970-01-01 00:00:00 UTC, WAL (2 files) last '
+                                                                    'written 1970-01-01 00:01:00 UTC')
+
+
+def test_data_directory_texts():
+    assert data_dir_text(None) == 'data directory unknown'
+    assert data_dir_text(dict(EMPTY, exists=False)) == 'data directory /var/lib/etcd missing'
+    assert data_dir_text(dict(EMPTY, has_data=None)) == 'data directory /var/lib/etcd not readable'
+    # what a crash loop on a wiped data directory leaves: a fresh backend and no WAL
+    assert data_dir_text(dict(EMPTY, has_data=True, db_size=20480, db_mtime=0)) == (
+        "data directory /var/lib/etcd holds backend 20480 bytes from 1970-01-01 00:00:00 UTC, NO WAL (not a "
+        "member's data: etcd starts it as a new member)")
