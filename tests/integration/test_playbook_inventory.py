@@ -9,7 +9,7 @@ import yaml
 from tests.integration.helpers import BIN, REPO_ROOT, ansible_env
 
 PLAYBOOKS = ['cluster_info', 'rolling_restart', 'stop_node', 'start_node', 'recover', 'cert_check', 'join_precheck',
-             'renew_certs', 'replace_member', 'restore_quorum', 'defrag', 'recover_nospace']
+             'renew_certs', 'replace_member', 'restore_quorum', 'defrag', 'recover_nospace', 'rolling_change']
 EXAMPLE = os.path.join(REPO_ROOT, 'inventory', 'example')
 
 
@@ -77,3 +77,11 @@ def test_rolling_restart_refuses_a_missing_maintenance_file_before_the_first_sto
         assert proc.returncode != 0
         assert 'is not an existing file given by its absolute path' in proc.stdout, proc.stdout[-3000:]
         assert 'See which control-plane pods run' not in proc.stdout
+
+
+@pytest.mark.parametrize('change', [[], ['-e', '{"rolling_change_flags": "kube-apiserver"}']])
+def test_rolling_change_without_a_change_refuses_before_anything_runs(tmp_path, change):
+    proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path), *change)
+    assert proc.returncode != 0
+    assert 'rolling_change_flags is not set' in proc.stdout and 'Nothing was changed' in proc.stdout
+    assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout
