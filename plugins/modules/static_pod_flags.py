@@ -86,6 +86,14 @@ options:
       - Keep the previous manifest in O(backup_dir) before changing it.
     type: bool
     default: true
+  backup_always:
+    description:
+      - Keep the manifest in O(backup_dir) even when this task changes nothing (RV(backup_file) names it), so that
+        a change made next by other means (a tasks file, C(kubeadm upgrade node)) can be undone with O(restore_from).
+        Not in check mode.
+    type: bool
+    default: false
+    version_added: 0.2.0
   backup_dir:
     description:
       - Where previous manifests are kept, as C(<name>.yaml.<UTC time>). Must be outside O(manifests_dir).
@@ -190,7 +198,9 @@ flags_after:
   type: dict
   sample: {initial-cluster-state: existing, name: lab-cp-01}
 backup_file:
-  description: Where the previous manifest was kept; null when nothing changed, without O(backup), and in check mode.
+  description:
+    - Where the previous manifest was kept; null when nothing changed (unless O(backup_always)), without O(backup),
+      and in check mode.
   returned: success
   type: str
   sample: /etc/kubernetes/manifests-backup/etcd.yaml.20260101T120000Z
@@ -255,11 +265,12 @@ def main():
             stash_dir=dict(type='path'),
             backup=dict(type='bool', default=True),
             backup_dir=dict(type='path'),
+            backup_always=dict(type='bool', default=False),
             restore_from=dict(type='path'),
             wait=dict(type='bool', default=False),
             wait_timeout=dict(type='int', default=300),
         ),
-        mutually_exclusive=[('restore_from', 'flags'), ('restore_from', 'absent_flags')],
+        mutually_exclusive=[('restore_from', 'flags'), ('restore_from', 'absent_flags'), ('restore_from', 'backup_always')],
         supports_check_mode=True,
     )
     params = module.params
@@ -273,7 +284,7 @@ def main():
             result = editor.restore(params['restore_from'], check_mode=module.check_mode)
         else:
             result = editor.ensure(params['flags'], params['absent_flags'], backup=params['backup'],
-                                   check_mode=module.check_mode)
+                                   check_mode=module.check_mode, backup_always=params['backup_always'])
     except FlagEditError as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:

@@ -286,8 +286,10 @@ class ManifestFlags:
             raise FlagEditError('%s is not a regular file; nothing was changed' % path)
         return path, where
 
-    def ensure(self, flags=None, absent_flags=None, backup=True, check_mode=False):
-        """Bring the flags to what is asked. Returns the module result (without diff text)."""
+    def ensure(self, flags=None, absent_flags=None, backup=True, check_mode=False, backup_always=False):
+        """Bring the flags to what is asked. Returns the module result (without diff text). With
+        `backup_always` the manifest is backed up even when nothing changes (before a change made by
+        something else, which restore() can then undo)."""
         set_flags, absent = normalize_request(flags, absent_flags)
         path, where = self.locate()
         try:
@@ -313,16 +315,17 @@ class ManifestFlags:
             'before_text': text,
             'after_text': new_text,
         }
-        if not changes or check_mode:
+        if check_mode or not (changes or backup_always):
             return result
-        if backup:
+        if backup or backup_always:
             if not os.path.isdir(self.backup_dir) and os.path.lexists(self.backup_dir):
                 raise FlagEditError('backup path %s exists and is not a directory; nothing was changed'
                                     % self.backup_dir)
         info = os.stat(path)
-        if backup:
+        if backup or backup_always:
             result['backup_file'] = self._backup(raw, info)
-        self._replace(path, raw, new_text.encode('utf-8'), info)
+        if changes:
+            self._replace(path, raw, new_text.encode('utf-8'), info)
         return result
 
     def restore(self, backup_path, check_mode=False):

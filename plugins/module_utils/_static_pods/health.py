@@ -30,9 +30,10 @@ component's own static pod manifest (its flags), the way the kubelet's probes wo
     sent on that unverified connection and nothing it returns is trusted beyond "alive".
 - Runs its manifest (after a flag change): a process on the node runs the manifest's command, read
   from /proc/<pid>/cmdline (the kubelet's container runs the command and args as given, so the host
-  sees them as the process's arguments): its arguments end with the manifest's flags and one
-  argument before them names the component's binary. Until the kubelet replaced the old container,
-  no process runs the new flags, however healthy the old one is.
+  sees them as the process's arguments): its arguments end with the manifest's flags, one argument
+  before them names the component's binary, and it started after the manifest was last written (a
+  new image alone leaves the command as it was). Until the kubelet replaced the old container, no
+  process runs the new manifest, however healthy the old one is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -264,10 +265,34 @@ def process_arguments(proc_root=PROC_ROOT):
     return processes
 
 
-def runs_manifest(pod, proc_root=PROC_ROOT):
-    """(True, pid) when a process on this node runs `pod`'s command (command_matches), else (False, None)."""
+# A process whose start the clock puts this little before the manifest's write still counts as started after
+# it: the start time is read in clock ticks since boot, the write's in seconds since the epoch.
+START_TOLERANCE = 0.05
+
+
+def process_started_at(pid, proc_root=PROC_ROOT):
+    """When `pid` started, in seconds since the epoch (from its start in clock ticks since boot and the
+    uptime), or None when it is gone."""
+    try:
+        with open(os.path.join(proc_root, str(pid), 'stat')) as handle:
+            ticks = int(handle.read().rsplit(')', 1)[1].split()[19])
+        with open(os.path.join(proc_root, 'uptime')) as handle:
+            uptime = float(handle.read().split()[0])
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+    return time.time() - uptime + float(ticks) / os.sysconf('SC_CLK_TCK')
+
+
+def runs_manifest(pod, proc_root=PROC_ROOT, since=None):
+    """(True, pid) when a process on this node runs `pod`'s command (command_matches), and started at `since`
+    (seconds since the epoch: the manifest's write) or later when given, else (False, None). The start counts
+    because a change of the image alone leaves the command as it was: only a process started after the write
+    runs the new manifest."""
     for pid, argv in sorted(process_arguments(proc_root).items()):
-        if command_matches(argv, pod.command):
+        if not command_matches(argv, pod.command):
+            continue
+        started = process_started_at(pid, proc_root) if since is not None else None
+        if since is None or (started is not None and started >= since - START_TOLERANCE):
             return True, pid
     return False, None
 
@@ -276,15 +301,20 @@ def wait_runs_healthy(component, pod, node, timeout, interval=POLL_INTERVAL, pro
     """Wait until a process runs exactly this manifest's command (the kubelet replaced the old container)
     and the component answers healthy. Returns seconds waited; WaitTimeout names the last state seen."""
     probe = HealthProbe(component, pod, node)
+    try:
+        written = os.stat(pod.path).st_mtime
+    except (IOError, OSError):
+        written = None
     started = time.monotonic()
     while True:
         remaining = timeout - (time.monotonic() - started)
-        runs, pid = runs_manifest(pod, proc_root)
+        runs, pid = runs_manifest(pod, proc_root, since=written)
         if runs:
             healthy, detail = probe.check(timeout=max(1, min(PROBE_TIMEOUT, remaining)))
             detail = 'runs the manifest (pid %d) but is not healthy: %s' % (pid, detail) if not healthy else detail
         else:
-            healthy, detail = False, 'no process runs the manifest\'s command yet (the kubelet has not started it)'
+            healthy, detail = False, ('no process started since the manifest was written runs its command (the '
+                                      'kubelet has not started it yet)')
         waited = time.monotonic() - started
         if healthy:
             return waited

@@ -346,3 +346,14 @@ def test_restore_refusals_change_nothing(node, case, message):
     with pytest.raises(FlagEditError, match=message):
         editor.restore(str(source))
     assert path.read_bytes() == before
+
+
+def test_backup_always_keeps_an_unchanged_manifest_for_a_later_restore(node):
+    path = node / 'manifests' / 'etcd.yaml'
+    original = path.read_bytes()
+    editor = ManifestFlags('etcd', kubernetes_dir=str(node))
+    assert editor.ensure(backup_always=True, check_mode=True)['backup_file'] is None
+    kept = editor.ensure(backup_always=True)
+    assert not kept['changed'] and open(kept['backup_file'], 'rb').read() == original and path.read_bytes() == original
+    path.write_bytes(original.replace(b'--name=', b'--name=x'))  # a change made by other means
+    assert editor.restore(kept['backup_file'])['changed'] and path.read_bytes() == original
