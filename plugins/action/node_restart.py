@@ -29,15 +29,18 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guar
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
     before_stop,
     bring_back_line,
+    CHANGE_ORDER,
     change_request,
     change_text,
     changed_line,
     in_place,
+    leader_line,
     rollback_message,
     proceed_line,
     progress_line,
     refusal,
     restarted_line,
+    snapshot_line,
     wait_slices,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
@@ -75,6 +78,9 @@ ARGUMENT_SPEC = dict(
     change_name=dict(type='str', default='change'),
     changed_before=dict(type='list', elements='str', default=[]),
     settle=dict(type='float', default=0),
+    change_prepare=dict(type='bool', default=False),
+    change_backups=dict(type='dict'),
+    change_failed=dict(type='str', default=''),
 )
 
 MINIMUM = dict(wait_timeout=1, wait_slice=1, snapshot_keep=1, max_applied_lag=0, settle=0)
@@ -160,6 +166,10 @@ class _Restart(object):
         return fields
 
     def run(self):
+        if self.args['change_prepare']:
+            return self.run_prepare()
+        if self.args['change_backups'] is not None:
+            return self.run_after_hook()
         if self.args['change'] is not None:
             return self.run_change()
         pods = self.read_pods()
@@ -277,6 +287,37 @@ class _Restart(object):
             display.display(line)
             return self.finish(changed=False, msg=line, components=[])
         names = [entry[0] for entry in changing]
+        ready = self.before_change('etcd' in names)
+        if ready.get('failed'):
+            return ready
+        verdict, leader, snapshot = ready['guard'], ready['leader'], ready['snapshot']
+        if self.check_mode:
+            line = changed_line(self.host, self.args['member'], names, leader, snapshot, True)
+            display.display(line)
+            return self.finish(changed=True, msg=line, components=names, diff=diffs, leader=leader, snapshot=snapshot)
+        backups = {}
+        words = change_text([entry[:3] for entry in changing])
+        for component, set_flags, absent, _preview in changing:
+            outcome = self.change_component(component, dict(flags=set_flags, absent_flags=absent, backup=True))
+            if outcome.get('backup_file'):
+                backups[component] = outcome['backup_file']
+            if outcome.get('failed'):
+                return self.roll_back(component, words, outcome, backups, leader, snapshot, diffs)
+        return self.changed(names, leader, snapshot, backups, verdict, diffs)
+
+    def changed(self, names, leader, snapshot, backups, verdict, diffs):
+        """The end of a node's change that came up healthy: the settle delay, then its line."""
+        if self.args['settle']:
+            display.display('%s: settling %s s before the next node' % (self.host, self.args['settle']))
+            time.sleep(self.args['settle'])
+        line = changed_line(self.host, self.args['member'], names, leader, snapshot, False)
+        display.display(line)
+        return self.finish(changed=True, msg=line, components=names, diff=diffs, leader=leader, snapshot=snapshot,
+                           backups=backups, guard=verdict, started_at=time.time())
+
+    def before_change(self, etcd_changes):
+        """Every pod runs, the quorum guard lets the node go ahead, leadership moved away and a snapshot taken
+        when etcd's manifest may change: {guard, leader, snapshot}, or the failed result (nothing changed)."""
         pods = self.read_pods()
         fits, why = in_place(pods)
         if not fits:
@@ -286,7 +327,7 @@ class _Restart(object):
         if verdict is None:
             return view
         plan = before_stop(verdict, view, pods, self.args['snapshot'])
-        plan = dict(move_leader=plan['move_leader'] and 'etcd' in names, snapshot=plan['snapshot'] and 'etcd' in names)
+        plan = dict(move_leader=plan['move_leader'] and etcd_changes, snapshot=plan['snapshot'] and etcd_changes)
         leader = self.move_leader(plan, view)
         if leader and leader.get('failed'):
             return self.fail('%s Nothing was changed.' % leader.get('msg'), False)
@@ -298,25 +339,58 @@ class _Restart(object):
                 return self.fail('%s: cannot save the etcd snapshot before changing etcd: %s. Nothing was changed.'
                                  % (self.host, taken.get('msg')), False, leader=leader)
             snapshot = dict((key, taken.get(key)) for key in ('path', 'endpoint', 'revision'))
-        if self.check_mode:
-            line = changed_line(self.host, self.args['member'], names, leader, snapshot, True)
-            display.display(line)
-            return self.finish(changed=True, msg=line, components=names, diff=diffs, leader=leader, snapshot=snapshot)
+        return dict(guard=verdict, leader=leader, snapshot=snapshot)
+
+    def run_prepare(self):
+        """Before a tasks file changes this node's manifests (kubeadm upgrade node, an edit of the operator's):
+        the same checks as a flag change of etcd (it may change), and a backup of every manifest. Returns
+        `backups` for change_backups."""
+        ready = self.before_change(True)
+        if ready.get('failed'):
+            return ready
         backups = {}
-        request = [entry[:3] for entry in changing]
-        for component, set_flags, absent, _preview in changing:
-            outcome = self.change_component(component, dict(flags=set_flags, absent_flags=absent, backup=True))
-            if outcome.get('backup_file'):
-                backups[component] = outcome['backup_file']
-            if outcome.get('failed'):
-                return self.roll_back(component, request, outcome, backups, leader, snapshot, diffs)
-        if self.args['settle']:
-            display.display('%s: settling %s s before the next node' % (self.host, self.args['settle']))
-            time.sleep(self.args['settle'])
-        line = changed_line(self.host, self.args['member'], names, leader, snapshot, False)
+        for component in CHANGE_ORDER:
+            kept = self.module('backup ' + component, 'static_pod_flags', self.flags_args(component, backup_always=True))
+            if kept.get('failed'):
+                return self.fail('%s: cannot keep a backup of the %s manifest before the change: %s. Nothing was '
+                                 'changed.' % (self.host, component, kept.get('msg')), False)
+            backups[component] = kept.get('backup_file')
+        line = ('%s: every manifest kept in a backup before %s. %s%s' % (
+            self.host, self.args['change_name'], leader_line(ready['leader'], self.check_mode, 'the change'),
+            snapshot_line(self.host, ready['snapshot'], self.check_mode, "the change") if ready['snapshot'] else '')).strip()
         display.display(line)
-        return self.finish(changed=True, msg=line, components=names, diff=diffs, leader=leader, snapshot=snapshot,
-                           backups=backups, guard=verdict, started_at=time.time())
+        return self.finish(changed=False, msg=line, backups=backups, guard=ready['guard'], leader=ready['leader'],
+                           snapshot=ready['snapshot'])
+
+    def run_after_hook(self):
+        """After a tasks file ran: each manifest that now differs from its backup is waited for (a new pod
+        healthy, etcd caught up) and everything changed is rolled back when one is not healthy in time, or
+        at once with change_failed (the tasks failed)."""
+        backups = dict((name, path) for name, path in self.args['change_backups'].items() if path)
+        names = []
+        for component in CHANGE_ORDER:
+            if component not in backups:
+                continue
+            compare = self.module('compare ' + component, 'static_pod_flags', self.flags_args(
+                component, restore_from=backups[component]), check_mode=True)
+            if compare.get('failed'):
+                return self.fail('%s: cannot compare the %s manifest with its backup %s: %s.'
+                                 % (self.host, component, backups[component], compare.get('msg')), False)
+            if compare.get('changed'):
+                names.append(component)
+        backups = dict((name, backups[name]) for name in names)
+        if self.args['change_failed']:
+            return self.roll_back(None, self.args['change_name'], {'msg': self.args['change_failed']}, backups,
+                                  None, None, [])
+        if not names:
+            line = '%s: %s changed no manifest.' % (self.host, self.args['change_name'])
+            display.display(line)
+            return self.finish(changed=False, msg=line, components=[])
+        for component in names:
+            outcome = self.change_component(component, {})
+            if outcome.get('failed'):
+                return self.roll_back(component, self.args['change_name'], outcome, backups, None, None, [])
+        return self.changed(names, None, None, backups, None, [])
 
     def change_component(self, component, edit):
         """static_pod_flags with `edit` and wait, the wait going on in slices (a line each) while it times out;
@@ -346,20 +420,21 @@ class _Restart(object):
                             'leader within %d s' % (self.args['member'], self.args['wait_timeout']))
             time.sleep(1)
 
-    def roll_back(self, component, request, outcome, backups, leader, snapshot, diffs):
-        """Put every manifest this node's turn changed back from its backup, newest first, wait until the old
-        pods run healthy again, and fail naming the node, the change, the backups and the pod's last state."""
+    def roll_back(self, component, change_words, outcome, backups, leader, snapshot, diffs):
+        """Put every manifest this node's turn changed (`backups`) back, etcd first (the apiserver reads it), wait
+        until the old pods run healthy again, and fail naming the node, the change, the backups and the pod's last
+        state."""
         failure = outcome.get('pod_state') or outcome.get('msg') or 'it failed'
         restored = {}
-        for name in reversed([entry[0] for entry in request]):
+        for name in CHANGE_ORDER:
             if name not in backups:
                 continue
             back = self.change_component(name, dict(restore_from=backups[name]))
             restored[name] = (not back.get('failed'),
                               back.get('pod_state') or back.get('msg') or 'its pod runs the old manifest and is healthy')
-        message = rollback_message(self.host, component, request, failure, backups, restored,
+        message = rollback_message(self.host, component, change_words, failure, backups, restored,
                                    self.args['changed_before'], self.args['wait_timeout'])
         return self.fail(message, False, changed=bool(backups), stage='change', component=component,
                          pod_state=failure, backups=backups, rolled_back=sorted(name for name, (ok, _d)
                                                                                  in restored.items() if ok),
-                         change_text=change_text(request), leader=leader, snapshot=snapshot, diff=diffs)
+                         change_text=change_words, leader=leader, snapshot=snapshot, diff=diffs)

@@ -168,6 +168,28 @@ options:
     type: float
     default: 0
     version_added: 0.2.0
+  change_prepare:
+    description:
+      - Before a tasks file changes this node's manifests (C(kubeadm upgrade node), the operator's own edit),
+        the checks of O(change) as if etcd's manifest changes (every pod runs, the quorum guard, leadership moved away
+        from the leader, a snapshot), then a backup of every manifest (RV(backups)). Nothing is changed.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  change_backups:
+    description:
+      - After that tasks file ran, the RV(backups) of O(change_prepare). Every manifest that differs from its
+        backup is waited for as with O(change) (a new pod healthy, etcd caught up), and when one is not healthy in
+        time every changed manifest is rolled back from its backup and the task fails, as with O(change).
+    type: dict
+    version_added: 0.2.0
+  change_failed:
+    description:
+      - With O(change_backups), the tasks file failed (this says how); every changed manifest is rolled back at
+        once and the task fails naming the node and this.
+    type: str
+    default: ''
+    version_added: 0.2.0
 notes:
   - The quorum guard reads etcd from this node, through O(endpoints); give every member's client URL so that the
     read does not depend on this node's own member.

@@ -83,5 +83,6 @@ def test_rolling_restart_refuses_a_missing_maintenance_file_before_the_first_sto
 def test_rolling_change_without_a_change_refuses_before_anything_runs(tmp_path, change):
     proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path), *change)
     assert proc.returncode != 0
-    assert 'rolling_change_flags is not set' in proc.stdout and 'Nothing was changed' in proc.stdout
+    assert 'Give the change as -e rolling_change_flags' in proc.stdout and 'Nothing was changed' in proc.stdout
+    assert ('is not a mapping' if change else 'is empty') in proc.stdout
     assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout

@@ -1,13 +1,15 @@
 """rolling_change on one shared 3-node lab over SSH: an apiserver flag rolled node by node (never two
 apiservers not ready at once, no etcd member down, no write lost, a second run changes nothing), a flag that
 keeps the apiserver from becoming ready rolled back on the first node (byte for byte, the run stops there),
-and an etcd flag rolled across the members with leadership moved away before the leader's turn."""
+an etcd flag rolled across the members with leadership moved away before the leader's turn, and a tasks file
+that rewrites manifests as kubeadm upgrade node does, between pre-node and post-node hooks."""
 import glob
 import hashlib
 import os
 import threading
 
-from tests.integration.playbook_helpers import ContinuousWriter, MemberWatcher, describe, leader_node, lock_value, play
+from tests.integration.playbook_helpers import (FILES, ContinuousWriter, MemberWatcher, describe, leader_node, lock_value,
+                                                play)
 
 
 def manifest(node, component):
@@ -129,3 +131,25 @@ def test_etcd_flag_moves_leadership_away_before_the_leaders_turn(lab):
         assert 'etcd member %s is healthy, a voter and caught up with the leader' % node.name in proc.stdout
     assert apiservers.max_not_ready <= 1
     lab.wait_healthy(timeout=120)
+
+
+def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and_post_node_hooks(lab, tmp_path):
+    turn_log = tmp_path / 'turns.log'
+    hooks = os.path.join(FILES, 'record_node_turn.yml')
+    proc, members, apiservers = watched_play(lab, {
+        'rolling_change_tasks': os.path.join(FILES, 'kubeadm_upgrade_like.yml'), 'rolling_change_settle': 1,
+        'rolling_change_pre_node_tasks': hooks, 'rolling_change_post_node_tasks': hooks, 'turn_log': str(turn_log)})
+    assert proc.returncode == 0, describe(proc)
+    names = [node.name for node in lab.nodes]
+    # The hooks ran before and after each node's turn, in order, under the run's lock.
+    assert turn_log.read_text().splitlines() == [
+        '%s %s locked' % (what, name) for name in names for what in ('pre', 'post')]
+    assert apiservers.max_not_ready == 1 and members.max_down <= 1
+    for node in lab.nodes:
+        apiserver = open(manifest(node, 'kube-apiserver')).read()
+        assert 'kube-apiserver:v1.28.3\n' in apiserver and '- --allow-privileged=false\n' in apiserver
+        assert 'kube-controller-manager:v1.28.3\n' in open(manifest(node, 'kube-controller-manager')).read()
+        assert ('%s changed: kube-apiserver, kube-controller-manager restarted by the kubelet with the new manifest '
+                'and healthy.' % node.name) in proc.stdout, describe(proc)
+        assert 'Quorum guard: %s may stop.' % node.name in proc.stdout
+    assert lock_value(lab) is None

@@ -90,23 +90,23 @@ def progress_line(host, doing, slice_number, slices, length):
     return '%s: %s, %d s of %d s waited so far' % (host, doing, slice_number * length, slices * length)
 
 
-def snapshot_line(host, snapshot, check_mode):
+def snapshot_line(host, snapshot, check_mode, before='etcd stopped'):
     """Where the stop's snapshot went, or that none was taken."""
     if not snapshot:
         return 'No etcd snapshot taken.'
-    return ('etcd snapshot %s %s on %s (from %s, revision %s) before etcd stopped.'
+    return ('etcd snapshot %s %s on %s (from %s, revision %s) before %s.'
             % ('would be written to' if check_mode else 'written to', snapshot.get('path'), host,
-               snapshot.get('endpoint'), snapshot.get('revision')))
+               snapshot.get('endpoint'), snapshot.get('revision'), before))
 
 
-def leader_line(leader_result, check_mode):
+def leader_line(leader_result, check_mode, before='the stop'):
     """What the leadership move did, or '' when none was needed."""
     if not leader_result or not leader_result.get('changed'):
         return ''
-    return 'etcd leadership %s from %s to %s before the stop; ' % (
+    return 'etcd leadership %s from %s to %s before %s; ' % (
         'would move' if check_mode else 'moved',
         (leader_result.get('leader_before') or {}).get('name') or '?',
-        (leader_result.get('leader') or {}).get('name') or '?')
+        (leader_result.get('leader') or {}).get('name') or '?', before)
 
 
 def restarted_line(host, member, running, leader_result, snapshot, check_mode):
@@ -243,16 +243,21 @@ def change_text(request):
     return '; '.join(parts)
 
 
-def rollback_message(host, component, request, failure, backups, restored, changed_before, wait_timeout):
-    """The failure of a change that did not come up healthy on `host`: what, which flags, what the pod showed
-    last, the backups and whether they were put back (`restored`: {component: (ok, detail)}), and the
-    nodes changed before (they keep the change)."""
-    lines = ['%s: %s did not come up healthy within %d s with the change (%s); last seen: %s.'
-             % (host, component, wait_timeout, change_text(request), failure)]
-    for name in [entry[0] for entry in request]:
-        if name not in backups:
+def rollback_message(host, component, change_words, failure, backups, restored, changed_before, wait_timeout):
+    """The failure of a change (`change_words`: change_text's, or the tasks file that made it) that did not come
+    up healthy on `host`: what, which change, what the pod showed last, the backups and whether they were put
+    back (`restored`: {component: (ok, detail)}, in the order they were), and the nodes changed before (they
+    keep the change)."""
+    if component:
+        head = '%s: %s did not come up healthy within %d s with the change (%s); last seen: %s.' % (
+            host, component, wait_timeout, change_words, failure)
+    else:
+        head = '%s: the change (%s) failed: %s.' % (host, change_words, failure)
+    lines = [head]
+    for name in CHANGE_ORDER:
+        if name not in restored:
             continue
-        ok, detail = restored.get(name, (False, 'not attempted'))
+        ok, detail = restored[name]
         if ok:
             lines.append('%s was rolled back on %s from its backup %s and runs healthy again (%s).'
                          % (name, host, backups[name], detail))
@@ -272,11 +277,11 @@ def changed_line(host, member, components, leader_result, snapshot, check_mode):
     """The line that reports a node's change done (or, in check mode, what would be done)."""
     if not components:
         return '%s already runs the change: nothing to do.' % host
-    etcd_snapshot = snapshot_line(host, snapshot, check_mode) if 'etcd' in components else ''
+    etcd_snapshot = snapshot_line(host, snapshot, check_mode, "etcd's manifest changed") if snapshot else ''
     if check_mode:
         return ('%s would be changed (check mode: nothing was changed): %s. %s%s'
-                % (host, ', '.join(components), leader_line(leader_result, check_mode), etcd_snapshot))
+                % (host, ', '.join(components), leader_line(leader_result, check_mode, 'the change'), etcd_snapshot))
     etcd_text = (' etcd member %s is healthy, a voter and caught up with the leader.' % member
                  if 'etcd' in components else '')
     return ('%s changed: %s restarted by the kubelet with the new manifest and healthy.%s %s%s'
-            % (host, ', '.join(components), etcd_text, leader_line(leader_result, check_mode), etcd_snapshot)).strip()
+            % (host, ', '.join(components), etcd_text, leader_line(leader_result, check_mode, 'the change'), etcd_snapshot)).strip()

@@ -186,14 +186,14 @@ def test_change_request_refuses_bad_input(change, message):
 
 def test_rollback_message_names_node_flags_backup_state_and_nodes_before():
     request = [('kube-apiserver', {'bad': True}, [])]
-    message = rollback_message('cp-02', 'kube-apiserver', request, '/readyz answered HTTP 500',
+    message = rollback_message('cp-02', 'kube-apiserver', change_text(request), '/readyz answered HTTP 500',
                                {'kube-apiserver': '/b/kube-apiserver.yaml.1'},
                                {'kube-apiserver': (True, 'healthy')}, ['cp-01'], 60)
     for text in ('cp-02: kube-apiserver did not come up healthy within 60 s', '--bad=true',
                  '/readyz answered HTTP 500', 'rolled back on cp-02 from its backup /b/kube-apiserver.yaml.1',
                  'Nodes changed before keep the change: cp-01.', 'The run stops here'):
         assert text in message
-    failed = rollback_message('cp-01', 'kube-apiserver', request, 'x', {'kube-apiserver': '/b/k.1'},
+    failed = rollback_message('cp-01', 'kube-apiserver', change_text(request), 'x', {'kube-apiserver': '/b/k.1'},
                               {'kube-apiserver': (False, 'still 500')}, [], 60)
     assert 'ROLLING BACK kube-apiserver on cp-01 FROM ITS BACKUP /b/k.1 FAILED: still 500' in failed
     assert 'No other node was changed.' in failed
@@ -205,3 +205,10 @@ def test_changed_line():
     assert 'etcd member cp-01 is healthy, a voter and caught up' in line and '/s.db' in line
     line = changed_line('cp-01', 'cp-01', ['kube-apiserver'], None, None, True)
     assert line.startswith('cp-01 would be changed (check mode') and 'snapshot' not in line
+
+
+def test_rollback_message_of_a_tasks_file():
+    hook = rollback_message('cp-01', None, 'the tasks file /t.yml', 'its task "x" failed', {'etcd': '/b/e.1'},
+                            {'etcd': (True, 'healthy')}, [], 60)
+    assert hook.startswith('cp-01: the change (the tasks file /t.yml) failed: its task "x" failed.')
+    assert 'etcd was rolled back on cp-01 from its backup /b/e.1' in hook
