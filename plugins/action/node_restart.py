@@ -434,7 +434,7 @@ class _Restart(object):
                               back.get('pod_state') or back.get('msg') or 'its pod runs the old manifest and is healthy')
         message = rollback_message(self.host, component, change_words, failure, backups, restored,
                                    self.args['changed_before'], self.args['wait_timeout'])
+        rolled_back = sorted(name for name, (ok, _detail) in restored.items() if ok)
         return self.fail(message, False, changed=bool(backups), stage='change', component=component,
-                         pod_state=failure, backups=backups, rolled_back=sorted(name for name, (ok, _d)
-                                                                                 in restored.items() if ok),
+                         pod_state=failure, backups=backups, rolled_back=rolled_back,
                          change_text=change_words, leader=leader, snapshot=snapshot, diff=diffs)
