@@ -86,3 +86,13 @@ def test_rolling_change_without_a_change_refuses_before_anything_runs(tmp_path, 
     assert 'Give the change as -e rolling_change_flags' in proc.stdout and 'Nothing was changed' in proc.stdout
     assert ('is not a mapping' if change else 'is empty') in proc.stdout
     assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout
+
+
+def test_rolling_change_refuses_a_missing_tasks_file_before_anything_runs(tmp_path):
+    missing = str(tmp_path / 'missing.yml')
+    proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path),
+                            '-e', 'rolling_change_pre_node_tasks=' + missing,
+                            '-e', '{"rolling_change_flags": {"kube-apiserver": {"set": {"v": 2}}}}')
+    assert proc.returncode != 0
+    assert 'rolling_change_pre_node_tasks=%s is not an existing file' % missing in proc.stdout
+    assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout
