@@ -65,6 +65,16 @@ def watched_play(lab, extra_vars):
 def test_apiserver_flag_node_by_node_then_a_second_run_changes_nothing(lab):
     change = {'rolling_change_flags': {'kube-apiserver': {'set': {'audit-log-maxage': 30}}},
               'rolling_change_settle': 1}
+    # Check mode with --diff: every node's manifest change shown, nothing touched, no backup, no lock left.
+    untouched, backups_before = digests(lab, 'kube-apiserver'), [backups(node) for node in lab.nodes]
+    checked = play('rolling_change', lab, extra_vars=change, check=True, env={'ANSIBLE_DIFF_ALWAYS': 'True'})
+    assert checked.returncode == 0, describe(checked)
+    assert checked.stdout.count('\n+    - --audit-log-maxage=30\n') == 3, describe(checked)
+    for node in lab.nodes:
+        assert '%s would be changed (check mode: nothing was changed): kube-apiserver.' % node.name in checked.stdout
+    assert digests(lab, 'kube-apiserver') == untouched and [backups(node) for node in lab.nodes] == backups_before
+    assert lock_value(lab) is None
+
     proc, members, apiservers = watched_play(lab, change)
     assert proc.returncode == 0, describe(proc)
     names = [node.name for node in lab.nodes]
