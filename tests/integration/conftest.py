@@ -17,8 +17,9 @@ from tests.lab import Lab, free_base_address
 STARTED = []
 
 
-def _start(directory, nodes, etcd_flags=()):
-    lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes), etcd_flags=etcd_flags)
+def _start(directory, nodes, etcd_flags=(), bootstrap='all-at-once'):
+    lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes), etcd_flags=etcd_flags,
+              bootstrap=bootstrap)
     lab.up(timeout=180)
     STARTED.append((lab.directory, nodes, lab.describe_connection()))
     return lab
@@ -118,8 +119,8 @@ def lab_factory(tmp_path_factory):
     """lab_factory(nodes=N) starts a fresh lab; every lab it started is torn down after the test."""
     labs = []
 
-    def make(nodes=3):
-        started = _start(tmp_path_factory.mktemp('lab%d-' % nodes), nodes)
+    def make(nodes=3, bootstrap='all-at-once'):
+        started = _start(tmp_path_factory.mktemp('lab%d-' % nodes), nodes, bootstrap=bootstrap)
         labs.append(started)
         return started
 

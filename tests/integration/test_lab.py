@@ -63,9 +63,20 @@ def expected_openssl_sans(node, cert):
             'IP Address:0:0:0:0:0:0:0:1'}
 
 
-@pytest.mark.parametrize('nodes', [3, 5])
-def test_every_member_listed_with_one_leader_and_kubeadm_sans(lab_factory, nodes):
-    lab = lab_factory(nodes)
+def etcd_flag(node, name):
+    with open(os.path.join(node.manifests_dir, 'etcd.yaml')) as handle:
+        return re.search(r'- --%s=(\S*)' % name, handle.read()).group(1)
+
+
+# 5 nodes bootstrapped as kubeadm does: the first alone (new, only itself), then each joined (existing).
+@pytest.mark.parametrize('nodes, bootstrap', [(3, 'all-at-once'), (5, 'kubeadm')])
+def test_every_member_listed_with_one_leader_and_kubeadm_sans(lab_factory, nodes, bootstrap):
+    lab = lab_factory(nodes, bootstrap=bootstrap)
+    for index, node in enumerate(lab.nodes):
+        known = lab.nodes if bootstrap == 'all-at-once' else lab.nodes[:index + 1]
+        assert etcd_flag(node, 'initial-cluster') == ','.join('%s=%s' % (n.name, 'https://%s:2380' % n.address)
+                                                              for n in known)
+        assert etcd_flag(node, 'initial-cluster-state') == ('existing' if bootstrap == 'kubeadm' and index else 'new')
     for node in lab.nodes:
         statuses = endpoint_status(lab, node)
         assert sorted(entry['Endpoint'] for entry in statuses) == sorted(n.client_url for n in lab.nodes)

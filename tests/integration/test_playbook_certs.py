@@ -33,9 +33,21 @@ def test_expiring_certificate_is_reported_but_never_keeps_a_node_down(lab_factor
                        lab_pki.issue(front_proxy_ca, 'front-proxy-client', client=True,
                                      validity=datetime.timedelta(days=10)))
 
-    report = play('cert_check', lab)
+    # And a key that is not its certificate's on node 2: found by the node's own Python (cryptography 38 on
+    # Debian 12, which reads an RSA key's public half from its DER rather than checking the whole key).
+    node2 = lab.nodes[1]
+    wrong_key = os.path.join(node2.pki_dir, 'apiserver-kubelet-client.key')
+    own_key = wrong_key + '.own'
+    shutil.copy2(wrong_key, own_key)
+    shutil.copyfile(os.path.join(node2.pki_dir, 'front-proxy-client.key'), wrong_key)
+    try:
+        report = play('cert_check', lab)
+    finally:
+        os.replace(own_key, wrong_key)
     assert report.returncode != 0, describe(report)
     assert 'front-proxy-client.crt' in report.output and node1.name in report.output
+    assert 'apiserver-kubelet-client.key does not match the certificate' in report.output, describe(report)
+    assert node2.name in report.output
 
     restarted = play('rolling_restart', lab, limit=node1.name)
     assert restarted.returncode == 0, describe(restarted)

@@ -79,6 +79,20 @@ def test_rolling_restart_refuses_a_missing_maintenance_file_before_the_first_sto
         assert 'See which control-plane pods run' not in proc.stdout
 
 
+@pytest.mark.parametrize('ttl', ['5000', '1', 'ten'])
+def test_rolling_restart_refuses_a_maintenance_lock_lease_etcd_lock_would_refuse(tmp_path, ttl):
+    tasks = tmp_path / 'tasks.yml'
+    tasks.write_text('- name: Nothing\n  ansible.builtin.debug:\n    msg: nothing\n')
+    proc = ansible_playbook('kubemaint.control_plane.rolling_restart', '-i', _local_inventory(tmp_path),
+                            '-e', 'rolling_restart_maintenance_tasks=' + str(tasks),
+                            '-e', 'rolling_restart_maintenance_lock_ttl=' + ttl)
+    assert proc.returncode != 0
+    assert 'rolling_restart_maintenance_lock_ttl=%s is not a whole number of seconds from 2 to 3600' % ttl in proc.stdout, \
+        proc.stdout[-3000:]
+    assert 'Nothing was stopped' in proc.stdout
+    assert 'Check the certificates of this node' not in proc.stdout
+
+
 @pytest.mark.parametrize('change', [[], ['-e', '{"rolling_change_flags": "kube-apiserver"}']])
 def test_rolling_change_without_a_change_refuses_before_anything_runs(tmp_path, change):
     proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path), *change)

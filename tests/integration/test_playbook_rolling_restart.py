@@ -19,13 +19,19 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
     watcher.start()
     writer.start()
     try:
-        proc = play('rolling_restart', lab, timeout=1500, extra_vars={
-            'rolling_restart_maintenance_tasks': os.path.join(FILES, 'check_pods_down.yml'),
-            'maintenance_log': str(maintenance_log)})
+        extra_vars = {'rolling_restart_maintenance_tasks': os.path.join(FILES, 'check_pods_down.yml'),
+                      'maintenance_log': str(maintenance_log)}
+        if nodes == 3:
+            # The first node's maintenance outlasts the lock's usual lease: no other run can take it meanwhile.
+            extra_vars.update(maintenance_lock_ttl=15, lock_hold_seconds=20)
+        proc = play('rolling_restart', lab, timeout=1500, extra_vars=extra_vars)
     finally:
         watcher.stop()
         writer.stop()
     assert proc.returncode == 0, describe(proc)
+    if nodes == 3:
+        assert 'Check that the rival found the lock held by this run' in proc.stdout
+        assert 'the maintenance lock had expired' not in proc.stdout, describe(proc)
     names = [node.name for node in lab.nodes]
     # Every node was down once, in inventory order, while the maintenance tasks ran.
     assert maintenance_log.read_text().split() == names

@@ -33,6 +33,10 @@ def _build_parser():
                     help='ssh: every node a host of its own reached over SSH, with kubeadm\'s paths (needs root and '
                          '`make lab-os`); local: one filesystem, paths in inventory variables; auto (default, or '
                          '$KUBEMAINT_LAB_CONNECTION): ssh where possible')
+    up.add_argument('--bootstrap', choices=('all-at-once', 'kubeadm'), default='all-at-once',
+                    help='all-at-once (default): every member bootstrapped together, --initial-cluster-state=new '
+                         'everywhere; kubeadm: the first node bootstrapped alone, the others joined one at a time '
+                         '(--initial-cluster-state=existing), as kubeadm init and join write them')
     status = sub.add_parser('status', help='show the nodes of a running lab')
     status.add_argument('--dir', required=True)
     status.add_argument('--json', action='store_true')
@@ -54,7 +58,7 @@ def main(argv=None):
     try:
         if args.command == 'up':
             lab = Lab(args.dir, nodes=args.nodes, base_address=args.base_address, key_type=args.key_type,
-                      connection=args.connection)
+                      connection=args.connection, bootstrap=args.bootstrap)
             lab.up(timeout=args.timeout)
             print('lab up: %d nodes in %s, %s' % (len(lab.nodes), lab.directory, lab.describe_connection()))
             for node in lab.nodes:

@@ -217,12 +217,17 @@ def mount_namespace(pid):
 
 class Lab:
     def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None,
-                 etcd_flags=()):
+                 etcd_flags=(), bootstrap='all-at-once'):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
             raise LabError('--nodes must be a whole number from 1 to %d (odd sizes 1, 3, 5, 7 are the useful ones); '
                            'got %r' % (MAX_NODES, nodes))
         if key_type not in ('rsa', 'ecdsa'):
             raise LabError('key type must be rsa or ecdsa, got %r' % key_type)
+        if bootstrap not in lab_manifests.BOOTSTRAPS:
+            raise LabError('bootstrap must be one of %s, got %r' % (', '.join(lab_manifests.BOOTSTRAPS), bootstrap))
+        # 'all-at-once': every member in every --initial-cluster, state new; 'kubeadm': kubeadm init on the
+        # first node, then kubeadm join on the others one at a time (see tests/lab/manifests.py)
+        self.bootstrap = bootstrap
         connection = connection or os.environ.get('KUBEMAINT_LAB_CONNECTION') or 'auto'
         if connection not in CONNECTIONS:
             raise LabError('connection must be one of %s, got %r (from KUBEMAINT_LAB_CONNECTION or --connection)'
@@ -364,7 +369,7 @@ class Lab:
     def _write_nodes(self):
         cas = lab_pki.ClusterCAs(self.key_type, pool=lab_pki.KeyPool())
         members = [{'name': node.name, 'address': node.address, 'etcd_flags': self.etcd_flags} for node in self.nodes]
-        for node, member in zip(self.nodes, members):
+        for index, (node, member) in enumerate(zip(self.nodes, members)):
             if os.path.exists(node.root):
                 shutil.rmtree(node.root)
             lab_pki.write_node_pki(cas, node.root, node.name, node.address)
@@ -372,7 +377,8 @@ class Lab:
             os.makedirs(node.data_dir, exist_ok=True)
             os.chmod(node.data_dir, 0o700)
             os.makedirs(node.log_dir, exist_ok=True)
-            for filename, text in lab_manifests.node_manifests(member, members).items():
+            known, state = lab_manifests.initial_cluster(members, index, self.bootstrap)
+            for filename, text in lab_manifests.node_manifests(member, known, state).items():
                 path = os.path.join(node.manifests_dir, filename)
                 with open(path, 'w') as handle:
                     handle.write(text)
@@ -415,9 +421,32 @@ class Lab:
                          'machine, reached over %s.\n' % (len(self.nodes), reached))
             yaml.safe_dump(inventory, handle, sort_keys=False, default_flow_style=False)
 
-    def _start_kubelets(self):
+    def _start_kubelets(self, timeout=90):
+        if self.bootstrap != 'kubeadm':
+            for node in self.nodes:
+                self._start_kubelet(node)
+            return
+        # kubeadm init, then kubeadm join one node at a time: each joining member is added to the cluster
+        # (through the first node) before its etcd starts, and is healthy before the next one joins.
+        deadline = time.monotonic() + timeout
+        first = self.nodes[0]
         for node in self.nodes:
+            while node is not first:
+                added = self.etcdctl(first, 'member', 'add', node.name, '--peer-urls=https://%s:2380' % node.address)
+                if added.returncode == 0:
+                    break
+                reason = (added.stderr or added.stdout).strip()
+                # etcd refuses a member while the last one joined has been connected for less than 5 s
+                # (--strict-reconfig-check); kubeadm join retries the same way.
+                if 'unhealthy cluster' not in reason or time.monotonic() > deadline:
+                    raise LabError('%s: member add failed: %s' % (node.name, reason))
+                time.sleep(0.5)
             self._start_kubelet(node)
+            while not node.etcd_healthy():
+                if time.monotonic() > deadline:
+                    raise LabError('%s: etcd not healthy after its join (%s)' % (
+                        node.name, self._last_log_line(node, 'etcd.yaml')))
+                time.sleep(0.1)
 
     def _start_kubelet(self, node):
         if self.connection == 'ssh':
@@ -510,7 +539,7 @@ class Lab:
             if self.connection == 'ssh':
                 self._write_ssh_keys()
             self.write_inventory()
-            self._start_kubelets()
+            self._start_kubelets(timeout=timeout)
             self.wait_healthy(timeout=max(5.0, timeout - (time.monotonic() - started)))
         except BaseException as exc:
             self.down()

@@ -10,9 +10,13 @@ shares one machine and its loopback interface:
   `--bind-address=<node address>` (the real one binds 0.0.0.0).
 - kube-controller-manager and kube-scheduler bind their health ports to the node address
   instead of 127.0.0.1, and their probes follow.
-- Every node's etcd.yaml lists every member in `--initial-cluster` with
-  `--initial-cluster-state=new`: the lab bootstraps all members at once instead of running
-  `kubeadm init` and then `kubeadm join` on each node.
+- By default (bootstrap "all-at-once") every node's etcd.yaml lists every member in
+  `--initial-cluster` with `--initial-cluster-state=new`: the lab bootstraps all members at once
+  instead of running `kubeadm init` and then `kubeadm join` on each node. With bootstrap "kubeadm"
+  the manifests are kubeadm's own: the first node bootstrapped alone (`new`, only itself in
+  `--initial-cluster`), every other node joined one at a time (`existing`, the members known at its
+  join, itself last), which is what leaves a kubeadm cluster open to split brain when the first
+  node's data directory is lost.
 """
 import yaml
 
@@ -47,9 +51,9 @@ def _pod(component, container, volumes, annotations=None):
             'status': {}}
 
 
-def etcd_manifest(node, members):
+def etcd_manifest(node, members, state='new'):
     """node: dict(name, address, optional etcd_flags: more etcd flags); members: list of such dicts (the
-    whole cluster)."""
+    members in --initial-cluster); state: --initial-cluster-state."""
     address = node['address']
     initial_cluster = ','.join('%s=https://%s:2380' % (member['name'], member['address']) for member in members)
     command = [
@@ -62,7 +66,7 @@ def etcd_manifest(node, members):
         '--experimental-watch-progress-notify-interval=5s',
         '--initial-advertise-peer-urls=https://%s:2380' % address,
         '--initial-cluster=%s' % initial_cluster,
-        '--initial-cluster-state=new',
+        '--initial-cluster-state=%s' % state,
         '--key-file=/etc/kubernetes/pki/etcd/server.key',
         '--listen-client-urls=https://%s:2379' % address,
         '--listen-metrics-urls=http://%s:2381' % address,
@@ -213,10 +217,20 @@ def render(manifest):
     return yaml.safe_dump(manifest, sort_keys=True, default_flow_style=False)
 
 
-def node_manifests(node, members):
-    """{file name: YAML text} for one node."""
+BOOTSTRAPS = ('all-at-once', 'kubeadm')
+
+
+def initial_cluster(members, index, bootstrap):
+    """(members in --initial-cluster, --initial-cluster-state) of the node at `index` of `members`."""
+    if bootstrap == 'kubeadm':
+        return members[:index + 1], 'new' if index == 0 else 'existing'
+    return members, 'new'
+
+
+def node_manifests(node, members, state='new'):
+    """{file name: YAML text} for one node; `members` are those of its --initial-cluster."""
     return {
-        'etcd.yaml': render(etcd_manifest(node, members)),
+        'etcd.yaml': render(etcd_manifest(node, members, state)),
         'kube-apiserver.yaml': render(apiserver_manifest(node)),
         'kube-controller-manager.yaml': render(controller_manager_manifest(node)),
         'kube-scheduler.yaml': render(scheduler_manifest(node)),

@@ -105,9 +105,92 @@ def load_private_key(data, public_half_only=False):
                 return serialization.load_pem_private_key(match.group(0), password=None, backend=default_backend(),
                                                           unsafe_skip_rsa_key_validation=True)
             except TypeError:
-                pass  # cryptography before 39 has no such parameter: the full load below
+                # cryptography before 39 (Debian 12, Ubuntu 22.04, RHEL 9 ship it) has no such parameter and
+                # checks every RSA key in full: the public half is read from the key's own DER instead.
+                half = rsa_public_half(match.group(1), match.group(0))
+                if half is not None:
+                    return half
         return serialization.load_pem_private_key(match.group(0), password=None, backend=default_backend())
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise CertFileError('holds a private key that does not parse (%s)' % _reason(exc))
+
+
+class RsaPublicHalf(object):
+    """An RSA private key read only as far as its public half: offers public_key() as a loaded key does."""
+
+    def __init__(self, public_key):
+        self._public_key = public_key
+
+    def public_key(self):
+        return self._public_key
+
+
+RSA_ENCRYPTION_OID = b'\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01'  # 1.2.840.113549.1.1.1
+DER_SEQUENCE, DER_INTEGER, DER_OCTET_STRING = 0x30, 0x02, 0x04
+
+
+def _der_items(data):
+    """The (tag, value) pairs of DER-encoded `data`, each read whole; ValueError when it is not DER."""
+    items, pos, octets = [], 0, bytearray(data)
+    while pos < len(data):
+        if pos + 2 > len(data):
+            raise ValueError('truncated DER')
+        tag, length = octets[pos], octets[pos + 1]
+        pos += 2
+        if length & 0x80:
+            count = length & 0x7f
+            if count < 1 or count > 4 or pos + count > len(data):
+                raise ValueError('bad DER length')
+            length = int(binascii.hexlify(data[pos:pos + count]), 16)
+            pos += count
+        if pos + length > len(data):
+            raise ValueError('truncated DER')
+        items.append((tag, data[pos:pos + length]))
+        pos += length
+    return items
+
+
+def _der_integer(value):
+    if not value or (bytearray(value)[0] & 0x80):
+        raise ValueError('an RSA key field is not a positive INTEGER')
+    return int(binascii.hexlify(value), 16)
+
+
+def rsa_public_half(label, pem):
+    """The public half of an unencrypted RSA private key, read from its DER structure alone; None when the key is
+    not a two-prime RSA key (an EC key, for one), which the caller then loads in full.
+
+    `label` is the PEM label (C(RSA PRIVATE KEY): PKCS#1; C(PRIVATE KEY): PKCS#8). The whole structure is
+    read (nine positive integers, nothing left over), as a load that skips the primes' check reads it; only
+    the modulus and the public exponent are kept. Raises CertFileError when the key does not parse.
+    """
+    try:
+        body = base64.b64decode(b''.join(pem.splitlines()[1:-1]), validate=True)
+        outer = _der_items(body)
+        if len(outer) != 1 or outer[0][0] != DER_SEQUENCE:
+            raise ValueError('not one DER SEQUENCE')
+        fields = _der_items(outer[0][1])
+        if label == b'PRIVATE KEY':
+            if (len(fields) < 3 or fields[0] != (DER_INTEGER, b'\x00') or fields[1][0] != DER_SEQUENCE
+                    or fields[2][0] != DER_OCTET_STRING):
+                raise ValueError('not a PKCS#8 private key')
+            if not fields[1][1].startswith(RSA_ENCRYPTION_OID):
+                return None
+            inner = _der_items(fields[2][1])
+            if len(inner) != 1 or inner[0][0] != DER_SEQUENCE:
+                raise ValueError('not one DER SEQUENCE')
+            fields = _der_items(inner[0][1])
+        elif label != b'RSA PRIVATE KEY':
+            return None
+        if [tag for tag, _value in fields] != [DER_INTEGER] * 9:
+            if fields and fields[0] == (DER_INTEGER, b'\x01'):
+                return None  # a multi-prime key: the full load reads it
+            raise ValueError('not a PKCS#1 RSA private key')
+        if fields[0][1] != b'\x00':
+            raise ValueError('unknown RSA private key version')
+        modulus, exponent = _der_integer(fields[1][1]), _der_integer(fields[2][1])
+        return RsaPublicHalf(rsa.RSAPublicNumbers(exponent, modulus).public_key(default_backend()))
+    except (ValueError, TypeError, binascii.Error) as exc:
         raise CertFileError('holds a private key that does not parse (%s)' % _reason(exc))
 
 

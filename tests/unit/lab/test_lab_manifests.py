@@ -69,3 +69,19 @@ def test_every_node_lists_every_member():
     assert flags['initial-cluster'] == ('lab-cp-01=https://127.0.1.1:2380,lab-cp-02=https://127.0.1.2:2380,'
                                         'lab-cp-03=https://127.0.1.3:2380')
     assert flags['name'] == 'lab-cp-02'
+
+
+def test_kubeadm_bootstrap_inits_the_first_node_alone_and_joins_the_others_one_at_a_time():
+    members = [{'name': 'lab-cp-0%d' % i, 'address': '127.0.1.%d' % i} for i in (1, 2, 3)]
+    seen = []
+    for index, member in enumerate(members):
+        known, state = manifests.initial_cluster(members, index, 'kubeadm')
+        flags = _flags(manifests.etcd_manifest(member, known, state))
+        seen.append((flags['initial-cluster'], flags['initial-cluster-state']))
+    assert seen == [
+        ('lab-cp-01=https://127.0.1.1:2380', 'new'),
+        ('lab-cp-01=https://127.0.1.1:2380,lab-cp-02=https://127.0.1.2:2380', 'existing'),
+        ('lab-cp-01=https://127.0.1.1:2380,lab-cp-02=https://127.0.1.2:2380,lab-cp-03=https://127.0.1.3:2380',
+         'existing'),
+    ]
+    assert manifests.initial_cluster(members, 2, 'all-at-once') == (members, 'new')
