@@ -135,6 +135,61 @@ options:
       - The token of the maintenance lock this run holds. A failure releases the lock; empty, no lock is touched.
     type: str
     default: ''
+  change:
+    description:
+      - Instead of restarting every pod, change static pod flags on this node, by component
+        (V(etcd), V(kube-apiserver), V(kube-controller-manager), V(kube-scheduler)), each to a mapping with
+        the keys C(set) (flag name to value) and C(absent) (list of flag names), with
+        M(kubemaint.control_plane.static_pod_flags) (backup kept).
+      - When every manifest carries the change already, nothing runs (no guard, no leadership move) and the
+        task is not changed. Otherwise the quorum guard runs on a live read, leadership moves away when etcd's
+        manifest changes on the leader, a snapshot is taken when etcd's manifest changes, then each component
+        (etcd first) is changed and waited for until a process runs its new manifest healthy (etcd a voter caught
+        up with the leader), in slices of O(wait_slice) up to O(wait_timeout).
+      - A component that is not healthy in time is rolled back from its backup, with every component this task
+        changed before it, waited for until the old pods run healthy, and the task fails naming the node, the
+        flags, the backups, the pod's last state and O(changed_before).
+      - In check mode every manifest's change is shown (with C(--diff)) and nothing is touched.
+    type: dict
+    version_added: 0.2.0
+  change_name:
+    description: What the caller calls O(change), named in the messages about it.
+    type: str
+    default: change
+    version_added: 0.2.0
+  changed_before:
+    description: With O(change), the nodes the caller changed before this one, named when this one is rolled back.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.2.0
+  settle:
+    description: With O(change), seconds to wait after the node's change is healthy, before the task returns.
+    type: float
+    default: 0
+    version_added: 0.2.0
+  change_prepare:
+    description:
+      - Before a tasks file changes this node's manifests (C(kubeadm upgrade node), the operator's own edit),
+        the checks of O(change) as if etcd's manifest changes (every pod runs, the quorum guard, leadership moved away
+        from the leader, a snapshot), then a backup of every manifest (RV(backups)). Nothing is changed.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  change_backups:
+    description:
+      - After that tasks file ran, the RV(backups) of O(change_prepare). Every manifest that differs from its
+        backup is waited for as with O(change) (a new pod healthy, etcd caught up), and when one is not healthy in
+        time every changed manifest is rolled back from its backup and the task fails, as with O(change).
+    type: dict
+    version_added: 0.2.0
+  change_failed:
+    description:
+      - With O(change_backups), the tasks file failed (this says how); every changed manifest is rolled back at
+        once and the task fails naming the node and this.
+    type: str
+    default: ''
+    version_added: 0.2.0
 notes:
   - The quorum guard reads etcd from this node, through O(endpoints); give every member's client URL so that the
     read does not depend on this node's own member.
@@ -155,6 +210,16 @@ EXAMPLES = r'''
       - https://10.0.0.13:2379
   become: true
   register: restarted
+
+- name: Add an apiserver flag on this node behind the same guard, rolled back when the apiserver is not ready in time
+  kubemaint.control_plane.node_restart:
+    member: "{{ node_name | default(inventory_hostname) }}"
+    change:
+      kube-apiserver:
+        set:
+          audit-log-maxage: 30
+    settle: 5
+  become: true
 '''
 
 RETURN = r'''
@@ -181,10 +246,29 @@ snapshot:
   returned: when the restart went ahead, and on a failure after it was taken
   type: dict
 components:
-  description: The components as M(kubemaint.control_plane.static_pod_toggle) returns them.
+  description:
+    - The components as M(kubemaint.control_plane.static_pod_toggle) returns them.
+    - With O(change), the names of the components whose manifest changed (or would change).
   returned: success, unless RV(long_way)
   type: list
-  elements: dict
+  elements: raw
+backups:
+  description: With O(change), the backup of each manifest changed, by component.
+  returned: with O(change), when a manifest changed
+  type: dict
+  sample: {kube-apiserver: /etc/kubernetes/manifests-backup/kube-apiserver.yaml.20260101T120000Z}
+  version_added: 0.2.0
+rolled_back:
+  description: With O(change), on failure, the components put back from their backups and healthy again.
+  returned: failure of a change
+  type: list
+  elements: str
+  version_added: 0.2.0
+pod_state:
+  description: With O(change), on failure, what the component that did not come up healthy showed last.
+  returned: failure of a change
+  type: str
+  version_added: 0.2.0
 stop_began:
   description: On failure, whether a pod of the node may have stopped (then the node may be partly stopped).
   returned: failure

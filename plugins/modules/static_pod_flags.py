@@ -86,6 +86,14 @@ options:
       - Keep the previous manifest in O(backup_dir) before changing it.
     type: bool
     default: true
+  backup_always:
+    description:
+      - Keep the manifest in O(backup_dir) even when this task changes nothing (RV(backup_file) names it), so that
+        a change made next by other means (a tasks file, C(kubeadm upgrade node)) can be undone with O(restore_from).
+        Not in check mode.
+    type: bool
+    default: false
+    version_added: 0.2.0
   backup_dir:
     description:
       - Where previous manifests are kept, as C(<name>.yaml.<UTC time>). Must be outside O(manifests_dir).
@@ -93,6 +101,29 @@ options:
         writable by group or others.
       - Defaults to C(manifests-backup) under O(kubernetes_dir).
     type: path
+  restore_from:
+    description:
+      - Put this backup (a file this module kept in O(backup_dir)) back as the manifest, byte for byte,
+        instead of editing flags; mode and owner of the manifest are kept. Used to roll a change back.
+      - Not together with O(flags) or O(absent_flags).
+    type: path
+    version_added: 0.2.0
+  wait:
+    description:
+      - When the manifest is in the manifests directory, wait until a process on the node runs exactly its
+        command (the kubelet replaced the old container; read from C(/proc)) and the component answers healthy
+        (etcd a healthy voting member, kube-apiserver C(/readyz), the others C(/healthz)), even when nothing
+        changed. A timeout fails the task with RV(timed_out) and RV(pod_state); the manifest stays as written.
+      - Not in check mode.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait).
+    type: int
+    default: 300
+    version_added: 0.2.0
 seealso:
   - module: kubemaint.control_plane.etcd_member
   - module: kubemaint.control_plane.static_pod_toggle
@@ -111,6 +142,21 @@ EXAMPLES = r'''
     name: etcd
     flags:
       force-new-cluster: true
+
+- name: Add an apiserver flag and wait until the restarted apiserver is ready
+  kubemaint.control_plane.static_pod_flags:
+    name: kube-apiserver
+    flags:
+      audit-log-maxage: 30
+    wait: true
+  register: changed_flags
+
+- name: Roll that change back
+  kubemaint.control_plane.static_pod_flags:
+    name: kube-apiserver
+    restore_from: "{{ changed_flags.backup_file }}"
+    wait: true
+  when: changed_flags.backup_file
 
 - name: And take the flag out again once it leads
   kubemaint.control_plane.static_pod_flags:
@@ -152,7 +198,9 @@ flags_after:
   type: dict
   sample: {initial-cluster-state: existing, name: lab-cp-01}
 backup_file:
-  description: Where the previous manifest was kept; null when nothing changed, without O(backup), and in check mode.
+  description:
+    - Where the previous manifest was kept; null when nothing changed (unless O(backup_always)), without O(backup),
+      and in check mode.
   returned: success
   type: str
   sample: /etc/kubernetes/manifests-backup/etcd.yaml.20260101T120000Z
@@ -166,6 +214,30 @@ sha256_after:
   returned: success
   type: str
   sample: 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752
+restored_from:
+  description: The backup put back with O(restore_from).
+  returned: with O(restore_from)
+  type: str
+  sample: /etc/kubernetes/manifests-backup/kube-apiserver.yaml.20260101T120000Z
+  version_added: 0.2.0
+timed_out:
+  description: Whether O(wait) ran out of time (the pod did not run its manifest healthy in time).
+  returned: with O(wait)
+  type: bool
+  sample: false
+  version_added: 0.2.0
+waited:
+  description: Seconds O(wait) waited until the pod ran its manifest healthy.
+  returned: with O(wait), on success, outside check mode, when the manifest is in the manifests directory
+  type: float
+  sample: 2.4
+  version_added: 0.2.0
+pod_state:
+  description: What the wait saw last, in words (for a timeout, why the pod is not healthy).
+  returned: with O(wait), when the wait failed
+  type: str
+  sample: "kube-apiserver not running its manifest healthy after 20 s ..."
+  version_added: 0.2.0
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -173,6 +245,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifest_edit import (
     FlagEditError,
     ManifestFlags,
+)
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import ManifestError, StaticPod
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
+    WaitTimeout,
+    wait_runs_healthy,
 )
 
 
@@ -188,7 +265,12 @@ def main():
             stash_dir=dict(type='path'),
             backup=dict(type='bool', default=True),
             backup_dir=dict(type='path'),
+            backup_always=dict(type='bool', default=False),
+            restore_from=dict(type='path'),
+            wait=dict(type='bool', default=False),
+            wait_timeout=dict(type='int', default=300),
         ),
+        mutually_exclusive=[('restore_from', 'flags'), ('restore_from', 'absent_flags'), ('restore_from', 'backup_always')],
         supports_check_mode=True,
     )
     params = module.params
@@ -196,8 +278,13 @@ def main():
         editor = ManifestFlags(params['name'], kubernetes_dir=params['kubernetes_dir'],
                                manifests_dir=params['manifests_dir'], stash_dir=params['stash_dir'],
                                backup_dir=params['backup_dir'])
-        result = editor.ensure(params['flags'], params['absent_flags'], backup=params['backup'],
-                               check_mode=module.check_mode)
+        if params['wait_timeout'] < 1:
+            raise FlagEditError('wait_timeout=%s must be at least 1; nothing was changed' % params['wait_timeout'])
+        if params['restore_from']:
+            result = editor.restore(params['restore_from'], check_mode=module.check_mode)
+        else:
+            result = editor.ensure(params['flags'], params['absent_flags'], backup=params['backup'],
+                                   check_mode=module.check_mode, backup_always=params['backup_always'])
     except FlagEditError as exc:
         module.fail_json(msg=str(exc))
     except (IOError, OSError) as exc:
@@ -206,6 +293,15 @@ def main():
     if module._diff:
         result['diff'] = {'before': before, 'after': after,
                           'before_header': result['path'], 'after_header': result['path']}
+    if params['wait'] and not module.check_mode and result['location'] == 'manifests':
+        result['timed_out'] = False
+        try:
+            pod = StaticPod.from_text(after, result['path'])
+            result['waited'] = round(wait_runs_healthy(params['name'], pod, editor.node, params['wait_timeout']), 3)
+        except (WaitTimeout, ManifestError) as exc:
+            result['timed_out'] = isinstance(exc, WaitTimeout)
+            result['pod_state'] = str(exc)
+            module.fail_json(msg='%s: %s' % (result['path'], exc), **result)
     module.exit_json(**result)
 
 

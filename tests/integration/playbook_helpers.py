@@ -27,10 +27,11 @@ OUTPUT_LINES = {
 MEASURED_OUTPUT_LINES = {}
 
 
-def play(name, lab, extra_vars=None, limit=None, timeout=900, check=False, inventory=None):
-    """Run kubemaint.control_plane.<name> against the lab's inventory (or `inventory`); CompletedProcess with .recap."""
+def play(name, lab, extra_vars=None, limit=None, timeout=900, check=False, inventory=None, env=None):
+    """Run kubemaint.control_plane.<name> against the lab's inventory (or `inventory`), with `env` added to
+    ansible's environment; CompletedProcess with .recap."""
     proc = run_playbook('kubemaint.control_plane.' + name, inventory or lab.inventory_path, extra_vars=extra_vars,
-                        limit=limit, timeout=timeout, check=check)
+                        limit=limit, timeout=timeout, check=check, env=env)
     proc.recap = recap(proc.stdout)
     proc.output = proc.stdout + proc.stderr
     return proc

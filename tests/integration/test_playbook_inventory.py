@@ -9,7 +9,7 @@ import yaml
 from tests.integration.helpers import BIN, REPO_ROOT, ansible_env
 
 PLAYBOOKS = ['cluster_info', 'rolling_restart', 'stop_node', 'start_node', 'recover', 'cert_check', 'join_precheck',
-             'renew_certs', 'replace_member', 'restore_quorum', 'defrag', 'recover_nospace']
+             'renew_certs', 'replace_member', 'restore_quorum', 'defrag', 'recover_nospace', 'rolling_change']
 EXAMPLE = os.path.join(REPO_ROOT, 'inventory', 'example')
 
 
@@ -91,3 +91,22 @@ def test_rolling_restart_refuses_a_maintenance_lock_lease_etcd_lock_would_refuse
         proc.stdout[-3000:]
     assert 'Nothing was stopped' in proc.stdout
     assert 'Check the certificates of this node' not in proc.stdout
+
+
+@pytest.mark.parametrize('change', [[], ['-e', '{"rolling_change_flags": "kube-apiserver"}']])
+def test_rolling_change_without_a_change_refuses_before_anything_runs(tmp_path, change):
+    proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path), *change)
+    assert proc.returncode != 0
+    assert 'Give the change as -e rolling_change_flags' in proc.stdout and 'Nothing was changed' in proc.stdout
+    assert ('is not a mapping' if change else 'is empty') in proc.stdout
+    assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout
+
+
+def test_rolling_change_refuses_a_missing_tasks_file_before_anything_runs(tmp_path):
+    missing = str(tmp_path / 'missing.yml')
+    proc = ansible_playbook('kubemaint.control_plane.rolling_change', '-i', _local_inventory(tmp_path),
+                            '-e', 'rolling_change_pre_node_tasks=' + missing,
+                            '-e', '{"rolling_change_flags": {"kube-apiserver": {"set": {"v": 2}}}}')
+    assert proc.returncode != 0
+    assert 'rolling_change_pre_node_tasks=%s is not an existing file' % missing in proc.stdout
+    assert 'maintenance_lock' not in proc.stdout and 'Read the control-plane pods' not in proc.stdout

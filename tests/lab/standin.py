@@ -16,6 +16,10 @@ component's health endpoints over TLS, nothing more:
   self-signed certificate made at start-up. They refuse to start when their `--kubeconfig`
   is missing or unreadable, as the real ones do.
 
+Lab only, for tests of a change that must be rolled back: `--kubemaint-lab-never-ready` (any
+value, a flag no real component knows) makes a stand-in that is given it run and listen but never
+become healthy (its `/readyz`, `/healthz` answer 500), as a component with a bad flag would.
+
 Exit on SIGTERM within a moment (the real components shut down gracefully too).
 """
 import base64
@@ -105,7 +109,10 @@ def self_signed(host):
     return cert_path, key_path, directory
 
 
-def make_handler(component, probe):
+NEVER_READY_FLAG = 'kubemaint-lab-never-ready'
+
+
+def make_handler(component, probe, never_ready=False):
     class Handler(BaseHTTPRequestHandler):
         server_version = component
         timeout = 10
@@ -123,6 +130,9 @@ def make_handler(component, probe):
 
         def do_GET(self):  # noqa: N802 - http.server's naming
             path = self.path.split('?', 1)[0]
+            if never_ready and path in ('/healthz', '/readyz'):
+                return self._answer(500, '[-]lab: never ready (--%s is set)\n%s check failed'
+                                    % (NEVER_READY_FLAG, path[1:]))
             if component != 'kube-apiserver':
                 if path in ('/healthz', '/livez', '/readyz'):
                     return self._answer(200, 'ok')
@@ -167,7 +177,7 @@ def main(argv):
     server_class = ThreadingHTTPServer
     if ':' in host:
         server_class = type('ThreadingHTTPServer6', (ThreadingHTTPServer,), {'address_family': socket.AF_INET6})
-    server = server_class((host, port), make_handler(component, probe))
+    server = server_class((host, port), make_handler(component, probe, NEVER_READY_FLAG in flags))
     server.daemon_threads = True
     # The handshake happens in the request's thread (on first read), so a client that connects and
     # sends nothing (a port probe) cannot block accept().

@@ -286,8 +286,10 @@ class ManifestFlags:
             raise FlagEditError('%s is not a regular file; nothing was changed' % path)
         return path, where
 
-    def ensure(self, flags=None, absent_flags=None, backup=True, check_mode=False):
-        """Bring the flags to what is asked. Returns the module result (without diff text)."""
+    def ensure(self, flags=None, absent_flags=None, backup=True, check_mode=False, backup_always=False):
+        """Bring the flags to what is asked. Returns the module result (without diff text). With
+        `backup_always` the manifest is backed up even when nothing changes (before a change made by
+        something else, which restore() can then undo)."""
         set_flags, absent = normalize_request(flags, absent_flags)
         path, where = self.locate()
         try:
@@ -313,16 +315,62 @@ class ManifestFlags:
             'before_text': text,
             'after_text': new_text,
         }
-        if not changes or check_mode:
+        if check_mode or not (changes or backup_always):
             return result
-        if backup:
+        if backup or backup_always:
             if not os.path.isdir(self.backup_dir) and os.path.lexists(self.backup_dir):
                 raise FlagEditError('backup path %s exists and is not a directory; nothing was changed'
                                     % self.backup_dir)
         info = os.stat(path)
-        if backup:
+        if backup or backup_always:
             result['backup_file'] = self._backup(raw, info)
-        self._replace(path, raw, new_text.encode('utf-8'), info)
+        if changes:
+            self._replace(path, raw, new_text.encode('utf-8'), info)
+        return result
+
+    def restore(self, backup_path, check_mode=False):
+        """Put a backup this module kept (in backup_dir) back as the manifest, byte for byte, atomically,
+        with the manifest's mode and owner. Returns the module result (without diff text), as ensure()."""
+        path, where = self.locate()
+        if not is_within(backup_path, self.backup_dir) or os.path.abspath(backup_path) == os.path.abspath(self.backup_dir):
+            raise FlagEditError('restore_from=%s is not in the backup directory %s; nothing was changed'
+                                % (backup_path, self.backup_dir))
+        problems = trust_problems(self.backup_dir) + trust_problems(backup_path)
+        if problems:
+            raise FlagEditError('the backup cannot be trusted: %s; nothing was changed' % '; '.join(problems))
+        if not os.path.isfile(backup_path):
+            raise FlagEditError('restore_from=%s is not a regular file; nothing was changed' % backup_path)
+        try:
+            with open(backup_path, 'rb') as handle:
+                backup = handle.read()
+            with open(path, 'rb') as handle:
+                raw = handle.read()
+        except (IOError, OSError) as exc:
+            raise FlagEditError('cannot read %s: %s; nothing was changed' % (exc.filename, exc.strerror or exc))
+        try:
+            pod = StaticPod.from_text(backup, backup_path)
+            before = StaticPod.from_text(raw, path)
+        except ManifestError as exc:
+            raise FlagEditError('%s; nothing was changed' % exc)
+        if pod.component != self.component:
+            raise FlagEditError('restore_from=%s is a manifest of %s, not of %s; nothing was changed'
+                                % (backup_path, pod.component, self.component))
+        result = {
+            'changed': backup != raw,
+            'path': path,
+            'location': where,
+            'changes': [],
+            'flags_before': before.flags,
+            'flags_after': pod.flags,
+            'backup_file': None,
+            'restored_from': backup_path,
+            'sha256_before': hashlib.sha256(raw).hexdigest(),
+            'sha256_after': hashlib.sha256(backup).hexdigest(),
+            'before_text': raw.decode('utf-8', 'replace'),
+            'after_text': backup.decode('utf-8', 'replace'),
+        }
+        if result['changed'] and not check_mode:
+            self._replace(path, raw, backup, os.stat(path))
         return result
 
     def _backup(self, raw, info):

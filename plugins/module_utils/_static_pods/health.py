@@ -28,6 +28,12 @@ component's own static pod manifest (its flags), the way the kubelet's probes wo
     nothing on disk to verify it against, so a completed TLS handshake plus HTTP 200 is the
     signal, exactly what the kubelet's own HTTPS probe accepts. No credential or secret is
     sent on that unverified connection and nothing it returns is trusted beyond "alive".
+- Runs its manifest (after a flag change): a process on the node runs the manifest's command, read
+  from /proc/<pid>/cmdline (the kubelet's container runs the command and args as given, so the host
+  sees them as the process's arguments): its arguments end with the manifest's flags, one argument
+  before them names the component's binary, and it started after the manifest was last written (a
+  new image alone leaves the command as it was). Until the kubelet replaced the old container, no
+  process runs the new manifest, however healthy the old one is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -212,6 +218,110 @@ class HealthProbe:
             if member['name'] == name and not member['is_learner']:
                 return True, 'healthy, voting member %s of the cluster' % name
         return False, 'healthy but %s is not (yet) a voting member in the member list' % name
+
+
+PROC_ROOT = '/proc'
+
+
+def _same_argument(running, wanted):
+    """An argument of a process stands for one of the manifest: equal, or a path flag whose value the
+    lab's local kubelet emulator re-rooted (it ends with the manifest's absolute path)."""
+    if running == wanted:
+        return True
+    name, sep, value = wanted.partition('=')
+    return bool(sep) and value.startswith('/') and running.startswith(name + '=') and running.endswith(value)
+
+
+def command_matches(argv, command):
+    """Whether a process's `argv` runs a manifest's `command` (command list plus args): its arguments end
+    with the command's flags (command[1:]) and an argument before them is the binary, by base name. Pure."""
+    binary = os.path.basename(command[0]) if command else ''
+    flags = list(command[1:])
+    if not binary or len(argv) < len(flags) + 1:
+        return False
+    tail = argv[len(argv) - len(flags):] if flags else []
+    if not all(_same_argument(running, wanted) for running, wanted in zip(tail, flags)):
+        return False
+    return binary in [os.path.basename(argument) for argument in argv[:len(argv) - len(flags)]]
+
+
+def process_arguments(proc_root=PROC_ROOT):
+    """{pid: argv} of every process this node shows in /proc (processes gone meanwhile are skipped)."""
+    processes = {}
+    try:
+        names = os.listdir(proc_root)
+    except OSError:
+        return processes
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc_root, name, 'cmdline'), 'rb') as handle:
+                raw = handle.read()
+        except (IOError, OSError):
+            continue
+        if raw:
+            processes[int(name)] = [part.decode('utf-8', 'replace') for part in raw.rstrip(b'\0').split(b'\0')]
+    return processes
+
+
+# A process whose start the clock puts this little before the manifest's write still counts as started after
+# it: the start time is read in clock ticks since boot, the write's in seconds since the epoch.
+START_TOLERANCE = 0.05
+
+
+def process_started_at(pid, proc_root=PROC_ROOT):
+    """When `pid` started, in seconds since the epoch (from its start in clock ticks since boot and the
+    uptime), or None when it is gone."""
+    try:
+        with open(os.path.join(proc_root, str(pid), 'stat')) as handle:
+            ticks = int(handle.read().rsplit(')', 1)[1].split()[19])
+        with open(os.path.join(proc_root, 'uptime')) as handle:
+            uptime = float(handle.read().split()[0])
+    except (IOError, OSError, IndexError, ValueError):
+        return None
+    return time.time() - uptime + float(ticks) / os.sysconf('SC_CLK_TCK')
+
+
+def runs_manifest(pod, proc_root=PROC_ROOT, since=None):
+    """(True, pid) when a process on this node runs `pod`'s command (command_matches), and started at `since`
+    (seconds since the epoch: the manifest's write) or later when given, else (False, None). The start counts
+    because a change of the image alone leaves the command as it was: only a process started after the write
+    runs the new manifest."""
+    for pid, argv in sorted(process_arguments(proc_root).items()):
+        if not command_matches(argv, pod.command):
+            continue
+        started = process_started_at(pid, proc_root) if since is not None else None
+        if since is None or (started is not None and started >= since - START_TOLERANCE):
+            return True, pid
+    return False, None
+
+
+def wait_runs_healthy(component, pod, node, timeout, interval=POLL_INTERVAL, proc_root=PROC_ROOT):
+    """Wait until a process runs exactly this manifest's command (the kubelet replaced the old container)
+    and the component answers healthy. Returns seconds waited; WaitTimeout names the last state seen."""
+    probe = HealthProbe(component, pod, node)
+    try:
+        written = os.stat(pod.path).st_mtime
+    except (IOError, OSError):
+        written = None
+    started = time.monotonic()
+    while True:
+        remaining = timeout - (time.monotonic() - started)
+        runs, pid = runs_manifest(pod, proc_root, since=written)
+        if runs:
+            healthy, detail = probe.check(timeout=max(1, min(PROBE_TIMEOUT, remaining)))
+            detail = 'runs the manifest (pid %d) but is not healthy: %s' % (pid, detail) if not healthy else detail
+        else:
+            healthy, detail = False, ('no process started since the manifest was written runs its command (the '
+                                      'kubelet has not started it yet)')
+        waited = time.monotonic() - started
+        if healthy:
+            return waited
+        if waited >= timeout:
+            raise WaitTimeout('%s not running its manifest healthy after %d s (waited for a process running %s '
+                              'and %s): last seen: %s' % (component, timeout, pod.path, probe.expectation(), detail))
+        time.sleep(interval)
 
 
 def wait_stopped(component, pod, timeout, interval=STOP_POLL_INTERVAL):

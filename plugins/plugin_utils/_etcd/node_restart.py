@@ -90,23 +90,23 @@ def progress_line(host, doing, slice_number, slices, length):
     return '%s: %s, %d s of %d s waited so far' % (host, doing, slice_number * length, slices * length)
 
 
-def snapshot_line(host, snapshot, check_mode):
+def snapshot_line(host, snapshot, check_mode, before='etcd stopped'):
     """Where the stop's snapshot went, or that none was taken."""
     if not snapshot:
         return 'No etcd snapshot taken.'
-    return ('etcd snapshot %s %s on %s (from %s, revision %s) before etcd stopped.'
+    return ('etcd snapshot %s %s on %s (from %s, revision %s) before %s.'
             % ('would be written to' if check_mode else 'written to', snapshot.get('path'), host,
-               snapshot.get('endpoint'), snapshot.get('revision')))
+               snapshot.get('endpoint'), snapshot.get('revision'), before))
 
 
-def leader_line(leader_result, check_mode):
+def leader_line(leader_result, check_mode, before='the stop'):
     """What the leadership move did, or '' when none was needed."""
     if not leader_result or not leader_result.get('changed'):
         return ''
-    return 'etcd leadership %s from %s to %s before the stop; ' % (
+    return 'etcd leadership %s from %s to %s before %s; ' % (
         'would move' if check_mode else 'moved',
         (leader_result.get('leader_before') or {}).get('name') or '?',
-        (leader_result.get('leader') or {}).get('name') or '?')
+        (leader_result.get('leader') or {}).get('name') or '?', before)
 
 
 def restarted_line(host, member, running, leader_result, snapshot, check_mode):
@@ -177,3 +177,111 @@ def summary_lines(turns, view, check_mode):
             'healthy' if member.get('healthy') else 'NOT healthy', ', leader' if member.get('is_leader') else ''))
     lines.append(quorum_loss(view)['message'])
     return lines
+
+
+# A node's flag change (node_restart with `change`, which rolling_change runs once per node): the same
+# guard, leadership move and snapshot as the restart, then static_pod_flags per component in start order.
+CHANGE_ORDER = ('etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+
+
+def change_request(change, name='change'):
+    """The change asked for, checked: a list of (component, flags to set, flags to remove) in start order
+    (etcd first, as kubeadm upgrades a node). `change` maps a component to {set: {flag: value}, absent:
+    [flag]}. Raises ValueError naming `name` and what is wrong; an empty change is refused too."""
+    if not isinstance(change, dict) or not change:
+        raise ValueError('%s must be a mapping of component (%s) to {set: {flag: value}, absent: [flag]}, got %r'
+                         % (name, ', '.join(CHANGE_ORDER), change))
+    unknown = sorted(str(component) for component in change if component not in CHANGE_ORDER)
+    if unknown:
+        raise ValueError('%s: unknown component %s; choose from %s' % (name, ', '.join(unknown), ', '.join(CHANGE_ORDER)))
+    request = []
+    for component in CHANGE_ORDER:
+        if component not in change:
+            continue
+        entry = change[component]
+        where = '%s.%s' % (name, component)
+        if not isinstance(entry, dict) or set(entry) - set(('set', 'absent')) or not entry:
+            raise ValueError('%s must be a mapping with the keys set (flag: value) and/or absent (list of flags), '
+                             'got %r' % (where, entry))
+        set_flags = entry.get('set') or {}
+        absent = entry.get('absent') or []
+        if not isinstance(set_flags, dict) or not isinstance(absent, list):
+            raise ValueError('%s: set must be a mapping of flag to value and absent a list of flags, got %r'
+                             % (where, entry))
+        for flag, value in set_flags.items():
+            if value is None or isinstance(value, (dict, list)):
+                raise ValueError('%s.set.%s: %r is not a flag value (a string, number or boolean; list the flag '
+                                 'under absent to remove it)' % (where, flag, value))
+        clash = sorted(set(_bare(flag) for flag in set_flags) & set(_bare(flag) for flag in absent))
+        if clash:
+            raise ValueError('%s: %s both set and absent' % (where, ', '.join(clash)))
+        if not set_flags and not absent:
+            raise ValueError('%s changes nothing: give set and/or absent' % where)
+        request.append((component, dict((_bare(flag), value) for flag, value in set_flags.items()),
+                        [_bare(flag) for flag in absent]))
+    return request
+
+
+def _bare(flag):
+    text = str(flag).strip()
+    return text[2:] if text.startswith('--') else text
+
+
+def _value_text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
+
+
+def change_text(request):
+    """The change in words, as flags: 'kube-apiserver --audit-log-maxage=30, without --profiling'."""
+    parts = []
+    for component, set_flags, absent in request:
+        words = ['--%s=%s' % (flag, _value_text(value)) for flag, value in sorted(set_flags.items())]
+        words += ['without --%s' % flag for flag in absent]
+        parts.append('%s %s' % (component, ', '.join(words)))
+    return '; '.join(parts)
+
+
+def rollback_message(host, component, change_words, failure, backups, restored, changed_before, wait_timeout):
+    """The failure of a change (`change_words`: change_text's, or the tasks file that made it) that did not come
+    up healthy on `host`: what, which change, what the pod showed last, the backups and whether they were put
+    back (`restored`: {component: (ok, detail)}, in the order they were), and the nodes changed before (they
+    keep the change)."""
+    if component:
+        head = '%s: %s did not come up healthy within %d s with the change (%s); last seen: %s.' % (
+            host, component, wait_timeout, change_words, failure)
+    else:
+        head = '%s: the change (%s) failed: %s.' % (host, change_words, failure)
+    lines = [head]
+    for name in CHANGE_ORDER:
+        if name not in restored:
+            continue
+        ok, detail = restored[name]
+        if ok:
+            lines.append('%s was rolled back on %s from its backup %s and runs healthy again (%s).'
+                         % (name, host, backups[name], detail))
+        else:
+            lines.append('ROLLING BACK %s on %s FROM ITS BACKUP %s FAILED: %s. Put it back by hand: '
+                         'cp -p %s /etc/kubernetes/manifests/%s.yaml, then check the pod.'
+                         % (name, host, backups[name], detail, backups[name], name))
+    if changed_before:
+        lines.append('Nodes changed before keep the change: %s.' % ', '.join(changed_before))
+    else:
+        lines.append('No other node was changed.')
+    lines.append('The run stops here; the nodes after %s were not touched.' % host)
+    return ' '.join(lines)
+
+
+def changed_line(host, member, components, leader_result, snapshot, check_mode):
+    """The line that reports a node's change done (or, in check mode, what would be done)."""
+    if not components:
+        return '%s already runs the change: nothing to do.' % host
+    etcd_snapshot = snapshot_line(host, snapshot, check_mode, "etcd's manifest changed") if snapshot else ''
+    if check_mode:
+        return ('%s would be changed (check mode: nothing was changed): %s. %s%s'
+                % (host, ', '.join(components), leader_line(leader_result, check_mode, 'the change'), etcd_snapshot))
+    etcd_text = (' etcd member %s is healthy, a voter and caught up with the leader.' % member
+                 if 'etcd' in components else '')
+    return ('%s changed: %s restarted by the kubelet with the new manifest and healthy.%s %s%s'
+            % (host, ', '.join(components), etcd_text, leader_line(leader_result, check_mode, 'the change'), etcd_snapshot)).strip()

@@ -301,3 +301,59 @@ def test_refusals_change_nothing(node, case, message):
     if case != 'missing':
         assert path.read_bytes() == original
         assert listing(node / 'manifests') == ['etcd.yaml', 'kube-apiserver.yaml']
+
+
+def test_restore_puts_the_backup_back_byte_for_byte(node):
+    path = node / 'manifests' / 'kube-apiserver.yaml'
+    original = path.read_bytes()
+    editor = ManifestFlags('kube-apiserver', kubernetes_dir=str(node))
+    changed = editor.ensure({'audit-log-maxage': 30})
+    backup = changed['backup_file']
+    assert path.read_bytes() != original
+
+    checked = editor.restore(backup, check_mode=True)
+    assert checked['changed'] and checked['restored_from'] == backup and path.read_bytes() != original
+    assert checked['flags_before']['audit-log-maxage'] == '30' and 'audit-log-maxage' not in checked['flags_after']
+
+    restored = editor.restore(backup)
+    assert restored['changed'] and path.read_bytes() == original
+    assert restored['sha256_after'] == changed['sha256_before']
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert listing(node / 'manifests') == ['etcd.yaml', 'kube-apiserver.yaml']
+    assert not editor.restore(backup)['changed']
+
+
+@pytest.mark.parametrize('case,message', [
+    ('outside', 'is not in the backup directory'),
+    ('other component', 'is a manifest of etcd, not of kube-apiserver'),
+    ('missing', 'cannot be read'),
+])
+def test_restore_refusals_change_nothing(node, case, message):
+    path = node / 'manifests' / 'kube-apiserver.yaml'
+    editor = ManifestFlags('kube-apiserver', kubernetes_dir=str(node))
+    editor.ensure({'audit-log-maxage': 30})
+    before = path.read_bytes()
+    backups = node / 'manifests-backup'
+    if case == 'outside':
+        source = node / 'kube-apiserver.yaml.old'
+        source.write_bytes(reference('kube-apiserver').encode())
+    elif case == 'other component':
+        source = backups / 'etcd.yaml.old'
+        source.write_bytes(reference('etcd').encode())
+        source.chmod(0o600)
+    else:
+        source = backups / 'kube-apiserver.yaml.gone'
+    with pytest.raises(FlagEditError, match=message):
+        editor.restore(str(source))
+    assert path.read_bytes() == before
+
+
+def test_backup_always_keeps_an_unchanged_manifest_for_a_later_restore(node):
+    path = node / 'manifests' / 'etcd.yaml'
+    original = path.read_bytes()
+    editor = ManifestFlags('etcd', kubernetes_dir=str(node))
+    assert editor.ensure(backup_always=True, check_mode=True)['backup_file'] is None
+    kept = editor.ensure(backup_always=True)
+    assert not kept['changed'] and open(kept['backup_file'], 'rb').read() == original and path.read_bytes() == original
+    path.write_bytes(original.replace(b'--name=', b'--name=x'))  # a change made by other means
+    assert editor.restore(kept['backup_file'])['changed'] and path.read_bytes() == original

@@ -3,6 +3,7 @@ import shutil
 import socket
 import ssl
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import (
     HealthProbe,
     WaitTimeout,
+    command_matches,
     listening_addresses,
+    runs_manifest,
+    wait_runs_healthy,
     wait_started,
     wait_stopped,
 )
@@ -158,3 +162,67 @@ def test_etcd_probe_speaks_through_the_gateway_client_and_says_why_not():
         assert not healthy and 'scheme must be https' in detail
     finally:
         shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def _proc(tmp_path, processes, started_ago=None):
+    """A /proc with these processes ({pid: argv}), each started `started_ago` ({pid: seconds}, default 100) ago."""
+    root = tmp_path / 'proc'
+    hz = os.sysconf('SC_CLK_TCK')
+    uptime = 10000.0
+    for pid, argv in processes.items():
+        (root / str(pid)).mkdir(parents=True)
+        (root / str(pid) / 'cmdline').write_bytes(b'\0'.join(arg.encode() for arg in argv) + b'\0')
+        ticks = int((uptime - (started_ago or {}).get(pid, 100)) * hz)
+        (root / str(pid) / 'stat').write_text('%d (x y) S 1' % pid + ' 0' * 17 + ' %d 0 0\n' % ticks)
+    (root / 'self').mkdir(parents=True, exist_ok=True)
+    (root / 'uptime').write_text('%.2f 1.00\n' % uptime)
+    return str(root)
+
+
+@pytest.mark.parametrize('argv,matches', [
+    (['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1'], True),  # a kubelet's container
+    (['/usr/local/bin/kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1'], True),
+    (['python3', '-m', 'tests.lab.standin', 'kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1'], True),
+    (['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=2'], False),  # the old manifest
+    (['kube-scheduler', '--bind-address=127.0.0.1'], False),
+    (['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1', '--v=2'], False),
+    (['kube-apiserver', '--bind-address=127.0.0.1', '--secure-port=1'], False),  # another component
+    (['vi', 'kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1'], True),
+])
+def test_command_matches(argv, matches):
+    assert command_matches(argv, scheduler_pod(1).command) is matches
+
+
+def test_command_matches_a_path_rerooted_by_the_lab():
+    command = ['etcd', '--data-dir=/var/lib/etcd', '--name=a']
+    assert command_matches(['/x/etcd', '--data-dir=/tmp/lab/n1/var/lib/etcd', '--name=a'], command)
+    assert not command_matches(['/x/etcd', '--data-dir=/tmp/lab/n1/var/lib/etcd2', '--name=a'], command)
+
+
+def test_runs_manifest_reads_every_process(tmp_path):
+    proc = _proc(tmp_path, {12: ['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=2'],
+                            40: ['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1']})
+    assert runs_manifest(scheduler_pod(1), proc) == (True, 40)
+    assert runs_manifest(scheduler_pod(3), proc) == (False, None)
+
+
+def test_runs_manifest_counts_only_a_process_started_after_the_write(tmp_path):
+    """A new image alone leaves the command as it was: the old container runs it until the kubelet replaced it."""
+    argv = ['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=1']
+    proc = _proc(tmp_path, {12: argv, 40: argv}, started_ago={12: 100, 40: 5})
+    assert runs_manifest(scheduler_pod(1), proc, since=time.time() - 10) == (True, 40)
+    assert runs_manifest(scheduler_pod(1), proc, since=time.time() - 1) == (False, None)
+    assert runs_manifest(scheduler_pod(1), proc, since=time.time() - 200) == (True, 12)
+
+
+def test_wait_runs_healthy_names_what_it_saw_last(tmp_path):
+    node = KubeadmNode(str(tmp_path))
+    proc = _proc(tmp_path, {12: ['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=2']})
+    with pytest.raises(WaitTimeout, match='no process started since the manifest was written runs its command'):
+        wait_runs_healthy('kube-scheduler', scheduler_pod(1), node, 0.2, interval=0.05, proc_root=proc)
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    proc = _proc(tmp_path / 'b', {7: ['kube-scheduler', '--bind-address=127.0.0.1', '--secure-port=%d' % port]})
+    with pytest.raises(WaitTimeout, match=r'runs the manifest \(pid 7\) but is not healthy'):
+        wait_runs_healthy('kube-scheduler', scheduler_pod(port), node, 0.2, interval=0.05, proc_root=proc)

@@ -7,11 +7,15 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guar
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
     before_stop,
     bring_back_line,
+    change_request,
+    change_text,
+    changed_line,
     in_place,
     proceed_line,
     progress_line,
     refusal,
     restarted_line,
+    rollback_message,
     snapshot_line,
     summary_lines,
     turn_line,
@@ -152,3 +156,59 @@ def test_the_summary_has_a_line_per_node_with_its_member_health_and_the_quorum_l
     unread = summary_lines([{'host': 'cp1', 'member': 'a', 'restart': {}}],
                            {'failed': True, 'msg': 'no endpoint answered', 'members': []}, False)
     assert unread[0] == 'cp1: not restarted by this run; etcd NOT healthy' and 'NO quorum' in unread[1]
+
+
+def test_change_request_in_start_order_with_bare_flag_names():
+    request = change_request({'kube-apiserver': {'set': {'--audit-log-maxage': 30}, 'absent': ['profiling']},
+                              'etcd': {'set': {'quota-backend-bytes': 4294967296}}}, 'rolling_change_flags')
+    assert request == [('etcd', {'quota-backend-bytes': 4294967296}, []),
+                       ('kube-apiserver', {'audit-log-maxage': 30}, ['profiling'])]
+    assert change_text(request) == ('etcd --quota-backend-bytes=4294967296; '
+                                    'kube-apiserver --audit-log-maxage=30, without --profiling')
+    assert change_text([('kube-apiserver', {'anonymous-auth': False}, [])]) == 'kube-apiserver --anonymous-auth=false'
+
+
+@pytest.mark.parametrize('change,message', [
+    (None, 'rolling_change_flags must be a mapping of component'),
+    ({}, 'rolling_change_flags must be a mapping of component'),
+    ({'kubelet': {'set': {'v': 2}}}, 'unknown component kubelet'),
+    ({'etcd': {'add': {'v': 2}}}, r'rolling_change_flags.etcd must be a mapping with the keys set'),
+    ({'etcd': {}}, r'rolling_change_flags.etcd must be a mapping'),
+    ({'etcd': {'set': ['v']}}, 'set must be a mapping of flag to value'),
+    ({'etcd': {'set': {'v': None}}}, r'rolling_change_flags.etcd.set.v: None is not a flag value'),
+    ({'etcd': {'set': {'v': 2}, 'absent': ['--v']}}, 'v both set and absent'),
+    ({'etcd': {'set': {}, 'absent': []}}, 'changes nothing'),
+])
+def test_change_request_refuses_bad_input(change, message):
+    with pytest.raises(ValueError, match=message):
+        change_request(change, 'rolling_change_flags')
+
+
+def test_rollback_message_names_node_flags_backup_state_and_nodes_before():
+    request = [('kube-apiserver', {'bad': True}, [])]
+    message = rollback_message('cp-02', 'kube-apiserver', change_text(request), '/readyz answered HTTP 500',
+                               {'kube-apiserver': '/b/kube-apiserver.yaml.1'},
+                               {'kube-apiserver': (True, 'healthy')}, ['cp-01'], 60)
+    for text in ('cp-02: kube-apiserver did not come up healthy within 60 s', '--bad=true',
+                 '/readyz answered HTTP 500', 'rolled back on cp-02 from its backup /b/kube-apiserver.yaml.1',
+                 'Nodes changed before keep the change: cp-01.', 'The run stops here'):
+        assert text in message
+    failed = rollback_message('cp-01', 'kube-apiserver', change_text(request), 'x', {'kube-apiserver': '/b/k.1'},
+                              {'kube-apiserver': (False, 'still 500')}, [], 60)
+    assert 'ROLLING BACK kube-apiserver on cp-01 FROM ITS BACKUP /b/k.1 FAILED: still 500' in failed
+    assert 'No other node was changed.' in failed
+
+
+def test_changed_line():
+    assert changed_line('cp-01', 'cp-01', [], None, None, False) == 'cp-01 already runs the change: nothing to do.'
+    line = changed_line('cp-01', 'cp-01', ['etcd'], None, {'path': '/s.db', 'endpoint': 'e', 'revision': 3}, False)
+    assert 'etcd member cp-01 is healthy, a voter and caught up' in line and '/s.db' in line
+    line = changed_line('cp-01', 'cp-01', ['kube-apiserver'], None, None, True)
+    assert line.startswith('cp-01 would be changed (check mode') and 'snapshot' not in line
+
+
+def test_rollback_message_of_a_tasks_file():
+    hook = rollback_message('cp-01', None, 'the tasks file /t.yml', 'its task "x" failed', {'etcd': '/b/e.1'},
+                            {'etcd': (True, 'healthy')}, [], 60)
+    assert hook.startswith('cp-01: the change (the tasks file /t.yml) failed: its task "x" failed.')
+    assert 'etcd was rolled back on cp-01 from its backup /b/e.1' in hook

@@ -1,0 +1,165 @@
+"""rolling_change on one shared 3-node lab over SSH: an apiserver flag rolled node by node (never two
+apiservers not ready at once, no etcd member down, no write lost, a second run changes nothing), a flag that
+keeps the apiserver from becoming ready rolled back on the first node (byte for byte, the run stops there),
+an etcd flag rolled across the members with leadership moved away before the leader's turn, and a tasks file
+that rewrites manifests as kubeadm upgrade node does, between pre-node and post-node hooks."""
+import glob
+import hashlib
+import os
+import threading
+
+from tests.integration.playbook_helpers import (FILES, ContinuousWriter, MemberWatcher, describe, leader_node, lock_value,
+                                                play)
+
+
+def manifest(node, component):
+    return os.path.join(node.kubernetes_dir, 'manifests', component + '.yaml')
+
+
+def digests(lab, component):
+    return {node.name: hashlib.sha256(open(manifest(node, component), 'rb').read()).hexdigest() for node in lab.nodes}
+
+
+def backups(node):
+    return sorted(glob.glob(os.path.join(node.kubernetes_dir, 'manifests-backup', '*')))
+
+
+class ApiserverWatcher(threading.Thread):
+    """Samples every apiserver's /readyz; remembers the most not ready at once."""
+
+    def __init__(self, lab):
+        super().__init__(daemon=True)
+        self.lab = lab
+        self.max_not_ready = 0
+        self.not_ready_seen = set()
+        self.samples = 0
+        self._stop_event = threading.Event()
+
+    def run(self):
+        while not self._stop_event.is_set():
+            not_ready = [node.name for node in self.lab.nodes if not node.apiserver_ready()]
+            self.samples += 1
+            self.not_ready_seen.update(not_ready)
+            self.max_not_ready = max(self.max_not_ready, len(not_ready))
+            self._stop_event.wait(0.05)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join(10)
+
+
+def watched_play(lab, extra_vars):
+    """rolling_change with an etcd member watcher, an apiserver watcher and a continuous writer."""
+    members, apiservers, writer = MemberWatcher(lab), ApiserverWatcher(lab), ContinuousWriter(lab)
+    for thread in (members, apiservers, writer):
+        thread.start()
+    try:
+        proc = play('rolling_change', lab, timeout=900, extra_vars=extra_vars)
+    finally:
+        for thread in (members, apiservers, writer):
+            thread.stop()
+    assert writer.missing() == [] and len(writer.acknowledged) > 50, writer.acknowledged[-5:]
+    return proc, members, apiservers
+
+
+def test_apiserver_flag_node_by_node_then_a_second_run_changes_nothing(lab):
+    change = {'rolling_change_flags': {'kube-apiserver': {'set': {'audit-log-maxage': 30}}},
+              'rolling_change_settle': 1}
+    # Check mode with --diff: every node's manifest change shown, nothing touched, no backup, no lock left.
+    untouched, backups_before = digests(lab, 'kube-apiserver'), [backups(node) for node in lab.nodes]
+    checked = play('rolling_change', lab, extra_vars=change, check=True, env={'ANSIBLE_DIFF_ALWAYS': 'True'})
+    assert checked.returncode == 0, describe(checked)
+    assert checked.stdout.count('\n+    - --audit-log-maxage=30\n') == 3, describe(checked)
+    for node in lab.nodes:
+        assert '%s would be changed (check mode: nothing was changed): kube-apiserver.' % node.name in checked.stdout
+    assert digests(lab, 'kube-apiserver') == untouched and [backups(node) for node in lab.nodes] == backups_before
+    assert lock_value(lab) is None
+
+    proc, members, apiservers = watched_play(lab, change)
+    assert proc.returncode == 0, describe(proc)
+    names = [node.name for node in lab.nodes]
+    # Each apiserver was restarted (not ready for a moment), never two at once; etcd never lost a member.
+    assert apiservers.max_not_ready == 1 and apiservers.not_ready_seen <= set(names), apiservers.not_ready_seen
+    assert members.max_down == 0 and members.samples > 20
+    for node in lab.nodes:
+        assert '    - --audit-log-maxage=30\n' in open(manifest(node, 'kube-apiserver')).read()
+        assert '%s changed: kube-apiserver restarted by the kubelet with the new manifest and healthy.' % node.name \
+            in proc.stdout
+    assert proc.stdout.index('lab-cp-01 changed') < proc.stdout.index('lab-cp-02 changed') \
+        < proc.stdout.index('lab-cp-03 changed')
+    assert all(proc.recap[name]['changed'] == 1 for name in names), proc.recap
+    assert lock_value(lab) is None
+
+    before = digests(lab, 'kube-apiserver')
+    again = play('rolling_change', lab, extra_vars=change)
+    assert again.returncode == 0, describe(again)
+    assert all(again.recap[name]['changed'] == 0 for name in names), again.recap
+    assert 'Quorum guard:' not in again.stdout  # nothing to change: no guard, no restart
+    assert again.stdout.count('already runs the change: nothing to do.') == 3 * 2  # the line, and the summary
+    assert digests(lab, 'kube-apiserver') == before
+
+
+def test_a_flag_that_keeps_the_apiserver_unready_is_rolled_back_on_the_first_node(lab):
+    before = dict((node.name, open(manifest(node, 'kube-apiserver'), 'rb').read()) for node in lab.nodes)
+    backups_before = dict((node.name, backups(node)) for node in lab.nodes)
+    proc = play('rolling_change', lab, extra_vars={
+        # A lab-only flag: the apiserver stand-in runs with it but never becomes ready (tests/lab/standin.py).
+        'rolling_change_flags': {'kube-apiserver': {'set': {'kubemaint-lab-never-ready': True}}},
+        'control_plane_node_wait_timeout': 8, 'control_plane_node_wait_slice': 4})
+    assert proc.returncode != 0, describe(proc)
+    first = lab.nodes[0]
+    new_backups = sorted(set(backups(first)) - set(backups_before[first.name]))
+    assert len(new_backups) == 1
+    backup = lab.node_path(first, new_backups[0])
+    assert open(new_backups[0], 'rb').read() == before[first.name]
+    # The first node is back on its old manifest byte for byte, its apiserver ready; the others untouched.
+    assert {node.name: open(manifest(node, 'kube-apiserver'), 'rb').read() for node in lab.nodes} == before
+    assert all(backups(node) == backups_before[node.name] for node in lab.nodes[1:])
+    assert first.apiserver_ready()
+    message = proc.output
+    for text in ('lab-cp-01: kube-apiserver did not come up healthy within 8 s',
+                 'kube-apiserver --kubemaint-lab-never-ready=true', 'readyz answered HTTP 500',
+                 'rolled back on lab-cp-01 from its backup %s and runs healthy again' % backup,
+                 'No other node was changed'):
+        assert text in message, describe(proc)
+    assert 'Quorum guard: lab-cp-02' not in proc.stdout
+    assert lock_value(lab) is None
+
+
+def test_etcd_flag_moves_leadership_away_before_the_leaders_turn(lab):
+    leader = leader_node(lab)
+    assert leader is not None
+    proc, members, apiservers = watched_play(lab, {
+        'rolling_change_flags': {'etcd': {'set': {'quota-backend-bytes': 4294967296}}}, 'rolling_change_settle': 1})
+    assert proc.returncode == 0, describe(proc)
+    names = [node.name for node in lab.nodes]
+    assert members.seen_down == set(names) and members.max_down == 1, members.max_down_members
+    # The leader's etcd changed only after leadership moved away from it.
+    assert 'etcd leadership moved from %s to ' % leader.name in proc.stdout, describe(proc)
+    for node in lab.nodes:
+        assert '    - --quota-backend-bytes=4294967296\n' in open(manifest(node, 'etcd')).read()
+        assert 'etcd member %s is healthy, a voter and caught up with the leader' % node.name in proc.stdout
+    assert apiservers.max_not_ready <= 1
+    lab.wait_healthy(timeout=120)
+
+
+def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and_post_node_hooks(lab, tmp_path):
+    turn_log = tmp_path / 'turns.log'
+    hooks = os.path.join(FILES, 'record_node_turn.yml')
+    proc, members, apiservers = watched_play(lab, {
+        'rolling_change_tasks': os.path.join(FILES, 'kubeadm_upgrade_like.yml'), 'rolling_change_settle': 1,
+        'rolling_change_pre_node_tasks': hooks, 'rolling_change_post_node_tasks': hooks, 'turn_log': str(turn_log)})
+    assert proc.returncode == 0, describe(proc)
+    names = [node.name for node in lab.nodes]
+    # The hooks ran before and after each node's turn, in order, under the run's lock.
+    assert turn_log.read_text().splitlines() == [
+        '%s %s locked' % (what, name) for name in names for what in ('pre', 'post')]
+    assert apiservers.max_not_ready == 1 and members.max_down <= 1
+    for node in lab.nodes:
+        apiserver = open(manifest(node, 'kube-apiserver')).read()
+        assert 'kube-apiserver:v1.28.3\n' in apiserver and '- --allow-privileged=false\n' in apiserver
+        assert 'kube-controller-manager:v1.28.3\n' in open(manifest(node, 'kube-controller-manager')).read()
+        assert ('%s changed: kube-apiserver, kube-controller-manager restarted by the kubelet with the new manifest '
+                'and healthy.' % node.name) in proc.stdout, describe(proc)
+        assert 'Quorum guard: %s may stop.' % node.name in proc.stdout
+    assert lock_value(lab) is None
