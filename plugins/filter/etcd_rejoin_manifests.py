@@ -44,7 +44,8 @@ RETURN = r'''
 _value:
   description: >-
     refused (reasons the node cannot be rejoined), only_stopped (why it needs no rejoin, or null), stop (components
-    running now), etcd_dir (where etcd's stopped manifest is; null for the collection's stash), start (groups of
+    running now), etcd_dir (where etcd's stopped manifest comes back from; null for the collection's stash),
+    etcd_read_dir (where it lies until the relocation is done), start (groups of
     stash_dir and names, in start order, etcd left out), relocate (directories to move out of the manifests
     directory first, each from and to) and manifests_dir (path, mode, uid and gid of the manifests directory to
     create again, or null).

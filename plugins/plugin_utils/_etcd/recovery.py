@@ -198,15 +198,15 @@ def rejoin_manifests(found, host, data_lost=False):
     cannot be rejoined; nothing may change), 'only_stopped': why the host needs no rejoin (its etcd
     is only stopped and its data directory holds data: start_node or recover brings it back with its
     data) or None (also when `data_lost`), 'stop': components running now (the rejoin stops them into
-    the collection's stash), 'etcd_dir': the directory etcd's stopped manifest is in (None: the
-    collection's stash), 'start': [{'stash_dir', 'names'}] in start order, etcd left out,
+    the collection's stash), 'etcd_dir': the directory etcd's stopped manifest is brought back from
+    (None: the collection's stash), 'etcd_read_dir': where it lies until `relocate` is done, 'start': [{'stash_dir', 'names'}] in start order, etcd left out,
     'relocate': [{from, to}] directories to move out of the manifests directory first,
     'manifests_dir': {path, mode, uid, gid} when the manifests directory was moved away as a whole
     and is to be created again, else None}.
     """
     found = found or {}
-    plan = {'refused': [], 'only_stopped': None, 'stop': [], 'etcd_dir': None, 'start': [], 'relocate': [],
-            'manifests_dir': None}
+    plan = {'refused': [], 'only_stopped': None, 'stop': [], 'etcd_dir': None, 'etcd_read_dir': None, 'start': [],
+            'relocate': [], 'manifests_dir': None}
     if found.get('unreachable') or found.get('failed') or 'running' not in found:
         plan['refused'].append('%s could not be read (%s)' % (host, found.get('msg') or 'no answer'))
         return plan
@@ -223,6 +223,7 @@ def rejoin_manifests(found, host, data_lost=False):
     plan['stop'] = [component for component in STOP_ORDER if component in (found.get('running') or [])]
     plan['relocate'] = relocate
     plan['etcd_dir'] = chosen.get('etcd')
+    plan['etcd_read_dir'] = next((move['from'] for move in relocate if move['to'] == plan['etcd_dir']), plan['etcd_dir'])
     for component in START_ORDER:
         if component == 'etcd':
             continue

@@ -126,7 +126,7 @@ def test_the_runbook_move_beside_the_manifests_directory_is_where_the_rejoin_sta
     moved = KDIR + '/manifests-20240101'
     found = pods(copies=[(c, moved, 'beside') for c in ALL], data=False, manifests_dir_exists=False)
     where = rejoin_manifests(found, 'cp-2')
-    assert where['refused'] == [] and where['stop'] == [] and where['etcd_dir'] == moved
+    assert where['refused'] == [] and where['stop'] == [] and where['etcd_dir'] == where['etcd_read_dir'] == moved
     assert where['start'] == [{'stash_dir': moved, 'names': ALL[1:]}]
     assert where['manifests_dir'] == {'path': KDIR + '/manifests', 'mode': '0700', 'uid': 0, 'gid': 0}
     assert where['only_stopped'] is None  # its data is lost: a rejoin is what it needs
@@ -136,7 +136,7 @@ def test_a_move_one_level_down_is_moved_out_of_the_manifests_directory_first():
     inside = KDIR + '/manifests/manifests-20240101'
     where = rejoin_manifests(pods(copies=[(c, inside, 'inside') for c in ALL], data=False), 'cp-2')
     assert where['relocate'] == [{'from': inside, 'to': KDIR + '/manifests-20240101'}]
-    assert where['etcd_dir'] == KDIR + '/manifests-20240101'
+    assert where['etcd_dir'] == KDIR + '/manifests-20240101' and where['etcd_read_dir'] == inside
 
 
 def test_components_stopped_in_different_places_start_each_from_its_own():
