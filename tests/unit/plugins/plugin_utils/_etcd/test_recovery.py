@@ -101,9 +101,9 @@ ALL = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
 
 def pods(running=(), copies=(), data=True, manifests_dir_exists=True, strays=()):
     """A static_pod_info result: `copies` are (component, directory, kind[, trust problems])."""
+    moved = {'path': KDIR + '/manifests-20240101', 'mode': '0700', 'uid': 0, 'gid': 0}
     found = {'kubernetes_dir': KDIR, 'manifests_dir': KDIR + '/manifests', 'manifests_dir_exists': manifests_dir_exists,
-             'manifests_dir_source': None if manifests_dir_exists else {'path': KDIR + '/manifests-20240101',
-                                                                          'mode': '0700', 'uid': 0, 'gid': 0},
+             'manifests_dir_source': None if manifests_dir_exists else moved,
              'running': list(running), 'stopped': [c for c in ALL if c not in running], 'strays': list(strays),
              'stash_directories': sorted(set(c[1] for c in copies)),
              'copies': [{'component': c[0], 'directory': c[1], 'path': '%s/%s.yaml' % (c[1], c[0]), 'kind': c[2],
