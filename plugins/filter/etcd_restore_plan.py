@@ -22,7 +22,9 @@ description:
       are rejoined; nothing is done when every node is a healthy voter.
     - Refuses when no member answered, when the best member's host cannot be reached, and when the etcd of
       a reachable node does not answer but keeps its data (recover may bring quorum back with nothing lost),
-      unless O(discard_stopped_data).
+      unless O(discard_stopped_data); and when a node it would rejoin could not be rejoined (its stopped manifests
+      not found where C(kubemaint.control_plane.recover) finds them, an untrusted copy, a stray), naming the node
+      and why, so that nothing changes rather than failing after the rebuild.
 options:
   _input:
     description: The registered result of M(kubemaint.control_plane.etcd_member_info), read through every

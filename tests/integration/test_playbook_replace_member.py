@@ -2,8 +2,9 @@
 member's client port: a member whose data directory is destroyed while its node is down comes
 back as a healthy voter (issue 10, must-show 1); a node that cannot be reached has its member
 removed, the rest keep quorum and join_precheck passes, and once it is back it rejoins, its stale
-data moved aside (must-show 4). Check mode and a run without -e node change nothing. The tests
-share one lab and run in file order."""
+data moved aside (must-show 4). Check mode and a run without -e node change nothing, and so does a run on a
+node that is only stopped, its data kept (issue 21: start_node brings it back). The tests share one lab and run
+in file order."""
 import json
 import os
 import shutil
@@ -53,7 +54,7 @@ def test_refuses_without_node_and_changes_nothing(lab, tmp_path):
     data['all']['children']['control_plane']['hosts'][lab.nodes[2].name]['kubernetes_dir'] = str(tmp_path / 'empty')
     (tmp_path / 'bare.json').write_text(json.dumps(data))
     bare = play('replace_member', lab, extra_vars={'node': lab.nodes[2].name}, inventory=str(tmp_path / 'bare.json'))
-    assert bare.returncode != 0 and 'Cannot rejoin %s: its etcd manifest could not be read' % lab.nodes[2].name \
+    assert bare.returncode != 0 and 'Cannot rejoin %s: no copy of its etcd manifest was found' % lab.nodes[2].name \
         in bare.output, describe(bare)
     assert snapshot_of(lab, lab.nodes[0], lab.nodes[2]) == before
 
@@ -70,13 +71,25 @@ def test_member_with_destroyed_data_comes_back_as_a_healthy_voter(lab):
         stopped = run_module('static_pod_toggle', {'name': 'all', 'state': 'stopped', 'wait': True, 'wait_timeout': 120,
                                                    'kubernetes_dir': lost.kubernetes_dir})
         assert not stopped['failed'], stopped.get('msg')
-        shutil.rmtree(lost.data_dir)  # the node's disk is gone
 
+        # issue 21: only stopped (manifests in the stash, data kept): start_node brings it back, nothing changes
         before = snapshot_of(lab, node, lost)
-        check = play('replace_member', lab, extra_vars={'node': lost.name}, check=True)
+        kept = play('replace_member', lab, extra_vars={'node': lost.name})
+        assert kept.returncode != 0 and all(c['changed'] == 0 for c in kept.recap.values()), describe(kept)
+        assert 'Not replacing %s (etcd member %s); nothing was changed. %s is only stopped' % (
+            lost.name, lost.name, lost.name) in kept.output, describe(kept)
+        assert 'brings it back with its data: ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node ' \
+            '--limit %s' % lost.name in kept.output and '-e replace_member_data_lost=true' in kept.output
+        assert snapshot_of(lab, node, lost) == before and os.path.isdir(os.path.join(lost.data_dir, 'member'))
+        # told that its data is lost, it would be replaced (check mode: nothing changes)
+        check = play('replace_member', lab, extra_vars={'node': lost.name, 'replace_member_data_lost': True},
+                     check=True)
         assert check.returncode == 0, describe(check)
         assert snapshot_of(lab, node, lost) == before, describe(check)
-        assert 'would: stale member' in check.output and 'not healthy' in check.output, describe(check)
+        assert 'would: old data moved to' in check.output and 'removed; in check mode' in check.output, describe(check)
+        assert 'not healthy' in check.output
+
+        shutil.rmtree(lost.data_dir)  # the node's disk is gone: replaced without being told
 
         replaced = play('replace_member', lab, extra_vars={'node': lost.name})
         assert replaced.returncode == 0, describe(replaced)

@@ -158,18 +158,14 @@ def etcd_manifest_of(found):
     return next((c['path'] for c in found['copies'] if c['component'] == 'etcd'), None)
 
 
-def restore_plan(found):
-    """What recover restores on this node, in start order, and from where; pure.
+def chosen_copies(found):
+    """For each component not running, in start order, the copy to bring back and from where; pure.
 
-    For each component not running, the copy to restore: the collection's stash first, then
-    the newest copy. A copy lying in a subdirectory of the manifests directory is restored
-    from there once that directory is moved beside the manifests directory (`relocate`),
-    because a stash inside the manifests directory is refused by static_pod_toggle.
-    Returns {'steps': [{name, stash_dir, path, other_copies}], 'relocate': [{from, to}],
-    'refused': [reason, ...], 'data_lost': [reason]}: when any chosen copy cannot be trusted, nothing
-    is restored on the node (`steps` is empty) and `refused` says why; when etcd is to be restored
-    but its data directory is empty or missing, nothing is restored either and `data_lost` says
-    why (a restart cannot bring that member back).
+    The collection's stash first, then the newest copy. A copy lying in a subdirectory of the manifests
+    directory is brought back from there once that directory is moved beside the manifests directory
+    (`relocate`), because a stash inside the manifests directory is refused by static_pod_toggle.
+    Returns (steps [{name, stash_dir, path, other_copies}], relocate [{from, to}], refused [reason]):
+    `refused` names the chosen copies that cannot be trusted and the strays of the manifests directory.
     """
     steps, relocate, refused = [], [], []
     kind_rank = {'stash': 0, 'beside': 1, 'inside': 1}
@@ -201,6 +197,19 @@ def restore_plan(found):
         refused.append('stray manifest %s defines the %s pod a second time (the kubelet runs every file in %s): '
                        'move it out of that directory first' % (stray['path'], stray['component'],
                                                                 found.get('manifests_dir')))
+    return steps, relocate, refused
+
+
+def restore_plan(found):
+    """What recover restores on this node, in start order, and from where (chosen_copies); pure.
+
+    Returns {'steps': [{name, stash_dir, path, other_copies}], 'relocate': [{from, to}],
+    'refused': [reason, ...], 'data_lost': [reason]}: when any chosen copy cannot be trusted, nothing
+    is restored on the node (`steps` is empty) and `refused` says why; when etcd is to be restored
+    but its data directory is empty or missing, nothing is restored either and `data_lost` says
+    why (a restart cannot bring that member back).
+    """
+    steps, relocate, refused = chosen_copies(found)
     if refused:
         return {'steps': [], 'relocate': [], 'refused': refused, 'data_lost': []}
     lost = data_lost_reason(found) if [step for step in steps if step['name'] == 'etcd'] else None

@@ -20,12 +20,19 @@ another member; removing, for an unreachable node, a member whose etcd still ans
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import quorum_size
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     DEFAULT_KUBERNETES_DIR,
+    START_ORDER,
+    STASH_DIR_NAME,
+    STOP_ORDER,
     reroot,
     split_urls,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import chosen_copies
 
 ACTION_NONE = 'none'
 ACTION_PROMOTE = 'promote'
@@ -180,3 +187,73 @@ def _check_removal_keeps_quorum(plan, members, own):
         plan['refused'].append(
             'removing %s would leave %d of %d voters healthy, %d needed: etcd would lose quorum'
             % (_label(own), len(healthy_after), len(voters_after), quorum_size(len(voters_after))))
+
+
+def rejoin_manifests(found, host, data_lost=False):
+    """Where the manifests of `host` are, for a rejoin, and whether it may be rejoined; pure.
+
+    `found` is the host's static_pod_info result. A stopped component is brought back from where
+    recover would restore it (chosen_copies: the collection's stash, runbook-style manifests-<date>
+    directories beside or inside the manifests directory). Returns {'refused': [reason] (the host
+    cannot be rejoined; nothing may change), 'only_stopped': why the host needs no rejoin (its etcd
+    is only stopped and its data directory holds data: start_node or recover brings it back with its
+    data) or None (also when `data_lost`), 'stop': components running now (the rejoin stops them into
+    the collection's stash), 'etcd_dir': the directory etcd's stopped manifest is brought back from
+    (None: the collection's stash), 'etcd_read_dir': where it lies until `relocate` is done, 'start': [{'stash_dir', 'names'}] in start order, etcd left out,
+    'relocate': [{from, to}] directories to move out of the manifests directory first,
+    'manifests_dir': {path, mode, uid, gid} when the manifests directory was moved away as a whole
+    and is to be created again, else None}.
+    """
+    found = found or {}
+    plan = {'refused': [], 'only_stopped': None, 'stop': [], 'etcd_dir': None, 'etcd_read_dir': None, 'start': [],
+            'relocate': [], 'manifests_dir': None}
+    if found.get('unreachable') or found.get('failed') or 'running' not in found:
+        plan['refused'].append('%s could not be read (%s)' % (host, found.get('msg') or 'no answer'))
+        return plan
+    steps, relocate, refused = chosen_copies(found)
+    plan['refused'].extend(refused)
+    chosen = dict((step['name'], step['stash_dir']) for step in steps)
+    for component in found.get('stopped') or []:
+        if component not in chosen:
+            plan['refused'].append(
+                'no copy of its %s manifest was found (looked in %s)'
+                % (component, ', '.join(found.get('stash_directories') or []) or 'no stash directory'))
+    if plan['refused']:
+        return plan
+    plan['stop'] = [component for component in STOP_ORDER if component in (found.get('running') or [])]
+    plan['relocate'] = relocate
+    plan['etcd_dir'] = chosen.get('etcd')
+    plan['etcd_read_dir'] = next((move['from'] for move in relocate if move['to'] == plan['etcd_dir']), plan['etcd_dir'])
+    for component in START_ORDER:
+        if component == 'etcd':
+            continue
+        where = chosen.get(component)
+        group = next((g for g in plan['start'] if g['stash_dir'] == where), None)
+        if group is None:
+            plan['start'].append({'stash_dir': where, 'names': [component]})
+        else:
+            group['names'].append(component)
+    if not found.get('manifests_dir_exists'):
+        source = found.get('manifests_dir_source') or {}
+        plan['manifests_dir'] = dict(source, path=found.get('manifests_dir'))
+    data = found.get('etcd_data') or {}
+    if 'etcd' not in (found.get('running') or []) and data.get('has_data') is not False and not data_lost:
+        plan['only_stopped'] = only_stopped_text(host, data, plan['etcd_dir'], found)
+    return plan
+
+
+def only_stopped_text(host, data, etcd_dir, found):
+    """Why a node whose etcd is only stopped, its data kept, needs no replacement, and what brings it back."""
+    stash = etcd_dir is None or os.path.realpath(etcd_dir) == os.path.realpath(
+        os.path.join(found.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR, STASH_DIR_NAME))
+    held = 'holds data' if data.get('has_data') else 'could not be read (it may hold data)'
+    if data.get('db_size') is not None:
+        held = 'holds data (backend file %s bytes)' % data['db_size']
+    back = ('%s (or %s)' % (playbook_command('start_node', '--limit', host), playbook_command('recover'))
+            if stash else playbook_command('recover'))
+    return ('%s is only stopped: its etcd manifest is in %s, not in the manifests directory, and its etcd data '
+            'directory %s %s. Replacing it would move that data aside; starting it brings it back with its data: %s. '
+            'Only if its data is lost for good (damaged), replace it with: %s'
+            % (host, etcd_dir or os.path.join(found.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR, STASH_DIR_NAME),
+               data.get('data_dir') or '(unknown)', held, back,
+               playbook_command('replace_member', '-e node=%s' % host, '-e replace_member_data_lost=true')))

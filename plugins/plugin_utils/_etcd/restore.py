@@ -26,6 +26,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd
     runtime_text,
 )
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import inventory_endpoints, member_label
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import rejoin_manifests
 
 PLAYBOOK = 'kubemaint.control_plane.restore_quorum'
 
@@ -88,7 +89,8 @@ def _host_entries(hosts):
                         'etcd_running': host.get('etcd_running'),
                         'endpoint': host.get('endpoint'), 'data_dir': host.get('data_dir'),
                         'db_size': host.get('db_size'), 'db_mtime': host.get('db_mtime'),
-                        'runtime': host.get('runtime')})
+                        'runtime': host.get('runtime'),
+                        'rejoin_refused': host.get('rejoin_refused') or []})
     return entries
 
 
@@ -144,10 +146,26 @@ def restore_plan(info, hosts, discard_stopped_data=False, confirm=None, check_mo
     """
     named = str(member).strip() if member is not None else ''
     plan = _decide(info, hosts, discard_stopped_data, named)
+    if plan['action'] in ('restore', 'rejoin'):
+        _refuse_unrejoinable(plan, _host_entries(hosts))
     plan['confirmed'] = confirmed(plan, confirm)
     plan['act'] = plan['confirmed'] and not check_mode and plan['action'] in ('restore', 'rejoin')
     plan['lines'] = plan_lines(plan, confirm, check_mode)
     return plan
+
+
+def _refuse_unrejoinable(plan, entries):
+    """Every node the plan rejoins is checked before the first change: one that could not be rejoined
+    (no etcd manifest found, an untrusted copy, a stray) would fail after the rebuild and leave a
+    cluster of one."""
+    blocked = [e for e in entries if e['host'] in plan['rejoin'] and e['rejoin_refused']]
+    if not blocked:
+        return
+    plan['action'] = 'refuse'
+    plan['message'].insert(0, 'Refused: %s cannot be rejoined: %s. Nothing was changed. Fix that on the node, then run '
+                              '%s again.' % (', '.join(e['host'] for e in blocked),
+                                             '; '.join('%s: %s' % (e['host'], '; '.join(e['rejoin_refused']))
+                                                       for e in blocked), PLAYBOOK))
 
 
 def _db_text(entry):
@@ -430,5 +448,6 @@ def hosts_from_inventory(host_vars, found_key, port=2379):
                       'data_dir': data.get('data_dir'), 'db_size': data.get('db_size'),
                       'db_mtime': data.get('db_mtime'),
                       'etcd_running': 'etcd' in found.get('running', []) if reached else None,
-                      'runtime': found.get('etcd_runtime') if reached else None})
+                      'runtime': found.get('etcd_runtime') if reached else None,
+                      'rejoin_refused': rejoin_manifests(found, name)['refused'] if reached else []})
     return hosts

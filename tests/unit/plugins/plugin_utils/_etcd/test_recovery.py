@@ -5,6 +5,7 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.reco
     find_own_member,
     node_etcd_settings,
     recovery_plan,
+    rejoin_manifests,
 )
 
 FLAGS = {'initial-advertise-peer-urls': 'https://10.0.0.2:2380', 'data-dir': '/var/lib/etcd', 'name': 'b'}
@@ -90,3 +91,97 @@ def test_remove_matrix(case, members, action, text):
     else:
         assert plan['refused'] == [], case
     assert plan['data_dir'] is None and 'member b' in plan['seen']
+
+
+# --------------------------------------------------------------------------- rejoin_manifests
+
+KDIR = '/etc/kubernetes'
+ALL = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+
+
+def pods(running=(), copies=(), data=True, manifests_dir_exists=True, strays=()):
+    """A static_pod_info result: `copies` are (component, directory, kind[, trust problems])."""
+    moved = {'path': KDIR + '/manifests-20240101', 'mode': '0700', 'uid': 0, 'gid': 0}
+    found = {'kubernetes_dir': KDIR, 'manifests_dir': KDIR + '/manifests', 'manifests_dir_exists': manifests_dir_exists,
+             'manifests_dir_source': None if manifests_dir_exists else moved,
+             'running': list(running), 'stopped': [c for c in ALL if c not in running], 'strays': list(strays),
+             'stash_directories': sorted(set(c[1] for c in copies)),
+             'copies': [{'component': c[0], 'directory': c[1], 'path': '%s/%s.yaml' % (c[1], c[0]), 'kind': c[2],
+                         'mtime': 1.0, 'trust_problems': list(c[3]) if len(c) > 3 else []} for c in copies],
+             'etcd_data': {'data_dir': '/var/lib/etcd', 'exists': True, 'has_data': data,
+                           'db_size': 4096 if data else None}}
+    return found
+
+
+def test_a_running_node_stops_into_the_stash_and_starts_from_it():
+    where = rejoin_manifests(pods(running=ALL), 'cp-2')
+    assert where['refused'] == [] and where['only_stopped'] is None
+    assert where['stop'] == ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd']
+    assert where['etcd_dir'] is None and where['relocate'] == [] and where['manifests_dir'] is None
+    assert where['start'] == [{'stash_dir': None, 'names': ['kube-apiserver', 'kube-controller-manager',
+                                                            'kube-scheduler']}]
+
+
+def test_the_runbook_move_beside_the_manifests_directory_is_where_the_rejoin_starts_from():
+    moved = KDIR + '/manifests-20240101'
+    found = pods(copies=[(c, moved, 'beside') for c in ALL], data=False, manifests_dir_exists=False)
+    where = rejoin_manifests(found, 'cp-2')
+    assert where['refused'] == [] and where['stop'] == [] and where['etcd_dir'] == where['etcd_read_dir'] == moved
+    assert where['start'] == [{'stash_dir': moved, 'names': ALL[1:]}]
+    assert where['manifests_dir'] == {'path': KDIR + '/manifests', 'mode': '0700', 'uid': 0, 'gid': 0}
+    assert where['only_stopped'] is None  # its data is lost: a rejoin is what it needs
+
+
+def test_a_move_one_level_down_is_moved_out_of_the_manifests_directory_first():
+    inside = KDIR + '/manifests/manifests-20240101'
+    where = rejoin_manifests(pods(copies=[(c, inside, 'inside') for c in ALL], data=False), 'cp-2')
+    assert where['relocate'] == [{'from': inside, 'to': KDIR + '/manifests-20240101'}]
+    assert where['etcd_dir'] == KDIR + '/manifests-20240101' and where['etcd_read_dir'] == inside
+
+
+def test_components_stopped_in_different_places_start_each_from_its_own():
+    stash = KDIR + '/manifests-stash'
+    found = pods(running=['kube-scheduler'], data=False,
+                 copies=[('etcd', stash, 'stash'), ('kube-apiserver', stash, 'stash'),
+                         ('kube-controller-manager', KDIR + '/manifests-old', 'beside')])
+    where = rejoin_manifests(found, 'cp-2')
+    assert where['stop'] == ['kube-scheduler'] and where['etcd_dir'] == stash
+    assert where['start'] == [{'stash_dir': stash, 'names': ['kube-apiserver']},
+                              {'stash_dir': KDIR + '/manifests-old', 'names': ['kube-controller-manager']},
+                              {'stash_dir': None, 'names': ['kube-scheduler']}]
+
+
+@pytest.mark.parametrize('found, reason', [
+    (pods(copies=[(c, KDIR + '/manifests-stash', 'stash') for c in ALL[1:]]), 'no copy of its etcd manifest was found'),
+    (pods(copies=[(c, KDIR + '/m-1', 'beside', ['directory %s/m-1 is writable by group and others' % KDIR])
+                  for c in ALL]), 'writable by group and others'),
+    (pods(running=ALL, strays=[{'path': KDIR + '/manifests/etcd.yaml.bak', 'component': 'etcd'}]),
+     'stray manifest %s/manifests/etcd.yaml.bak' % KDIR),
+    ({'unreachable': True, 'msg': 'ssh: no route'}, 'cp-2 could not be read (ssh: no route)'),
+])
+def test_a_node_whose_manifests_cannot_be_brought_back_is_refused(found, reason):
+    where = rejoin_manifests(found, 'cp-2')
+    assert any(reason in text for text in where['refused']), where['refused']
+
+
+@pytest.mark.parametrize('stash, command', [
+    (KDIR + '/manifests-stash', 'ansible-playbook -b -i <inventory> kubemaint.control_plane.start_node --limit cp-2 '
+                                '(or ansible-playbook -b -i <inventory> kubemaint.control_plane.recover)'),
+    (KDIR + '/manifests-20240101', 'ansible-playbook -b -i <inventory> kubemaint.control_plane.recover'),
+])
+def test_a_node_only_stopped_with_its_data_needs_starting_not_replacing(stash, command):
+    found = pods(copies=[(c, stash, 'stash' if stash.endswith('stash') else 'beside') for c in ALL])
+    text = rejoin_manifests(found, 'cp-2')['only_stopped']
+    assert text.startswith('cp-2 is only stopped: its etcd manifest is in %s' % stash), text
+    assert 'holds data (backend file 4096 bytes)' in text and ('brings it back with its data: %s.' % command) in text
+    assert text.endswith('kubemaint.control_plane.replace_member -e node=cp-2 -e replace_member_data_lost=true')
+    # told that the data is lost: a rejoin it is
+    assert rejoin_manifests(found, 'cp-2', data_lost=True)['only_stopped'] is None
+
+
+@pytest.mark.parametrize('found', [
+    pods(running=ALL),  # etcd runs (crash-looping, say): replace_member's own case
+    pods(copies=[(c, KDIR + '/manifests-stash', 'stash') for c in ALL], data=False),  # its data is gone
+])
+def test_a_node_that_is_not_only_stopped_is_not_sent_to_start_node(found):
+    assert rejoin_manifests(found, 'cp-2')['only_stopped'] is None

@@ -3,6 +3,7 @@ import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.restore import (
     choose_survivor,
+    hosts_from_inventory,
     leads_alone,
     restore_plan,
 )
@@ -189,6 +190,36 @@ def test_issue_21_a_crash_looping_member_shows_its_node_and_is_never_sent_to_rec
     assert 'the etcd pod of node-b runs (its manifest is in place), so starting it changes nothing' in refused['lines'][0]
     text = ' '.join(refused['lines'])
     assert 'recover' not in text and 'start_node' not in text and 'WAL (2 files)' in text
+
+
+@pytest.mark.parametrize('state', [
+    info(member('a'), member('b', reachable=False), member('c', reachable=False)),
+    info(member('a', leads=True, healthy=True), has_quorum=True, leader={'name': 'a'}),  # quorum back, b, c to rejoin
+])
+def test_a_node_that_could_not_be_rejoined_is_refused_before_the_first_change(state):
+    """A node rejoined after the rebuild must be checked first: failing there would leave a cluster of one."""
+    hosts = [host('a'), dict(host('b'), rejoin_refused=['no copy of its etcd manifest was found (looked in x)']),
+             host('c')]
+    plan = restore_plan(state, hosts, confirm='a')
+    assert plan['action'] == 'refuse' and not plan['act'], plan
+    assert plan['lines'][0] == ('Refused: node-b cannot be rejoined: node-b: no copy of its etcd manifest was found '
+                                '(looked in x). Nothing was changed. Fix that on the node, then run '
+                                'kubemaint.control_plane.restore_quorum again.')
+    # a node that is not rejoined (skipped, unreachable) does not hold the others up
+    hosts[1]['reachable'] = False
+    assert restore_plan(state, hosts, confirm='a')['act'] is True
+
+
+def test_the_manifests_a_rejoin_needs_are_read_from_each_hosts_pods():
+    moved = {'kubernetes_dir': '/k', 'manifests_dir': '/k/manifests', 'manifests_dir_exists': False, 'running': [],
+             'stopped': ['etcd'], 'strays': [], 'stash_directories': ['/k/manifests-1'],
+             'copies': [{'component': 'etcd', 'directory': '/k/manifests-1', 'path': '/k/manifests-1/etcd.yaml',
+                         'kind': 'beside', 'mtime': 1.0, 'trust_problems': []}]}
+    hosts = hosts_from_inventory([{'inventory_hostname': 'node-a', 'pods': moved},
+                                  {'inventory_hostname': 'node-b', 'pods': dict(moved, copies=[])},
+                                  {'inventory_hostname': 'node-c'}], 'pods')
+    assert [h['rejoin_refused'] for h in hosts] == [
+        [], ['no copy of its etcd manifest was found (looked in /k/manifests-1)'], []]
 
 
 def test_members_without_a_host_are_named_as_dropped():
