@@ -20,7 +20,8 @@ RECAP_LINE = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\
 # figures; the run's summary prints what was measured.
 OUTPUT_LINES = {
     'rolling_restart': (150, 150),
-    'rolling_restart with maintenance tasks': (720, None),
+    # 715 measured: each node's turn also says that the lock is held through its maintenance tasks (issue 21)
+    'rolling_restart with maintenance tasks': (750, None),
     'renew_certs -e renew_certs_force=true': (660, None),
     'restore_quorum, two of three members lost': (510, None),
 }

@@ -23,7 +23,8 @@ def test_rolling_restart_keeps_quorum_and_loses_no_write(lab_factory, tmp_path, 
                       'maintenance_log': str(maintenance_log)}
         if nodes == 3:
             # The first node's maintenance outlasts the lock's usual lease: no other run can take it meanwhile.
-            extra_vars.update(maintenance_lock_ttl=15, lock_hold_seconds=20)
+            extra_vars.update(maintenance_lock_ttl=15, lock_hold_seconds=20,
+                              rolling_restart_maintenance_tasks=os.path.join(FILES, 'check_pods_down_lock_held.yml'))
         proc = play('rolling_restart', lab, timeout=1500, extra_vars=extra_vars)
     finally:
         watcher.stop()
