@@ -23,6 +23,12 @@ import re
 import time
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_data import etcd_data_state
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.procs import (
+    PROC_ROOT,
+    process_arguments,
+    start_ticks,
+    ticks_to_seconds,
+)
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
     ManifestError,
     StaticPod,
@@ -106,10 +112,6 @@ def default_pod_log_dir(kubernetes_dir=None):
     return reroot(DEFAULT_POD_LOG_DIR, kubernetes_dir) if kubernetes_dir else DEFAULT_POD_LOG_DIR
 
 
-def _split_cmdline(raw):
-    return [part.decode('utf-8', 'replace') for part in raw.split(b'\0') if part]
-
-
 def _flags_of(argv):
     """parse_flags for a command line that may also say `--flag value`."""
     normalized = []
@@ -121,7 +123,7 @@ def _flags_of(argv):
     return parse_flags(normalized)
 
 
-def boot_time(proc_root='/proc'):
+def boot_time(proc_root=PROC_ROOT):
     try:
         with open(os.path.join(proc_root, 'stat')) as handle:
             for line in handle:
@@ -132,43 +134,31 @@ def boot_time(proc_root='/proc'):
     return None
 
 
-def process_started(pid, proc_root='/proc', btime=None):
-    """When `pid` started, in seconds since the epoch; None when that cannot be read."""
-    try:
-        with open(os.path.join(proc_root, str(pid), 'stat')) as handle:
-            ticks = int(handle.read().rsplit(')', 1)[1].split()[19])
-    except (IOError, OSError, IndexError, ValueError):
+def process_started(pid, proc_root=PROC_ROOT, btime=None):
+    """When `pid` started, in seconds since the epoch (whole-second boot time); None when that cannot be read."""
+    ticks = start_ticks(pid, proc_root)
+    if ticks is None:
         return None
     btime = boot_time(proc_root) if btime is None else btime
     if btime is None:
         return None
-    return btime + float(ticks) / os.sysconf('SC_CLK_TCK')
+    return btime + ticks_to_seconds(ticks)
 
 
-def find_etcd_processes(name, client_urls, proc_root='/proc'):
+def find_etcd_processes(name, client_urls, proc_root=PROC_ROOT):
     """The etcd processes whose command line names member `name` and listens on exactly `client_urls`
     (--listen-client-urls), as [{'pid', 'started'}] sorted by pid."""
     wanted = sorted(split_urls(client_urls) if not isinstance(client_urls, list) else client_urls)
     found = []
-    try:
-        entries = os.listdir(proc_root)
-    except OSError:
-        return found
-    btime = boot_time(proc_root)
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(os.path.join(proc_root, entry, 'cmdline'), 'rb') as handle:
-                argv = _split_cmdline(handle.read())
-        except (IOError, OSError):
-            continue  # gone, or not ours to read
-        if not argv or os.path.basename(argv[0]) != 'etcd':
+    btime = None
+    for pid, argv in sorted(process_arguments(proc_root).items()):
+        if os.path.basename(argv[0]) != 'etcd':
             continue
         flags = _flags_of(argv[1:])
         if flags.get('name') == name and sorted(split_urls(flags.get('listen-client-urls'))) == wanted:
-            found.append({'pid': int(entry), 'started': process_started(entry, proc_root, btime)})
-    return sorted(found, key=lambda process: process['pid'])
+            btime = boot_time(proc_root) if btime is None else btime
+            found.append({'pid': pid, 'started': process_started(pid, proc_root, btime)})
+    return found
 
 
 def strip_cri_prefix(line):
@@ -276,7 +266,7 @@ def container_log(log_root, namespace, pod_name, node_name, container, protected
     return best
 
 
-def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root='/proc'):
+def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root=PROC_ROOT):
     """Does this node's etcd run, as the node shows it (see the module docstring); None without a manifest.
 
     `manifest_path` is the etcd manifest in place or a stopped copy (`in_place` says which). Returns

@@ -56,6 +56,12 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.mani
     split_urls,
     url_host,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.procs import (
+    PROC_ROOT,
+    process_arguments,
+    start_ticks,
+    ticks_to_seconds,
+)
 
 try:
     from urllib.parse import urlsplit
@@ -220,9 +226,6 @@ class HealthProbe:
         return False, 'healthy but %s is not (yet) a voting member in the member list' % name
 
 
-PROC_ROOT = '/proc'
-
-
 def _same_argument(running, wanted):
     """An argument of a process stands for one of the manifest: equal, or a path flag whose value the
     lab's local kubelet emulator re-rooted (it ends with the manifest's absolute path)."""
@@ -245,42 +248,21 @@ def command_matches(argv, command):
     return binary in [os.path.basename(argument) for argument in argv[:len(argv) - len(flags)]]
 
 
-def process_arguments(proc_root=PROC_ROOT):
-    """{pid: argv} of every process this node shows in /proc (processes gone meanwhile are skipped)."""
-    processes = {}
-    try:
-        names = os.listdir(proc_root)
-    except OSError:
-        return processes
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(os.path.join(proc_root, name, 'cmdline'), 'rb') as handle:
-                raw = handle.read()
-        except (IOError, OSError):
-            continue
-        if raw:
-            processes[int(name)] = [part.decode('utf-8', 'replace') for part in raw.rstrip(b'\0').split(b'\0')]
-    return processes
-
-
 # A process whose start the clock puts this little before the manifest's write still counts as started after
 # it: the start time is read in clock ticks since boot, the write's in seconds since the epoch.
 START_TOLERANCE = 0.05
 
 
 def process_started_at(pid, proc_root=PROC_ROOT):
-    """When `pid` started, in seconds since the epoch (from its start in clock ticks since boot and the
-    uptime), or None when it is gone."""
+    """When `pid` started, in seconds since the epoch, to a tick (from the uptime, not the whole-second boot
+    time: it is compared with the manifest's write), or None when it is gone."""
+    ticks = start_ticks(pid, proc_root)
     try:
-        with open(os.path.join(proc_root, str(pid), 'stat')) as handle:
-            ticks = int(handle.read().rsplit(')', 1)[1].split()[19])
         with open(os.path.join(proc_root, 'uptime')) as handle:
             uptime = float(handle.read().split()[0])
     except (IOError, OSError, IndexError, ValueError):
         return None
-    return time.time() - uptime + float(ticks) / os.sysconf('SC_CLK_TCK')
+    return None if ticks is None else time.time() - uptime + ticks_to_seconds(ticks)
 
 
 def runs_manifest(pod, proc_root=PROC_ROOT, since=None):
