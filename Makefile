@@ -80,7 +80,7 @@ units: venv
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 integration: venv lab-os
-	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(XDIST) tests/integration --ignore=$(ANSIBLE_CORE_TESTS) $(PYTEST_ARGS)
+	KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q --durations=30 $(XDIST) tests/integration --ignore=$(ANSIBLE_CORE_TESTS) $(PYTEST_ARGS)
 
 # The older ansible-core versions meta/runtime.yml claims (2.16, 2.17, 2.18; 2.19 is the tool chain above),
 # each in a venv of its own, .venv/ansible-core-<version>, installed from the package index once and
@@ -105,7 +105,7 @@ $(ETCD34):
 	$(ETCD34) --version | head -1
 
 integration-etcd34: venv etcd34 lab-os
-	ETCD_BIN=$(abspath $(ETCD34)) KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q $(XDIST) $(ETCD34_TESTS) $(PYTEST_ARGS)
+	ETCD_BIN=$(abspath $(ETCD34)) KUBEMAINT_LAB_CONNECTION=$(LAB_CONNECTION) $(PY) -m pytest -q --durations=15 $(XDIST) $(ETCD34_TESTS) $(PYTEST_ARGS)
 
 lab-os: venv
 ifeq ($(IS_ROOT),yes)

@@ -4,10 +4,10 @@ changes nothing without the confirmation (nor in check mode); with it, etcd is r
 with the most data and every node is a healthy voter again holding every write acknowledged before the
 loss; a second run changes nothing. Then, on the same lab, the worst case: two members destroyed and the
 survivor's etcd restarted, so that no member answers; restore_quorum refuses and names
-restore_quorum_member, and rebuilds from the member named there once confirmed. Last, two nodes lost after
-being stopped the runbook's way (manifests-<date> beside and inside the manifests directory, issue 21): a node
-that could not be rejoined is refused before anything changes, then every node is rejoined from where its
-manifests lie."""
+restore_quorum_member, and rebuilds from the member named there once confirmed. On a lab of its own, two
+nodes lost after being stopped the runbook's way (manifests-<date> beside and inside the manifests directory,
+issue 21): a node that could not be rejoined is refused before anything changes, then every node is rejoined
+from where its manifests lie."""
 import glob
 import os
 import shutil
@@ -146,7 +146,14 @@ def test_two_of_three_destroyed_recover_refuses_restore_quorum_rebuilds(lab_fact
     assert 'Nothing to do: etcd has quorum' in again.output
 
     survivor_restarted_no_member_answers(lab, second, [survivor, first], writer)
-    runbook_stopped_nodes_rejoin(lab, survivor, [first, second], writer)
+
+
+def test_runbook_stopped_nodes_refused_before_any_change_then_rejoined_from_where_their_manifests_lie(lab_factory):
+    """Issue 21, on a lab of its own so that the etcd 3.4 stage (ETCD34_TESTS) keeps only the rebuilds above."""
+    lab = lab_factory(nodes=3)
+    survivor, first, second = lab.nodes
+    lab.wait_healthy(timeout=120)
+    runbook_stopped_nodes_rejoin(lab, survivor, [first, second])
 
 
 def lose_two_under_writes(lab, survivor, prefix, lose_first, lose_second):
@@ -233,7 +240,7 @@ def node_files(lab):
     return found
 
 
-def runbook_stopped_nodes_rejoin(lab, survivor, lost, earlier_writer):
+def runbook_stopped_nodes_rejoin(lab, survivor, lost):
     """Issue 21: the lost nodes stopped the runbook's way, one beside the manifests directory and one inside it.
     A node that could not be rejoined (its moved manifests writable by others) is refused before anything changes;
     a rejoin that fails after the rebuild still ends with the cluster's state and the command that continues, which
@@ -276,7 +283,6 @@ def runbook_stopped_nodes_rejoin(lab, survivor, lost, earlier_writer):
     assert restored.returncode == 0, describe(restored)
     assert 'rejoin, one at a time: %s.' % lost[1].name in restored.output, describe(restored)
     assert_all_healthy_voters(lab, writer)
-    assert earlier_writer.missing() == []
     # the directory moved one level down was moved out of the manifests directory, as recover does
     for moved in (beside, os.path.join(lost[1].kubernetes_dir, RUNBOOK_DIR)):
         assert set(os.listdir(moved)) <= {'stash-record.json'}, moved
