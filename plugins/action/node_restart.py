@@ -15,6 +15,7 @@ plugin_utils/_etcd/node_restart.py and the guard in plugin_utils/_etcd/guard.py.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import posixpath
 import time
 
 from ansible.plugins.action import ActionBase
@@ -433,7 +434,8 @@ class _Restart(object):
             restored[name] = (not back.get('failed'),
                               back.get('pod_state') or back.get('msg') or 'its pod runs the old manifest and is healthy')
         message = rollback_message(self.host, component, change_words, failure, backups, restored,
-                                   self.args['changed_before'], self.args['wait_timeout'])
+                                   self.args['changed_before'], self.args['wait_timeout'],
+                                   posixpath.join(self.args['kubernetes_dir'], 'manifests'))
         rolled_back = sorted(name for name, (ok, _detail) in restored.items() if ok)
         return self.fail(message, False, changed=bool(backups), stage='change', component=component,
                          pod_state=failure, backups=backups, rolled_back=rolled_back,

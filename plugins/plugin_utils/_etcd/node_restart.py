@@ -243,11 +243,13 @@ def change_text(request):
     return '; '.join(parts)
 
 
-def rollback_message(host, component, change_words, failure, backups, restored, changed_before, wait_timeout):
+def rollback_message(host, component, change_words, failure, backups, restored, changed_before, wait_timeout,
+                     manifests_dir='/etc/kubernetes/manifests'):
     """The failure of a change (`change_words`: change_text's, or the tasks file that made it) that did not come
     up healthy on `host`: what, which change, what the pod showed last, the backups and whether they were put
     back (`restored`: {component: (ok, detail)}, in the order they were), and the nodes changed before (they
-    keep the change)."""
+    keep the change). A backup not put back is named with the command that puts it back into `manifests_dir`,
+    the node's own."""
     if component:
         head = '%s: %s did not come up healthy within %d s with the change (%s); last seen: %s.' % (
             host, component, wait_timeout, change_words, failure)
@@ -263,8 +265,8 @@ def rollback_message(host, component, change_words, failure, backups, restored, 
                          % (name, host, backups[name], detail))
         else:
             lines.append('ROLLING BACK %s on %s FROM ITS BACKUP %s FAILED: %s. Put it back by hand: '
-                         'cp -p %s /etc/kubernetes/manifests/%s.yaml, then check the pod.'
-                         % (name, host, backups[name], detail, backups[name], name))
+                         'cp -p %s %s/%s.yaml, then check the pod.'
+                         % (name, host, backups[name], detail, backups[name], manifests_dir.rstrip('/'), name))
     if changed_before:
         lines.append('Nodes changed before keep the change: %s.' % ', '.join(changed_before))
     else:

@@ -196,6 +196,11 @@ def test_rollback_message_names_node_flags_backup_state_and_nodes_before():
     failed = rollback_message('cp-01', 'kube-apiserver', change_text(request), 'x', {'kube-apiserver': '/b/k.1'},
                               {'kube-apiserver': (False, 'still 500')}, [], 60)
     assert 'ROLLING BACK kube-apiserver on cp-01 FROM ITS BACKUP /b/k.1 FAILED: still 500' in failed
+    assert 'Put it back by hand: cp -p /b/k.1 /etc/kubernetes/manifests/kube-apiserver.yaml,' in failed
+    # the node's own manifests directory, not kubeadm's default
+    elsewhere = rollback_message('cp-01', 'kube-apiserver', change_text(request), 'x', {'kube-apiserver': '/b/k.1'},
+                                 {'kube-apiserver': (False, 'still 500')}, [], 60, '/srv/kubernetes/manifests/')
+    assert 'cp -p /b/k.1 /srv/kubernetes/manifests/kube-apiserver.yaml,' in elsewhere
     assert 'No other node was changed.' in failed
 
 
