@@ -71,7 +71,8 @@ options:
   pods_by_host:
     description:
       - M(kubemaint.control_plane.static_pod_info) results of every control-plane host by inventory name, read right
-        before, unreachable ones included. The guard refuses when another host cannot be checked or has stopped pods.
+        before, unreachable ones included. The guard refuses when another host cannot be checked, has stopped pods
+        or a pod that its read probed (O(kubemaint.control_plane.static_pod_info#module:health)) found not healthy.
     type: dict
     default: {}
   peer_pods:

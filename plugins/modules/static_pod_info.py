@@ -65,6 +65,20 @@ options:
         C(<root>/etc/kubernetes). Must not lie inside the manifests or pki directory.
     type: path
     version_added: 0.2.0
+  health:
+    description:
+      - Components to probe once each, when their manifest is in the manifests directory, as the collection's
+        waits probe them (RV(health)); the quorum guard of the rolling playbooks refuses a node's turn while
+        another node's pod is not healthy.
+      - C(etcd) is healthy when a linearizable read through its advertised client URL succeeds and the member
+        list names it as a voter; C(kube-apiserver) when C(/readyz) answers 200, verified against the cluster CA;
+        C(kube-controller-manager) and C(kube-scheduler) when C(/healthz) answers 200.
+      - Each probe waits 3 seconds at most.
+    type: list
+    elements: str
+    choices: [etcd, kube-apiserver, kube-controller-manager, kube-scheduler]
+    default: []
+    version_added: 0.2.0
 notes:
   - Read-only; never reports C(changed).
 seealso:
@@ -182,6 +196,14 @@ etcd_data:
   type: dict
   sample: {data_dir: /var/lib/etcd, exists: true, has_data: true, db_size: 20480, db_mtime: 1710065700.5, wal_files: 1,
            wal_mtime: 1710065712.1}
+health:
+  description:
+    - For each component named in O(health) whose manifest is in the manifests directory, one probe's answer
+      (C(healthy)) and what it saw (C(detail)). Empty when O(health) names none.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {kube-apiserver: {healthy: false, detail: 'https://10.0.0.12:6443/readyz answered HTTP 500'}}
 etcd_runtime:
   description:
     - Whether this node's etcd runs, read from the node (never from etcd), for the etcd manifest in place or else
@@ -226,9 +248,11 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd
     etcd_runtime,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    COMPONENTS,
     KubeadmNode,
     kubeadm_dir_problem,
 )
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.health import probe_running
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_pods.recover import (
     describe_found,
     discover,
@@ -244,6 +268,7 @@ def main():
             stash_dir=dict(type='path'),
             stash_patterns=dict(type='list', elements='str', default=['manifests-*']),
             pod_log_dir=dict(type='path'),
+            health=dict(type='list', elements='str', default=[], choices=list(COMPONENTS)),
         ),
         supports_check_mode=True,
     )
@@ -257,6 +282,7 @@ def main():
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the manifests under %s: %s' % (module.params['kubernetes_dir'], exc))
     found['etcd_runtime'] = etcd_runtime(node, etcd_manifest_of(found), 'etcd' in found['running'], pod_log_dir)
+    found['health'] = probe_running(node, [c for c in COMPONENTS if c in module.params['health']])
     found['plan'] = restore_plan(found)
     found['summary'] = describe_found('', found)[2:]
     module.exit_json(changed=False, **found)

@@ -1,13 +1,16 @@
 """rolling_change on one shared 3-node lab over SSH: an apiserver flag rolled node by node (never two
 apiservers not ready at once, no etcd member down, no write lost, a second run changes nothing), a flag that
 keeps the apiserver from becoming ready rolled back on the first node (byte for byte, the run stops there),
-an etcd flag rolled across the members with leadership moved away before the leader's turn, and a tasks file
-that rewrites manifests as kubeadm upgrade node does, between pre-node and post-node hooks."""
+no turn while another node's apiserver is not ready, an etcd flag rolled across the members with leadership
+moved away before the leader's turn, and a tasks file that rewrites manifests as kubeadm upgrade node does,
+between pre-node and post-node hooks that outlast the lock's usual lease (and a failing hook that ends the run
+with the lock released)."""
 import glob
 import hashlib
 import os
 import threading
 
+from tests.integration.helpers import wait_for
 from tests.integration.playbook_helpers import (FILES, ContinuousWriter, MemberWatcher, describe, leader_node, lock_value,
                                                 play)
 
@@ -126,6 +129,41 @@ def test_a_flag_that_keeps_the_apiserver_unready_is_rolled_back_on_the_first_nod
     assert lock_value(lab) is None
 
 
+def write_manifest(path, data):
+    """Replace a manifest at once, keeping its mode, as an editor's save would (the kubelet never reads half)."""
+    mode = os.stat(path).st_mode & 0o7777
+    with open(path + '.tmp', 'wb') as handle:
+        handle.write(data)
+    os.chmod(path + '.tmp', mode)
+    os.rename(path + '.tmp', path)
+
+
+def test_no_turn_while_another_nodes_apiserver_is_not_ready(lab):
+    """Before each node: every other node's pods healthy. With the second node's apiserver not ready, the first
+    node's turn is refused before anything changes, naming that apiserver and what its /readyz said."""
+    second = lab.nodes[1]
+    path = manifest(second, 'kube-apiserver')
+    original = open(path, 'rb').read()
+    never_ready = original.replace(b'    - --allow-privileged=true\n',
+                                   b'    - --allow-privileged=true\n    - --kubemaint-lab-never-ready=true\n')
+    assert never_ready != original
+    write_manifest(path, never_ready)
+    try:
+        wait_for(lambda: not second.apiserver_ready(), 60, '%s apiserver restarted not ready' % second.name)
+        before, backups_before = digests(lab, 'kube-apiserver'), [backups(node) for node in lab.nodes]
+        proc = play('rolling_change', lab, extra_vars={
+            'rolling_change_flags': {'kube-apiserver': {'set': {'audit-log-maxage': 7}}}})
+        assert proc.returncode != 0, describe(proc)
+        assert 'kube-apiserver of control-plane host %s is not healthy: https://%s:6443/readyz answered HTTP 500' % (
+            second.name, second.address) in proc.output, describe(proc)
+        assert digests(lab, 'kube-apiserver') == before and [backups(node) for node in lab.nodes] == backups_before
+        assert 'restarted by the kubelet' not in proc.stdout
+        assert lock_value(lab) is None
+    finally:
+        write_manifest(path, original)
+        wait_for(second.apiserver_ready, 60, '%s apiserver ready again' % second.name)
+
+
 def test_etcd_flag_moves_leadership_away_before_the_leaders_turn(lab):
     leader = leader_node(lab)
     assert leader is not None
@@ -146,14 +184,32 @@ def test_etcd_flag_moves_leadership_away_before_the_leaders_turn(lab):
 def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and_post_node_hooks(lab, tmp_path):
     turn_log = tmp_path / 'turns.log'
     hooks = os.path.join(FILES, 'record_node_turn.yml')
+    # A hook that fails on the first node ends the run there, before anything changed, naming the node, the hook and
+    # its task; the lock is released, not left for the long lease of the operator's tasks.
+    before = digests(lab, 'kube-apiserver')
+    failed = play('rolling_change', lab, extra_vars={
+        'rolling_change_flags': {'kube-apiserver': {'set': {'audit-log-maxage': 9}}},
+        'rolling_change_pre_node_tasks': os.path.join(FILES, 'failing_hook.yml')})
+    assert failed.returncode != 0, describe(failed)
+    assert ('The pre-node tasks %s failed on %s: the task "Drain the node" failed (its error is above). Its manifests '
+            'were not changed by this run.' % (os.path.join(FILES, 'failing_hook.yml'), lab.nodes[0].name)) \
+        in failed.output, describe(failed)
+    assert 'the drain of %s did not finish' % lab.nodes[0].name in failed.output
+    assert digests(lab, 'kube-apiserver') == before and lock_value(lab) is None
+
+    # The lock's usual lease is 10 s here; the first node's pre-node hook outlasts it (13 s) and a rival's take of the
+    # lock meanwhile is refused: the lock holds rolling_change_lock_ttl through the operator's tasks.
     proc, members, apiservers = watched_play(lab, {
         'rolling_change_tasks': os.path.join(FILES, 'kubeadm_upgrade_like.yml'), 'rolling_change_settle': 1,
-        'rolling_change_pre_node_tasks': hooks, 'rolling_change_post_node_tasks': hooks, 'turn_log': str(turn_log)})
+        'rolling_change_pre_node_tasks': hooks, 'rolling_change_post_node_tasks': hooks, 'turn_log': str(turn_log),
+        'maintenance_lock_ttl': 10, 'lock_hold_seconds': 13})
     assert proc.returncode == 0, describe(proc)
     names = [node.name for node in lab.nodes]
     # The hooks ran before and after each node's turn, in order, under the run's lock.
     assert turn_log.read_text().splitlines() == [
         '%s %s locked' % (what, name) for name in names for what in ('pre', 'post')]
+    assert 'Check that the rival found the lock held by this run' in proc.stdout
+    assert 'the maintenance lock had expired' not in proc.output, describe(proc)
     assert apiservers.max_not_ready == 1 and members.max_down <= 1
     for node in lab.nodes:
         apiserver = open(manifest(node, 'kube-apiserver')).read()

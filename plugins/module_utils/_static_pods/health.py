@@ -53,6 +53,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import EtcdError
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import (
+    ManifestError,
     split_urls,
     url_host,
 )
@@ -304,6 +305,30 @@ def wait_runs_healthy(component, pod, node, timeout, interval=POLL_INTERVAL, pro
             raise WaitTimeout('%s not running its manifest healthy after %d s (waited for a process running %s '
                               'and %s): last seen: %s' % (component, timeout, pod.path, probe.expectation(), detail))
         time.sleep(interval)
+
+
+# One probe of a running pod for a guard's read (static_pod_info's health): short, since every node is read
+# at once before a turn and a hung endpoint is an answer too.
+READ_PROBE_TIMEOUT = 3
+
+
+def probe_running(node, components, timeout=READ_PROBE_TIMEOUT):
+    """One health probe of each of `components` whose manifest is in the node's manifests directory, as the
+    waits probe it (etcd: healthy and a voting member; the apiserver: /readyz; the others: /healthz):
+    {component: {'healthy': bool, 'detail': str}}. A component whose manifest is not in place is left out; one
+    whose manifest cannot be read counts as not healthy, saying why. Never raises for network errors."""
+    found = {}
+    for component in components:
+        if not os.path.exists(node.manifest_path(component)):
+            continue
+        try:
+            pod = node.read_manifest(component)
+        except (ManifestError, IOError, OSError) as exc:
+            found[component] = {'healthy': False, 'detail': 'its manifest cannot be read: %s' % exc}
+            continue
+        healthy, detail = HealthProbe(component, pod, node).check(timeout=timeout)
+        found[component] = {'healthy': healthy, 'detail': detail}
+    return found
 
 
 def wait_stopped(component, pod, timeout, interval=STOP_POLL_INTERVAL):

@@ -242,6 +242,13 @@ def pod_problems(report, is_target=False):
     if stopped and not is_target:
         problems.append('control-plane host %s has stopped pods (not in its manifests directory: %s)'
                         % (host, ', '.join(c + '.yaml' for c in stopped)))
+    health = report.get('health') or {}
+    for component in COMPONENTS:
+        probed = health.get(component)
+        if is_target or not isinstance(probed, dict) or probed.get('healthy'):
+            continue
+        problems.append('%s of control-plane host %s is not healthy: %s'
+                        % (component, host, probed.get('detail') or 'no detail'))
     for stray in report.get('strays') or []:
         problems.append('stray manifest %s on %s defines the %s pod a second time (the kubelet runs every file in '
                         'the manifests directory, so a stop would leave it running): move it out of %s'
@@ -277,7 +284,8 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
     or would not keep a majority of its voters healthy and caught up without the target, when
     another voter is unreachable, unhealthy or trails the leader, when an alarm is raised, when
-    another control-plane host cannot be checked or has stopped pods, and when a stray manifest
+    another control-plane host cannot be checked, has stopped pods or a pod its report probed and
+    found not healthy (static_pod_info's health), and when a stray manifest
     would keep a pod running. `target_pods` and `peer_pods` are static_pod_info results (or the
     registered results of a loop over it, unreachable ones included). `pods_by_host` maps hosts to
     static_pod_info results read on every host at once right before (a play over all of them, as

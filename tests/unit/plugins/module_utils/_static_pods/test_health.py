@@ -13,6 +13,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._static_po
     WaitTimeout,
     command_matches,
     listening_addresses,
+    probe_running,
     runs_manifest,
     wait_runs_healthy,
     wait_started,
@@ -29,13 +30,17 @@ def reference(component):
     return StaticPod.from_file(os.path.join(REFERENCE, component + '.yaml'))
 
 
-def scheduler_pod(port, extra=()):
-    text = ('apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-scheduler\nspec:\n  containers:\n'
-            '  - name: kube-scheduler\n    command:\n    - kube-scheduler\n    - --bind-address=127.0.0.1\n'
-            '    - --secure-port=%d\n' % port)
+def scheduler_text(port, extra=(), component='kube-scheduler'):
+    text = ('apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n  containers:\n'
+            '  - name: %s\n    command:\n    - %s\n    - --bind-address=127.0.0.1\n'
+            '    - --secure-port=%d\n' % (component, component, component, port))
     for flag in extra:
         text += '    - %s\n' % flag
-    return StaticPod.from_text(text, 'kube-scheduler.yaml')
+    return text
+
+
+def scheduler_pod(port, extra=()):
+    return StaticPod.from_text(scheduler_text(port, extra), 'kube-scheduler.yaml')
 
 
 # Only computed, never contacted: these are the runbook cluster's addresses.
@@ -127,6 +132,29 @@ def test_wait_started_verifies_against_the_tls_cert_file(tmp_path, tls_healthz):
             wait_started('kube-scheduler', pod, KubeadmNode('/nonexistent'), timeout=1, interval=0.2)
     finally:
         shutil.rmtree(cleanup, ignore_errors=True)
+
+
+def test_probe_running_probes_each_component_in_place_once(tmp_path, tls_healthz):
+    port, _cert = tls_healthz
+    closed = socket.socket()
+    closed.bind(('127.0.0.1', 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    manifests = tmp_path / 'manifests'
+    manifests.mkdir()
+    (manifests / 'kube-scheduler.yaml').write_text(scheduler_text(port))
+    (manifests / 'kube-controller-manager.yaml').write_text(scheduler_text(closed_port, component='kube-controller-manager'))
+    (manifests / 'kube-apiserver.yaml').write_text('not: a pod\n')
+    every = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+    found = probe_running(KubeadmNode(str(tmp_path)), every, timeout=1)
+    # etcd's manifest is not in place: left out; a manifest that cannot be read is not healthy, saying why
+    assert sorted(found) == ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']
+    assert found['kube-scheduler'] == {'healthy': True, 'detail': 'https://127.0.0.1:%d/healthz answered 200' % port}
+    assert not found['kube-controller-manager']['healthy']
+    assert '127.0.0.1:%d/healthz' % closed_port in found['kube-controller-manager']['detail']
+    assert not found['kube-apiserver']['healthy']
+    assert found['kube-apiserver']['detail'].startswith('its manifest cannot be read: ')
+    assert probe_running(KubeadmNode(str(tmp_path)), []) == {}
 
 
 def test_wait_started_times_out_when_nothing_listens():

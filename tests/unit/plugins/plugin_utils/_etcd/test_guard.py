@@ -324,6 +324,29 @@ def test_guard_weighs_pods_read_on_every_host_at_once_like_a_loop_over_them():
     assert guard_verdict(state, 'a', target_host='cp1', pods_by_host={'cp1': clean, 'cp2': clean, 'cp3': clean})['safe']
 
 
+def test_guard_refuses_while_another_hosts_probed_pod_is_not_healthy_never_for_the_targets_own():
+    """Issue 23: before a node's turn, every other node's pods healthy (static_pod_info's health, read on every
+    host at once); the target's own pods are what its turn changes or restarts."""
+    state = info(member('a', 100, leader=True), member('b', 100), member('c', 100))
+    healthy = {'healthy': True, 'detail': 'answered 200'}
+    unready = {'healthy': False, 'detail': 'https://10.0.0.2:6443/readyz answered HTTP 500'}
+    read = {
+        'cp1': {'running': ALL_RUNNING, 'strays': [], 'health': {'kube-apiserver': unready}},
+        'cp2': {'running': ALL_RUNNING, 'strays': [], 'health': {'kube-scheduler': {'healthy': False}, 'etcd': healthy,
+                                                                 'kube-apiserver': unready}},
+        'cp3': {'running': ALL_RUNNING, 'strays': [], 'health': {'kube-apiserver': healthy}},
+    }
+    verdict = guard_verdict(state, 'a', target_host='cp1', pods_by_host=read)
+    assert verdict['problems'] == [
+        'kube-apiserver of control-plane host cp2 is not healthy: https://10.0.0.2:6443/readyz answered HTTP 500',
+        'kube-scheduler of control-plane host cp2 is not healthy: no detail']
+    assert not verdict['proceed']
+    assert guard_verdict(state, 'a', target_host='cp1', pods_by_host=read, allow_quorum_loss=True)['overridden']
+    # a read without health (every caller but the rolling playbooks) weighs what it always did
+    read['cp2'] = {'running': ALL_RUNNING, 'strays': []}
+    assert guard_verdict(state, 'a', target_host='cp1', pods_by_host=read)['safe']
+
+
 def test_the_recovery_table_shows_what_a_rebuild_chooses_by_within_100_columns():
     """Issue 25: restore_quorum printed the 116-column detailed table (134 in the default callback's list). Its table
     has the raft term and applied index it chooses by, beside role and health: on a kubeadm node with addresses of
