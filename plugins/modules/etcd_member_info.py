@@ -345,10 +345,28 @@ endpoints_source:
   type: str
   sample: --advertise-client-urls in /etc/kubernetes/manifests/etcd.yaml
 endpoint_errors:
-  description: The given endpoints that did not answer, with the reason.
+  description: The given endpoints that did not answer, with the reason (also those of a split brain's other sides).
   returned: always
   type: dict
   sample: {}
+split_brain:
+  description:
+    - Null when every endpoint that answered serves one cluster. Else a split brain - endpoints answering with another
+      cluster ID, or with a member list that holds fewer of the majority's voters than its quorum (a member restarted
+      alone with C(--force-new-cluster)) - and then RV(cluster) and RV(members) are the majority's side only (the
+      side answered for by the most endpoints); a member whose endpoint answers for another side is unreachable, its
+      error says which cluster it answers for.
+    - C(sides) lists every side, the majority's first, with its C(cluster_id), the C(endpoints) answering for it, the
+      C(members) its own member list holds and C(majority); C(text) says it in one line.
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample:
+    sides:
+      - {cluster_id: 495b24ea208970fa, endpoints: ['https://10.0.0.12:2379', 'https://10.0.0.13:2379'],
+         members: [cp-01, cp-02, cp-03], majority: true}
+      - {cluster_id: 9787b9f317d7edf7, endpoints: ['https://10.0.0.11:2379'], members: [cp-01], majority: false}
+    text: 'SPLIT BRAIN: https://10.0.0.12:2379, https://10.0.0.13:2379 answer for cluster 495b24ea208970fa ...'
 member_list_from:
   description: The endpoint whose member list was used.
   returned: when an endpoint answered

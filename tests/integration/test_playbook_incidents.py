@@ -6,15 +6,20 @@ the issue: two nodes' etcd data directories wiped while running, their manifests
 restarts etcd on an empty data directory and it crash-loops ("member ... has already been bootstrapped":
 the lab's all-at-once bootstrap keeps --initial-cluster-state=new in every manifest); the survivor keeps
 every key without quorum. recover names restore_quorum and never tells to start pods that run;
-restore_quorum's plan shows each wiped member's data directory and last log line, and rebuilds with it."""
+restore_quorum's plan shows each wiped member's data directory and last log line, and rebuilds with it.
+Last, on the rebuilt lab, split brain: the first node's etcd manifest as kubeadm writes it (only itself in
+--initial-cluster, state new) and its data directory lost, so its etcd bootstraps a cluster of its own while the
+other two keep the majority's."""
 import glob
+import json
 import os
+import re
 import shutil
 import signal
 
-from tests.integration.etcd_helpers import etcd_pid
+from tests.integration.etcd_helpers import etcd_pid, etcdctl_json
 from tests.integration.helpers import wait_for
-from tests.integration.playbook_helpers import describe, play
+from tests.integration.playbook_helpers import ContinuousWriter, describe, play
 
 BAD_FLAG = '--bogus-flag=1'
 
@@ -120,3 +125,78 @@ def test_two_wiped_members_crash_loop_recover_names_restore_quorum_which_shows_t
     for node in lab.nodes:
         got = lab.etcdctl(node, 'get', '/issue21', '--print-value-only')
         assert got.returncode == 0 and got.stdout.strip() == 'kept', (node.name, got.stdout, got.stderr)
+
+
+def cluster_id(lab, node):
+    """The cluster ID the node's etcd answers with, or None."""
+    result = lab.etcdctl(node, 'endpoint', 'status', '-w', 'json')
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout)[0]['Status']['header']['cluster_id']
+
+
+def test_split_brain_named_every_stop_refused_and_replace_member_rejoins_the_node(lab):
+    """Must show 2: the first node's data directory lost while the other two keep quorum; its etcd, whose manifest
+    says what kubeadm writes on the first node, bootstraps a one-member cluster of its own (a new cluster ID: the
+    lab's cluster was bootstrapped all at once, as after a restore from a snapshot). cluster_info says SPLIT BRAIN
+    naming it and fails; stop_node is refused; replace_member brings it back as a voter of the majority's cluster
+    with every key, its data directory moved aside; a writer through the majority loses nothing."""
+    first, second, third = lab.nodes
+    lab.wait_healthy(timeout=120)
+    majority_id = cluster_id(lab, second)
+    assert lab.etcdctl(second, 'put', '/before-split', 'kept').returncode == 0
+    writer = ContinuousWriter(lab, prefix='/split/')
+    writer.clients = writer.clients[1:]  # through the majority only: the other side's writes are the split's loss
+    writer.start()
+    try:
+        path = os.path.join(first.manifests_dir, 'etcd.yaml')
+        with open(path) as handle:
+            manifest = handle.read()
+        alone = re.sub(r'    - --initial-cluster=.*\n', '    - --initial-cluster=%s=https://%s:2380\n'
+                       % (first.name, first.address), manifest).replace('--initial-cluster-state=existing',
+                                                                        '--initial-cluster-state=new')
+        assert '--initial-cluster-state=new' in alone and alone != manifest
+        # its data directory lost, then its manifest as kubeadm wrote it: the kubelet restarts etcd on the empty one
+        shutil.rmtree(os.path.join(first.data_dir, 'member'))
+        write_manifest(first, alone)
+        wait_for(lambda: cluster_id(lab, first) not in (None, majority_id), 90,
+                 'etcd of %s answering for a cluster of its own' % first.name)
+
+        shown = play('cluster_info', lab)
+        assert shown.returncode != 0, describe(shown)
+        line = [text for text in etcd_lines(shown) if text.startswith('%s: etcd: ' % first.name)]
+        assert len(line) == 1 and line[0].startswith('%s: etcd: SPLIT BRAIN; manifest in place; process pid '
+                                                     % first.name), describe(shown)
+        assert 'answering for ANOTHER cluster (cluster ' in line[0] and 'CRASH LOOP' not in line[0], line[0]
+        failure = [text for text in shown.output.splitlines() if text.startswith('fatal:')]
+        assert len(failure) == 1, describe(shown)
+        assert ("SPLIT BRAIN: the etcd of %s answers for another cluster than the majority's" % first.name) \
+            in failure[0], failure[0]
+        assert 'kubemaint.control_plane.replace_member -e node=%s' % first.name in failure[0]
+        assert 'recover' not in failure[0] and 'start_node' not in failure[0], failure[0]
+
+        before = {node.name: sorted(os.listdir(node.manifests_dir)) for node in lab.nodes}
+        for node in (first, second):
+            refused = play('stop_node', lab, limit=node.name)
+            assert refused.returncode != 0, describe(refused)
+            assert 'Quorum guard: refusing to stop the control plane of %s: SPLIT BRAIN: ' % node.name \
+                in refused.output, describe(refused)
+        assert {node.name: sorted(os.listdir(node.manifests_dir)) for node in lab.nodes} == before
+
+        rejoined = play('replace_member', lab, extra_vars={'node': first.name})
+        assert rejoined.returncode == 0, describe(rejoined)
+        lab.wait_healthy(timeout=120)
+        assert cluster_id(lab, first) == majority_id
+        members = etcdctl_json(lab, second, 'member', 'list')['members']
+        assert sorted(m['name'] for m in members) == sorted(n.name for n in lab.nodes)
+        assert not any(m.get('isLearner') for m in members), members
+        got = lab.etcdctl(first, 'get', '/before-split', '--print-value-only')
+        assert got.returncode == 0 and got.stdout.strip() == 'kept', (got.stdout, got.stderr)
+        moved = glob.glob(first.data_dir + '.replaced-*')
+        assert len(moved) == 1 and os.listdir(os.path.join(moved[0], 'member')), moved
+        assert lab.node_path(first, moved[0]) in rejoined.output
+        with open(path) as handle:
+            assert '--initial-cluster-state=existing' in handle.read()
+    finally:
+        writer.stop()
+    assert writer.missing() == [] and len(writer.acknowledged) > 50

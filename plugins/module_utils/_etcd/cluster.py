@@ -28,6 +28,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.clie
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdConnectionError,
     EtcdError,
+    EtcdSplitBrainError,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.quorum import (
     members_safe_to_stop,
@@ -100,6 +101,76 @@ def _pick_member_list(lists, statuses):
     return best, lists[best]
 
 
+def _answered_cluster(endpoint, lists, statuses):
+    """The cluster ID an endpoint answered with (its member list's header, else its Status's); None if neither."""
+    for answer in (lists.get(endpoint), statuses.get(endpoint)):
+        if answer and answer.get('cluster_id'):
+            return answer['cluster_id']
+    return None
+
+
+def split_sides(lists, statuses):
+    """Which cluster each answering endpoint serves: a split brain when they are not all one.
+
+    `lists` and `statuses` map endpoints to their MemberList and Status answers (parsed). Endpoints are grouped by
+    the cluster ID they answer with; within one cluster ID, an endpoint whose own member list holds fewer of the
+    main list's voters than that list's quorum (a member restarted alone with --force-new-cluster) is a side of its
+    own. The majority side is the one answered for by the most endpoints, then with the longest member list, a
+    leader, the newest term. Returns the sides, the majority first, each {'cluster_id', 'endpoints', 'member_ids',
+    'members' (names in its own list), 'leader' (the member ID its members see lead, or None)}; one side when
+    every endpoint agrees, none when nothing answered.
+    """
+    by_cluster = {}
+    for endpoint in sorted(set(lists) | set(statuses)):
+        cluster_id = _answered_cluster(endpoint, lists, statuses)
+        if cluster_id is not None:
+            by_cluster.setdefault(cluster_id, []).append(endpoint)
+    sides = []
+    for cluster_id, endpoints in by_cluster.items():
+        main = max((ep for ep in endpoints if ep in lists), default=None,
+                   key=lambda ep: (len(lists[ep]['members']), (statuses.get(ep) or {}).get('raft_term') or 0))
+        voters = set(m['id'] for m in lists[main]['members'] if not m['is_learner']) if main else set()
+        quorum = len(voters) // 2 + 1
+        groups = {}
+        for endpoint in endpoints:
+            ids = set(m['id'] for m in lists[endpoint]['members']) if endpoint in lists else voters
+            key = 'main' if main is None or len(ids & voters) >= quorum else endpoint
+            groups.setdefault(key, []).append(endpoint)
+        for group in groups.values():
+            own = max((ep for ep in group if ep in lists), default=None, key=lambda ep: len(lists[ep]['members']))
+            members = lists[own]['members'] if own else []
+            leaders = [(statuses.get(ep) or {}).get('leader') for ep in group]
+            sides.append({
+                'cluster_id': cluster_id,
+                'endpoints': sorted(group),
+                'member_ids': sorted(m['id'] for m in members),
+                'members': sorted(m['name'] or member_id_hex(m['id']) for m in members),
+                'leader': next((leader for leader in leaders if leader), None),
+                'term': max([(statuses.get(ep) or {}).get('raft_term') or 0 for ep in group]),
+            })
+    sides.sort(key=lambda side: (-len(side['endpoints']), -len(side['member_ids']), side['leader'] is None,
+                                 -side['term'], side['endpoints']))
+    return sides
+
+
+def split_brain_summary(sides):
+    """etcd_member_info's `split_brain` for the sides of split_sides: None for one side (or none); else the sides
+    (cluster ID in hex, the endpoints answering for it, the members its own list holds) and a line that says it."""
+    if len(sides) < 2:
+        return None
+    out = [{'cluster_id': member_id_hex(side['cluster_id']), 'endpoints': side['endpoints'],
+            'members': side['members'], 'majority': number == 0} for number, side in enumerate(sides)]
+    others = '; '.join('%s answers for cluster %s (members: %s)' % (
+        ', '.join(side['endpoints']), side['cluster_id'], ', '.join(side['members']) or 'none listed')
+        for side in out[1:])
+    return {
+        'sides': out,
+        'text': 'SPLIT BRAIN: %s answer for cluster %s (members: %s), but %s. The members on the other side serve '
+                'their own data: their apiservers read and write another etcd than the majority\'s.'
+                % (', '.join(out[0]['endpoints']), out[0]['cluster_id'], ', '.join(out[0]['members']), others),
+    }
+
+
 def _leader_by_votes(statuses, known_ids):
     """The leader most reachable members report, newest term first; None when nobody sees one."""
     votes = {}
@@ -163,9 +234,27 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
     }
     if not lists:
         state.update(_empty_cluster(assume_stopped))
+        state['split_brain'] = None
         state['elapsed'] = round(time.monotonic() - started, 3)
         return state
 
+    # A split brain: only the majority's side is read as the cluster; an endpoint of another side answers for
+    # another cluster (it may even carry the same member ID), so it counts as a member that cannot be reached.
+    sides = split_sides(lists, statuses_by_endpoint)
+    state['split_brain'] = split_brain_summary(sides)
+    for side in sides[1:]:
+        for endpoint in side['endpoints']:
+            endpoint_errors[endpoint] = EtcdSplitBrainError(
+                '%s answers for another etcd cluster (cluster %s, members: %s) than the majority\'s (cluster %s): '
+                'split brain' % (endpoint, member_id_hex(side['cluster_id']), ', '.join(side['members']) or 'none',
+                                 member_id_hex(sides[0]['cluster_id'])), endpoint)
+            lists.pop(endpoint, None)
+            statuses_by_endpoint.pop(endpoint, None)
+    state['endpoint_errors'] = dict((ep, str(err)) for ep, err in endpoint_errors.items())
+    if not lists:
+        state.update(_empty_cluster(assume_stopped))
+        state['elapsed'] = round(time.monotonic() - started, 3)
+        return state
     source_endpoint, member_list = _pick_member_list(lists, statuses_by_endpoint)
     status_by_id = {}
     for endpoint, status in statuses_by_endpoint.items():

@@ -66,6 +66,12 @@ class EtcdTimeoutError(EtcdConnectionError):
     reason = 'timeout'
 
 
+class EtcdSplitBrainError(EtcdConnectionError):
+    """The endpoint answers, but for another etcd cluster than the majority's (another cluster ID, or a member
+    list without the majority's members): a split brain. Its answers say nothing of the majority's cluster."""
+    reason = 'split_brain'
+
+
 class EtcdRequestError(EtcdError):
     """etcd answered with an error (gRPC code and message), e.g. 'etcdserver: not leader'."""
     reason = 'etcd_error'

@@ -18,6 +18,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
     alarm_kind,
     credentials_not_readable,
+    split_brain_advice,
 )
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import etcd_runtime_state
 
@@ -64,10 +65,17 @@ def cluster_health(view, pods=None):
         return {'healthy': False, 'problems': [problem], 'message': message}
     problems = []
     advice = []
+    if view.get('split_brain'):
+        problems.append('SPLIT BRAIN: the etcd of %s answers for another cluster than the majority\'s'
+                        % ', '.join(view.get('split_brain_members') or ['a member']))
+        advice.append(split_brain_advice(view))
     if not view.get('has_quorum'):
         problems.append('NO quorum (%d of %d voters healthy, %d needed): etcd accepts no write'
                         % (view.get('healthy_voters') or 0, view.get('voters') or 0, view.get('quorum_size') or 0))
-    unhealthy = [member for member in view.get('members') or [] if not member.get('healthy')]
+    # a member of a split brain's other side is said above, with its own advice
+    elsewhere = set(view.get('split_brain_members') or [])
+    unhealthy = [member for member in view.get('members') or []
+                 if not member.get('healthy') and (member.get('name') or member.get('id')) not in elsewhere]
     if unhealthy:
         problems.append('%s not healthy: %s' % ('a member is' if len(unhealthy) == 1 else '%d members are' % len(unhealthy),
                                                 ', '.join(_member_state(member) for member in unhealthy)))

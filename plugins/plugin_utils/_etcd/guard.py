@@ -146,7 +146,12 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
                   for a in cluster_alarms]
     else:
         alarms = ['%s on %s' % (alarm, member_label(m)) for m in members for alarm in m['alarms']]
+    split = info.get('split_brain') if isinstance(info.get('split_brain'), dict) else None
     return {
+        # etcd_member_info's split_brain (the members below are the majority's side), and the members whose endpoint
+        # answers for another side: those replace_member rejoins
+        'split_brain': split,
+        'split_brain_members': split_brain_members(split, members),
         'readable': bool(raw_members),
         'read_error': None if raw_members else _read_error(info),
         # the failed module's reason code (errors.py), to tell a run without become from members that are down
@@ -163,6 +168,27 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
         'max_applied_lag': int(max_applied_lag),
         'members': members,
     }
+
+
+def split_brain_members(split, members):
+    """Names of the members (of the majority's list) whose endpoint answers for another side of a split brain."""
+    elsewhere = set()
+    for side in (split or {}).get('sides') or []:
+        if not side.get('majority'):
+            elsewhere.update(side.get('endpoints') or [])
+    return sorted(member['name'] or member['id'] for member in members if member['endpoint'] in elsewhere)
+
+
+def split_brain_advice(view):
+    """What to do about a split brain, naming each member to rejoin and its command; '' without one."""
+    if not view.get('split_brain'):
+        return ''
+    names = view.get('split_brain_members') or []
+    commands = ', then '.join(playbook_command('replace_member', '-e node=%s' % name) for name in names)
+    return ('Rejoin %s to the majority\'s cluster, one at a time: %s (its etcd data directory is moved aside, never '
+            'deleted; writes made on the other side since the split are not carried over). No node may stop until '
+            'then.' % (', '.join(names) or 'the members of the other side', commands or
+                       playbook_command('replace_member', '-e node=<node>')))
 
 
 def _as_view(state, max_applied_lag):
@@ -342,6 +368,10 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         alarms = [alarm for alarm in view['alarms'] if alarm_kind(alarm) not in (ignore_alarms or ())]
         if alarms:
             problems.append('etcd alarm raised: %s' % ', '.join(sorted(set(alarms))))
+    split = bool(view.get('split_brain'))
+    if split:
+        # no override: the majority's view cannot count members whose etcd serves another cluster
+        problems.insert(0, view['split_brain']['text'].rstrip('.'))
     reports = [dict(pods_by_host[host] or {}, host=host) for host in sorted(pods_by_host or {})]
     reports.extend(peer_pods or [])
     own = [report for report in reports if _host_name(report) == target_host]
@@ -355,7 +385,7 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         if _host_name(report) != target_host:
             problems.extend(pod_problems(report))
     safe = not problems
-    overridden = bool(problems) and bool(allow_quorum_loss) and not not_a_member
+    overridden = bool(problems) and bool(allow_quorum_loss) and not not_a_member and not split
     return {
         'host': target_host,
         'member': target_member,
@@ -364,7 +394,8 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         'overridden': overridden,
         'problems': problems,
         'seen': describe_view(view),
-        'advice': _guard_advice(target_host, not_a_member, override_name, view) if problems else '',
+        'advice': (split_brain_advice(view) if split else
+                   _guard_advice(target_host, not_a_member, override_name, view) if problems else ''),
         'move_leader': not view['readable'] or view['leader'] in ('', target_member),
     }
 
@@ -592,4 +623,6 @@ def status_table(state, max_applied_lag=DEFAULT_MAX_APPLIED_LAG, details=False, 
                  % ('yes' if view['has_quorum'] else 'NO', view['healthy_voters'], view['voters'], view['quorum_size'],
                     max(view['fault_tolerance'], 0), view['leader'] or 'NONE',
                     ('; alarms: ' + ', '.join(view['alarms'])) if view['alarms'] else ''))
+    if view.get('split_brain'):
+        lines.append(view['split_brain']['text'])
     return lines

@@ -36,10 +36,21 @@ def crash_looping(runtime, member):
                 and (not runtime.get('process') or not (member or {}).get('reachable')))
 
 
+def other_side(view, member):
+    """The cluster ID a member's endpoint answers with when it is on another side of a split brain than the
+    majority's (cluster_view's split_brain), else None."""
+    split = (view or {}).get('split_brain') or {}
+    for side in split.get('sides') or []:
+        if not side.get('majority') and (member or {}).get('endpoint') in (side.get('endpoints') or []):
+            return side.get('cluster_id') or 'unknown'
+    return None
+
+
 def etcd_runtime_state(report, view, member_name=None):
     """How a host's etcd runs, from its static_pod_info result and the cluster view: {'checked' (its node could be
     read), 'member' (etcd's member name), 'in_place', 'running', 'answering' (true, false, or None when etcd could
-    not be read or has no such member), 'crash_loop', 'restarts', 'reason' (the log line that says why), 'data'}."""
+    not be read or has no such member), 'crash_loop', 'other_cluster' (the cluster ID its endpoint answers with when
+    that is another side of a split brain, else None), 'restarts', 'reason' (the log line that says why), 'data'}."""
     report = report or {}
     if report.get('unreachable') or report.get('failed') or 'running' not in report:
         return {'checked': False}
@@ -52,8 +63,10 @@ def etcd_runtime_state(report, view, member_name=None):
         answering = False
     else:
         answering = None
+    elsewhere = other_side(view, member)
     return {'checked': True, 'member': name, 'in_place': bool(runtime.get('manifest_in_place')), 'running': bool(runtime.get('process')),
-            'answering': answering, 'crash_loop': crash_looping(runtime, member),
+            'answering': answering, 'crash_loop': crash_looping(runtime, member) and elsewhere is None,
+            'other_cluster': elsewhere,
             'restarts': runtime.get('restarts'), 'reason': runtime.get('log_reason'), 'data': runtime.get('data'),
             'view_member': member}
 
@@ -75,6 +88,8 @@ def etcd_runtime_line(report, view, member_name=None):
     parts = []
     if state['crash_loop']:
         parts.append('CRASH LOOP')
+    if state['other_cluster']:
+        parts.append('SPLIT BRAIN')
     parts.append('manifest in place' if runtime.get('manifest_in_place') else 'manifest stopped (%s)' % runtime.get('manifest'))
     process = runtime.get('process')
     if process:
@@ -87,7 +102,11 @@ def etcd_runtime_line(report, view, member_name=None):
     restarts = runtime.get('restarts')
     parts.append('restarts %s' % restarts if restarts is not None else 'restarts unknown (no pod log)')
     member = state['view_member']
-    if state['answering']:
+    if state['other_cluster']:
+        majority = [side for side in view['split_brain']['sides'] if side.get('majority')]
+        parts.append('answering for ANOTHER cluster (cluster %s; the majority\'s is %s)'
+                     % (state['other_cluster'], majority[0]['cluster_id'] if majority else 'unknown'))
+    elif state['answering']:
         parts.append('answering (cluster %s, member %s)' % (member.get('cluster_id') or 'unknown', member.get('id') or '?'))
     elif state['answering'] is False:
         parts.append('NOT answering' if member is not None else 'NOT answering (no member %s in the member list)'

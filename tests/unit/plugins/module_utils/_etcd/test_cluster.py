@@ -331,6 +331,77 @@ def test_collect_cluster_state_with_no_endpoint_answering():
     assert result['projection']['assume_stopped'] == ['a']
 
 
+class SplitCluster(FakeCluster):
+    """The lab's split brain (issue 21): a's data directory wiped, its etcd bootstrapped a cluster of its own with
+    the same member ID (cluster 77, members: a, term 2) while b and c keep the majority's (cluster 99, leader c).
+    With `forced`, a was restarted alone with --force-new-cluster instead: the same cluster ID, a list of itself."""
+
+    def __init__(self, forced=False):
+        super().__init__(leader=3)
+        self.forced = forced
+
+    def member_list(self, endpoint, timeout=None):
+        if endpoint == 'https://a:2379':
+            return {'cluster_id': 99 if self.forced else 77, 'member_id': 1, 'revision': 1, 'raft_term': 2,
+                    'members': [{'id': 1, 'name': 'a', 'peer_urls': [], 'client_urls': ['https://a:2379'],
+                                 'is_learner': False}]}
+        return super().member_list(endpoint, timeout)
+
+    def status(self, endpoint, timeout=None):
+        self._check(endpoint)
+        if endpoint == 'https://a:2379':
+            return dict(status(1, 1), cluster_id=99 if self.forced else 77)
+        return status({'https://b:2379': 2, 'https://c:2379': 3}[endpoint], 3)
+
+
+@pytest.mark.parametrize('forced', [False, True])
+def test_collect_cluster_state_in_a_split_brain_reads_the_majority_and_names_the_other_side(forced):
+    endpoints = ['https://a:2379', 'https://b:2379', 'https://c:2379']
+    result = collect_cluster_state(SplitCluster(forced), endpoints)
+    # the majority's cluster only: a answers, healthy in its own cluster, but is no reachable member of this one
+    assert result['cluster']['cluster_id'] == '0000000000000063'
+    assert (result['cluster']['voting_members'], result['cluster']['healthy_voters']) == (3, 2)
+    assert result['cluster']['leader'] == {'id': '0000000000000003', 'name': 'c'}
+    a = [m for m in result['members'] if m['name'] == 'a'][0]
+    assert a['reachable'] is False and a['healthy'] is False and a['error_reason'] == 'split_brain'
+    other = '000000000000004d' if not forced else '0000000000000063'
+    assert a['error'] == ('https://a:2379 answers for another etcd cluster (cluster %s, members: a) than the '
+                          "majority's (cluster 0000000000000063): split brain" % other)
+    split = result['split_brain']
+    assert [(side['cluster_id'], side['endpoints'], side['members'], side['majority']) for side in split['sides']] == [
+        ('0000000000000063', ['https://b:2379', 'https://c:2379'], ['a', 'b', 'c'], True),
+        (other, ['https://a:2379'], ['a'], False)]
+    assert split['text'].startswith('SPLIT BRAIN: https://b:2379, https://c:2379 answer for cluster 0000000000000063 '
+                                    '(members: a, b, c), but https://a:2379 answers for cluster %s (members: a).'
+                                    % other)
+    # given a's endpoint alone, nothing tells it from a cluster of one: the playbooks ask every node's endpoint
+    alone = collect_cluster_state(SplitCluster(forced), ['https://a:2379'])
+    assert alone['split_brain'] is None and [m['name'] for m in alone['members']] == ['a']
+
+
+def test_a_split_brain_with_the_majoritys_quorum_lost_still_reads_the_majoritys_side():
+    """One endpoint answers on each side (c is down): the side whose own list holds the cluster's members is the
+    majority's, so restore_quorum never rebuilds from the other side's data unless the operator names it."""
+    split = SplitCluster()
+    split.down = {'https://c:2379'}
+    result = collect_cluster_state(split, ['https://a:2379', 'https://b:2379', 'https://c:2379'])
+    assert result['cluster']['cluster_id'] == '0000000000000063'
+    assert [(m['name'], m['reachable']) for m in result['members']] == [('a', False), ('b', True), ('c', False)]
+    assert [side['members'] for side in result['split_brain']['sides']] == [['a', 'b', 'c'], ['a']]
+
+
+def test_split_sides_agreeing_endpoints_and_a_lagging_member_list_are_one_side():
+    members = [{'id': i, 'name': n, 'is_learner': False} for i, n in ((1, 'a'), (2, 'b'), (3, 'c'))]
+    lists = {'a': {'cluster_id': 9, 'members': members}, 'b': {'cluster_id': 9, 'members': members},
+             # c has not applied the add of d yet, and still lists the member removed before: still the same cluster
+             'c': {'cluster_id': 9, 'members': members[:2] + [{'id': 5, 'name': 'old', 'is_learner': False}]}}
+    statuses = {'a': {'cluster_id': 9, 'leader': 1, 'raft_term': 3}}
+    sides = _cluster.split_sides(lists, statuses)
+    assert len(sides) == 1 and sides[0]['endpoints'] == ['a', 'b', 'c'] and sides[0]['leader'] == 1
+    assert _cluster.split_brain_summary(sides) is None
+    assert _cluster.split_sides({}, {}) == [] and _cluster.split_brain_summary([]) is None
+
+
 def backend(tmp_path, content=b'bolt database'):
     data_dir = tmp_path / 'etcd'
     (data_dir / 'member' / 'snap').mkdir(parents=True)

@@ -101,3 +101,16 @@ def test_a_crash_loop_is_named_with_its_restarts_and_why_and_recover_is_not_offe
     # a member that is down for another reason (its pods stopped) still gets recover's advice
     pods['h3'] = {'running': [], 'etcd_runtime': dict(pods['h3']['etcd_runtime'], manifest_in_place=False)}
     assert 'kubemaint.control_plane.recover' in cluster_health(view(*members), pods)['message']
+
+
+def test_a_split_brain_is_named_with_the_member_to_rejoin_and_never_recover(split_view):
+    """Issue 21: the majority keeps quorum, but cp1's etcd serves a cluster of its own."""
+    the_view = split_view
+    assert the_view['split_brain_members'] == ['cp1'] and the_view['has_quorum']
+    verdict = cluster_health(the_view)
+    assert not verdict['healthy']
+    assert verdict['problems'] == ["SPLIT BRAIN: the etcd of cp1 answers for another cluster than the majority's"]
+    assert ("Rejoin cp1 to the majority's cluster, one at a time: ansible-playbook -b -i <inventory> "
+            "kubemaint.control_plane.replace_member -e node=cp1 (its etcd data directory is moved aside, never "
+            "deleted;") in verdict['message']
+    assert 'recover' not in verdict['message'] and 'start_node' not in verdict['message']

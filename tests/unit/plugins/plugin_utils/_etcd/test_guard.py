@@ -431,3 +431,15 @@ def test_the_alarms_a_caller_is_there_to_clear_do_not_refuse_but_any_other_still
     raised['cluster']['alarms'].append({'alarm': 'CORRUPT', 'member': 'c'})
     verdict = guard_verdict(raised, 'b', ignore_alarms=['NOSPACE'])
     assert not verdict['proceed'] and 'etcd alarm raised: CORRUPT on c' in verdict['problems']
+
+
+def test_a_split_brain_refuses_every_stop_without_override_and_the_table_says_it(split_view):
+    the_view = split_view
+    for target in ('cp1', 'cp2', 'cp3'):
+        verdict = guard_verdict(the_view, target, allow_quorum_loss=True)
+        assert not verdict['proceed'] and not verdict['overridden'], target
+        assert verdict['problems'][0].startswith('SPLIT BRAIN: https://b:2379, https://c:2379 answer for cluster ')
+        assert 'kubemaint.control_plane.replace_member -e node=cp1' in verdict['advice']
+        assert 'allow_quorum_loss' not in verdict['advice']
+    lines = status_table(the_view)
+    assert lines[-1].startswith('SPLIT BRAIN: ') and lines[-2].startswith('quorum: yes')

@@ -70,3 +70,18 @@ def test_data_directory_texts():
     assert data_dir_text(dict(EMPTY, has_data=True, db_size=20480, db_mtime=0)) == (
         "data directory /var/lib/etcd holds backend 20480 bytes from 1970-01-01 00:00:00 UTC, NO WAL (not a "
         "member's data: etcd starts it as a new member)")
+
+
+def test_a_member_of_a_split_brains_other_side_is_named_so_not_as_a_crash_loop():
+    split = view(reachable=False)
+    split['members'][1]['endpoint'] = 'https://10.0.0.2:2379'
+    split['split_brain'] = {'sides': [
+        {'cluster_id': 'c1', 'endpoints': ['https://10.0.0.1:2379'], 'majority': True},
+        {'cluster_id': 'c9', 'endpoints': ['https://10.0.0.2:2379'], 'majority': False}]}
+    state = etcd_runtime_state(report(process={'pid': 42, 'started': 0}, restarts=1), split)
+    assert state['other_cluster'] == 'c9' and state['crash_loop'] is False
+    line = etcd_runtime_line(report(process={'pid': 42, 'started': 0}, restarts=1), split)
+    assert line.startswith("etcd: SPLIT BRAIN; manifest in place; process pid 42 since 1970-01-01 00:00:00 UTC; "
+                           "restarts 1; answering for ANOTHER cluster (cluster c9; the majority's is c1); "
+                           "data directory /var/lib/etcd holds"), line
+    assert etcd_runtime_state(report(process={'pid': 42, 'started': 0}), view())['other_cluster'] is None
