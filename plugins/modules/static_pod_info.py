@@ -216,6 +216,8 @@ etcd_runtime:
       lines as C(level, msg (error))); C(log_reason) the line that says why etcd stopped (the last at level fatal or
       error, from the newest log or the one before it), else the last line.
     - C(data) is RV(etcd_data) for that manifest. C(error) says why the manifest cannot be read, else null.
+    - C(initial_cluster_state) (the manifest's C(--initial-cluster-state), C(new) when it is absent, as etcd reads it)
+      and C(initial_cluster) (its C(--initial-cluster)) say what etcd does when its data directory is empty.
   returned: always
   type: dict
   version_added: 0.2.0

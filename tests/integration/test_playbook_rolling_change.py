@@ -2,12 +2,15 @@
 apiservers not ready at once, no etcd member down, no write lost, a second run changes nothing), a flag that
 keeps the apiserver from becoming ready rolled back on the first node (byte for byte, the run stops there),
 no turn while another node's apiserver is not ready, an etcd flag rolled across the members with leadership
-moved away before the leader's turn, and a tasks file that rewrites manifests as kubeadm upgrade node does,
+moved away before the leader's turn (cluster_info's fix for manifests that would bootstrap a cluster of their
+own), and a tasks file that rewrites manifests as kubeadm upgrade node does,
 between pre-node and post-node hooks that outlast the lock's usual lease (and a failing hook that ends the run
 with the lock released)."""
 import glob
 import hashlib
+import json
 import os
+import re
 import threading
 
 from tests.integration.helpers import wait_for
@@ -164,21 +167,39 @@ def test_no_turn_while_another_nodes_apiserver_is_not_ready(lab):
         wait_for(second.apiserver_ready, 60, '%s apiserver ready again' % second.name)
 
 
-def test_etcd_flag_moves_leadership_away_before_the_leaders_turn(lab):
+def hazard_lines(proc):
+    return [line.strip().strip('",') for line in proc.stdout.splitlines() if ': HAZARD: ' in line]
+
+
+def test_etcd_flag_moves_leadership_away_before_the_leaders_turn_and_the_bootstrap_hazard_is_fixed(lab):
+    """An etcd flag change rolled across the members (issue 23): the one cluster_info gives for the latent split brain
+    of issue 21. The lab's manifests say --initial-cluster-state=new on every node (bootstrapped all at once):
+    cluster_info names each and prints the fix, which rolling_change applies with leadership moved away before the
+    leader's turn and never two members down; then none is named."""
+    shown = play('cluster_info', lab)
+    assert shown.returncode == 0, describe(shown)
+    assert [line.split(':')[0] for line in hazard_lines(shown)] == [node.name for node in lab.nodes], describe(shown)
+    fix = [line for line in shown.stdout.splitlines() if 'Fix, node by node behind the quorum guard' in line]
+    assert len(fix) == 1, describe(shown)
+    change = json.loads(re.search(r"kubemaint\.control_plane\.rolling_change -e '(.*)'", fix[0].replace('\\"', '"'))
+                        .group(1))
     leader = leader_node(lab)
     assert leader is not None
-    proc, members, apiservers = watched_play(lab, {
-        'rolling_change_flags': {'etcd': {'set': {'quota-backend-bytes': 4294967296}}}, 'rolling_change_settle': 1})
+    proc, members, apiservers = watched_play(lab, dict(change, rolling_change_settle=1))
     assert proc.returncode == 0, describe(proc)
     names = [node.name for node in lab.nodes]
     assert members.seen_down == set(names) and members.max_down == 1, members.max_down_members
     # The leader's etcd changed only after leadership moved away from it.
     assert 'etcd leadership moved from %s to ' % leader.name in proc.stdout, describe(proc)
+    every = ','.join('%s=https://%s:2380' % (node.name, node.address) for node in sorted(lab.nodes, key=lambda n: n.name))
     for node in lab.nodes:
-        assert '    - --quota-backend-bytes=4294967296\n' in open(manifest(node, 'etcd')).read()
+        text = open(manifest(node, 'etcd')).read()
+        assert '    - --initial-cluster-state=existing\n' in text and '    - --initial-cluster=%s\n' % every in text
         assert 'etcd member %s is healthy, a voter and caught up with the leader' % node.name in proc.stdout
     assert apiservers.max_not_ready <= 1
     lab.wait_healthy(timeout=120)
+    again = play('cluster_info', lab)
+    assert again.returncode == 0 and hazard_lines(again) == [], describe(again)
 
 
 def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and_post_node_hooks(lab, tmp_path):

@@ -270,7 +270,8 @@ def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root=PROC
     """Does this node's etcd run, as the node shows it (see the module docstring); None without a manifest.
 
     `manifest_path` is the etcd manifest in place or a stopped copy (`in_place` says which). Returns
-    name, client_urls (--listen-client-urls), manifest, manifest_in_place, process ({'pid', 'started'}
+    name, client_urls (--listen-client-urls), initial_cluster_state (--initial-cluster-state, etcd's default
+    new when absent) and initial_cluster (--initial-cluster), manifest, manifest_in_place, process ({'pid', 'started'}
     of the oldest matching etcd, None when none runs), processes (how many match), restarts (the kubelet's
     restart count from its newest log, None without a log), log_path, log_mtime, log_tail (a few last
     lines of the newest log) and log_reason (the line that says why, from the newest log or the one before),
@@ -279,6 +280,7 @@ def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root=PROC
     if not manifest_path:
         return None
     result = {'manifest': manifest_path, 'manifest_in_place': bool(in_place), 'name': None, 'client_urls': [],
+              'initial_cluster_state': None, 'initial_cluster': None,
               'process': None, 'processes': 0, 'restarts': None, 'log_path': None, 'log_mtime': None,
               'log_tail': [], 'log_reason': None, 'data': None, 'error': None}
     try:
@@ -288,6 +290,9 @@ def etcd_runtime(node, manifest_path, in_place, pod_log_dir=None, proc_root=PROC
         return result
     result['name'] = pod.flag('name')
     result['client_urls'] = split_urls(pod.flag('listen-client-urls'))
+    # what etcd would do with an empty data directory: bootstrap (new, etcd's default) or join (existing)
+    result['initial_cluster_state'] = pod.flag('initial-cluster-state') or 'new'
+    result['initial_cluster'] = pod.flag('initial-cluster') or ''
     result['data'] = etcd_data_state(node, manifest_path)
     processes = find_etcd_processes(result['name'], result['client_urls'], proc_root) if result['name'] else []
     result['processes'] = len(processes)

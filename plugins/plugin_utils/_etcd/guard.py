@@ -120,6 +120,7 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
             'id': member.get('id') or '',
             'cluster_id': member.get('cluster_id') or '',
             'endpoint': member.get('endpoint') or (list(member.get('client_urls') or []) or [''])[0] or '',
+            'peer_urls': list(member.get('peer_urls') or []),
             'version': member.get('version') or '',
             'db_size': member.get('db_size'),
             'db_size_in_use': member.get('db_size_in_use'),

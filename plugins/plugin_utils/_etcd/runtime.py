@@ -14,6 +14,9 @@ running etcd; the line says which of the two is true.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import (
     data_dir_text,
     when_text,
@@ -119,3 +122,45 @@ def etcd_runtime_line(report, view, member_name=None):
         if runtime.get('log_reason'):
             parts.append('last log: %s' % runtime['log_reason'])
     return 'etcd: ' + '; '.join(parts)
+
+
+def bootstrap_hazards(view, pods):
+    """The latent split brain (issue 21): hosts of a cluster that runs (etcd answers) whose etcd manifest says
+    --initial-cluster-state=new. If such a node's data directory is lost, the kubelet starts an etcd that bootstraps
+    a cluster by itself (kubeadm's first node lists only itself in --initial-cluster) and its apiserver serves it.
+
+    `pods` maps hosts to their static_pod_info results. Returns {'hosts' (sorted), 'lines' (a line per host and one
+    with the fix: empty when none), 'fix' (the etcd flags that remove the hazard, for rolling_change: state existing,
+    --initial-cluster listing every voter of the cluster with its peer URL; None when none or the cluster's members
+    are not all known)}."""
+    view = view or {}
+    hosts = []
+    for host in sorted(pods or {}):
+        runtime = ((pods or {}).get(host) or {}).get('etcd_runtime') or {}
+        if not runtime.get('error') and runtime.get('initial_cluster_state') == 'new':
+            hosts.append(host)
+    if not view.get('readable') or not hosts:
+        return {'hosts': [], 'lines': [], 'fix': None}
+    members = [m for m in view.get('members') or [] if not m.get('is_learner')]
+    known = all(m.get('name') and m.get('peer_urls') for m in members)
+    lines = ['%s: HAZARD: its etcd manifest says --initial-cluster-state=new: should its data directory be lost, its '
+             'etcd would bootstrap a cluster of its own (a split brain) instead of failing to join' % host
+             for host in hosts]
+    if not known:
+        lines.append('Fix, once every member has started (a member added but never started has no name yet): set '
+                     '--initial-cluster-state=existing and --initial-cluster to every member in the etcd manifests, '
+                     'node by node with kubemaint.control_plane.rolling_change.')
+        return {'hosts': hosts, 'lines': lines, 'fix': None}
+    fix = {'etcd': {'set': {
+        'initial-cluster-state': 'existing',
+        'initial-cluster': ','.join('%s=%s' % (m['name'], url) for m in sorted(members, key=lambda m: m['name'])
+                                    for url in m['peer_urls'])}}}
+    lines.append('Fix, node by node behind the quorum guard (etcd restarts with its data; the flags only matter when '
+                 'it has none): %s' % playbook_command('rolling_change', "-e '%s'" % json.dumps(
+                     {'rolling_change_flags': fix}, sort_keys=True, separators=(',', ':'))))
+    return {'hosts': hosts, 'lines': lines, 'fix': fix}
+
+
+def bootstrap_hazard_lines(view, pods):
+    """bootstrap_hazards' lines, for the filter."""
+    return bootstrap_hazards(view, pods)['lines']

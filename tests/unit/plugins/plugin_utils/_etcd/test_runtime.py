@@ -1,6 +1,7 @@
 """One line per node on whether its etcd really runs, from the node's own view and etcd's."""
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import data_dir_text
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import (
+    bootstrap_hazards,
     etcd_runtime_line,
     etcd_runtime_state,
 )
@@ -85,3 +86,34 @@ def test_a_member_of_a_split_brains_other_side_is_named_so_not_as_a_crash_loop()
                            "restarts 1; answering for ANOTHER cluster (cluster c9; the majority's is c1); "
                            "data directory /var/lib/etcd holds"), line
     assert etcd_runtime_state(report(process={'pid': 42, 'started': 0}), view())['other_cluster'] is None
+
+
+def hazard_report(state, initial_cluster='cp-01=https://10.0.0.1:2380'):
+    return {'running': ['etcd'], 'etcd_runtime': {'manifest': '/etc/kubernetes/manifests/etcd.yaml', 'error': None,
+                                                  'initial_cluster_state': state, 'initial_cluster': initial_cluster}}
+
+
+def test_bootstrap_hazards_name_every_node_whose_manifest_says_new_and_the_fix():
+    members = [{'name': 'cp-02', 'peer_urls': ['https://10.0.0.2:2380'], 'is_learner': False},
+               {'name': 'cp-01', 'peer_urls': ['https://10.0.0.1:2380'], 'is_learner': False},
+               {'name': 'cp-04', 'peer_urls': ['https://10.0.0.4:2380'], 'is_learner': True}]
+    the_view = {'readable': True, 'members': members}
+    pods = {'cp-02': hazard_report('existing'), 'cp-01': hazard_report('new'),
+            'cp-03': {'unreachable': True}, 'cp-05': hazard_report('new', '')}
+    found = bootstrap_hazards(the_view, pods)
+    assert found['hosts'] == ['cp-01', 'cp-05']
+    assert found['lines'][0].startswith('cp-01: HAZARD: its etcd manifest says --initial-cluster-state=new: should its '
+                                        'data directory be lost, its etcd would bootstrap a cluster of its own')
+    # the learner is left out of --initial-cluster: it is no voter yet
+    assert found['fix'] == {'etcd': {'set': {'initial-cluster-state': 'existing',
+                                             'initial-cluster': 'cp-01=https://10.0.0.1:2380,cp-02=https://10.0.0.2:2380'}}}
+    assert found['lines'][-1].endswith(
+        """kubemaint.control_plane.rolling_change -e '{"rolling_change_flags":{"etcd":{"set":{"initial-cluster":"""
+        """"cp-01=https://10.0.0.1:2380,cp-02=https://10.0.0.2:2380","initial-cluster-state":"existing"}}}}'""")
+    # nothing when every manifest says existing, or when etcd could not be read (no cluster to join)
+    assert bootstrap_hazards(the_view, {'cp-01': hazard_report('existing')})['lines'] == []
+    assert bootstrap_hazards({'readable': False, 'members': []}, pods)['hosts'] == []
+    # a member that never started has no name: the fix cannot be written yet, and says why
+    unnamed = bootstrap_hazards({'readable': True, 'members': members + [{'name': '', 'peer_urls': ['https://x:2380']}]},
+                                pods)
+    assert unnamed['fix'] is None and unnamed['lines'][-1].startswith('Fix, once every member has started')
