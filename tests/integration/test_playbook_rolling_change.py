@@ -5,7 +5,8 @@ no turn while another node's apiserver is not ready, an etcd flag rolled across 
 moved away before the leader's turn (cluster_info's fix for manifests that would bootstrap a cluster of their
 own), and a tasks file that rewrites manifests as kubeadm upgrade node does,
 between pre-node and post-node hooks that outlast the lock's usual lease (and a failing hook that ends the run
-with the lock released)."""
+with the lock released); last, a tasks file that breaks the second node: rolled back there, the first node keeps
+the change and is named."""
 import glob
 import hashlib
 import json
@@ -240,3 +241,27 @@ def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and
                 'and healthy.' % node.name) in proc.stdout, describe(proc)
         assert 'Quorum guard: %s may stop.' % node.name in proc.stdout
     assert lock_value(lab) is None
+
+
+def test_a_tasks_file_that_breaks_the_second_node_is_rolled_back_there_and_the_first_keeps_the_change(lab):
+    """Issue 23: the nodes changed before a failure keep the change and are named; the failing node is rolled back
+    byte for byte from its backup (the tasks-file path of the rollback), the third is never touched."""
+    first, second, third = lab.nodes
+    before = {node.name: open(manifest(node, 'kube-apiserver'), 'rb').read() for node in lab.nodes}
+    tasks = os.path.join(FILES, 'breaks_the_second_node.yml')
+    proc = play('rolling_change', lab, extra_vars={
+        'rolling_change_tasks': tasks, 'rolling_change_settle': 1,
+        'control_plane_node_wait_timeout': 8, 'control_plane_node_wait_slice': 4})
+    assert proc.returncode != 0, describe(proc)
+    changed = open(manifest(first, 'kube-apiserver')).read()
+    assert '    - --allow-privileged=true\n' in changed and 'never-ready' not in changed
+    assert open(manifest(second, 'kube-apiserver'), 'rb').read() == before[second.name]
+    assert open(manifest(third, 'kube-apiserver'), 'rb').read() == before[third.name]
+    for text in ('%s: kube-apiserver did not come up healthy within 8 s with the change (the tasks file %s)'
+                 % (second.name, tasks),
+                 'kube-apiserver was rolled back on %s from its backup ' % second.name,
+                 'Nodes changed before keep the change: %s.' % first.name,
+                 'The run stops here; the nodes after %s were not touched.' % second.name):
+        assert text in proc.output, describe(proc)
+    assert 'Quorum guard: %s' % third.name not in proc.stdout
+    assert second.apiserver_ready() and lock_value(lab) is None
