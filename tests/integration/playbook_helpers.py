@@ -90,6 +90,17 @@ def dir_on_every_node(lab, tmp_path, name, mode):
     return path, places
 
 
+def replace_manifest(path, data, mode=None):
+    """Replace a static pod manifest at once, as an editor's rename would: written beside it under a dot name (the
+    kubelet runs no dot file) and renamed over it, with `mode` (default: the manifest's own)."""
+    mode = os.stat(path).st_mode & 0o7777 if mode is None else mode
+    temporary = os.path.join(os.path.dirname(path), '.%s.new' % os.path.basename(path))
+    with open(temporary, 'wb' if isinstance(data, bytes) else 'w') as handle:
+        handle.write(data)
+    os.chmod(temporary, mode)
+    os.rename(temporary, path)
+
+
 def port_open(address, port, timeout=0.3):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(timeout)

@@ -19,18 +19,14 @@ import signal
 
 from tests.integration.etcd_helpers import etcd_pid, etcdctl_json
 from tests.integration.helpers import wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, play
+from tests.integration.playbook_helpers import ContinuousWriter, describe, play, replace_manifest
 
 BAD_FLAG = '--bogus-flag=1'
 
 
 def write_manifest(node, text):
     """Replace the node's etcd manifest at once, as an editor's rename would (a dot file is no pod)."""
-    temporary = os.path.join(node.manifests_dir, '.etcd.yaml.new')
-    with open(temporary, 'w') as handle:
-        handle.write(text)
-    os.chmod(temporary, 0o600)
-    os.rename(temporary, os.path.join(node.manifests_dir, 'etcd.yaml'))
+    replace_manifest(os.path.join(node.manifests_dir, 'etcd.yaml'), text, 0o600)
 
 
 def etcd_logs_saying(node, text, at_least=1):

@@ -16,7 +16,7 @@ import threading
 
 from tests.integration.helpers import wait_for
 from tests.integration.playbook_helpers import (FILES, ContinuousWriter, MemberWatcher, describe, leader_node, lock_value,
-                                                play)
+                                                play, replace_manifest)
 
 
 def manifest(node, component):
@@ -133,15 +133,6 @@ def test_a_flag_that_keeps_the_apiserver_unready_is_rolled_back_on_the_first_nod
     assert lock_value(lab) is None
 
 
-def write_manifest(path, data):
-    """Replace a manifest at once, keeping its mode, as an editor's save would (the kubelet never reads half)."""
-    mode = os.stat(path).st_mode & 0o7777
-    with open(path + '.tmp', 'wb') as handle:
-        handle.write(data)
-    os.chmod(path + '.tmp', mode)
-    os.rename(path + '.tmp', path)
-
-
 def test_no_turn_while_another_nodes_apiserver_is_not_ready(lab):
     """Before each node: every other node's pods healthy. With the second node's apiserver not ready, the first
     node's turn is refused before anything changes, naming that apiserver and what its /readyz said."""
@@ -151,7 +142,7 @@ def test_no_turn_while_another_nodes_apiserver_is_not_ready(lab):
     never_ready = original.replace(b'    - --allow-privileged=true\n',
                                    b'    - --allow-privileged=true\n    - --kubemaint-lab-never-ready=true\n')
     assert never_ready != original
-    write_manifest(path, never_ready)
+    replace_manifest(path, never_ready)
     try:
         wait_for(lambda: not second.apiserver_ready(), 60, '%s apiserver restarted not ready' % second.name)
         before, backups_before = digests(lab, 'kube-apiserver'), [backups(node) for node in lab.nodes]
@@ -164,7 +155,7 @@ def test_no_turn_while_another_nodes_apiserver_is_not_ready(lab):
         assert 'restarted by the kubelet' not in proc.stdout
         assert lock_value(lab) is None
     finally:
-        write_manifest(path, original)
+        replace_manifest(path, original)
         wait_for(second.apiserver_ready, 60, '%s apiserver ready again' % second.name)
 
 

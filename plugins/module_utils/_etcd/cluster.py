@@ -227,21 +227,9 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
         if error is not None:
             endpoint_errors[endpoint] = _with_endpoint(error, endpoint)
 
-    state = {
-        'endpoints': list(endpoints),
-        'endpoint_errors': dict((ep, str(err)) for ep, err in endpoint_errors.items()),
-        'endpoint_error_objects': endpoint_errors,
-    }
-    if not lists:
-        state.update(_empty_cluster(assume_stopped))
-        state['split_brain'] = None
-        state['elapsed'] = round(time.monotonic() - started, 3)
-        return state
-
     # A split brain: only the majority's side is read as the cluster; an endpoint of another side answers for
     # another cluster (it may even carry the same member ID), so it counts as a member that cannot be reached.
-    sides = split_sides(lists, statuses_by_endpoint)
-    state['split_brain'] = split_brain_summary(sides)
+    sides = split_sides(lists, statuses_by_endpoint) if lists else []
     for side in sides[1:]:
         for endpoint in side['endpoints']:
             endpoint_errors[endpoint] = EtcdSplitBrainError(
@@ -250,11 +238,18 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
                                  member_id_hex(sides[0]['cluster_id'])), endpoint)
             lists.pop(endpoint, None)
             statuses_by_endpoint.pop(endpoint, None)
-    state['endpoint_errors'] = dict((ep, str(err)) for ep, err in endpoint_errors.items())
+
+    state = {
+        'endpoints': list(endpoints),
+        'endpoint_errors': dict((ep, str(err)) for ep, err in endpoint_errors.items()),
+        'endpoint_error_objects': endpoint_errors,
+        'split_brain': split_brain_summary(sides),
+    }
     if not lists:
         state.update(_empty_cluster(assume_stopped))
         state['elapsed'] = round(time.monotonic() - started, 3)
         return state
+
     source_endpoint, member_list = _pick_member_list(lists, statuses_by_endpoint)
     status_by_id = {}
     for endpoint, status in statuses_by_endpoint.items():

@@ -35,7 +35,7 @@ from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd
     runtime_text,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import COMPONENTS
-from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import member_of
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import member_of, split_brain_side
 
 DEFAULT_MAX_APPLIED_LAG = 1000
 # Above this share of its quota a member's db size is shown in the narrow table (and, over it, a line says so);
@@ -173,11 +173,7 @@ def cluster_view(info, max_applied_lag=DEFAULT_MAX_APPLIED_LAG):
 
 def split_brain_members(split, members):
     """Names of the members (of the majority's list) whose endpoint answers for another side of a split brain."""
-    elsewhere = set()
-    for side in (split or {}).get('sides') or []:
-        if not side.get('majority'):
-            elsewhere.update(side.get('endpoints') or [])
-    return sorted(member['name'] or member['id'] for member in members if member['endpoint'] in elsewhere)
+    return sorted(member['name'] or member['id'] for member in members if split_brain_side(split, member['endpoint']))
 
 
 def split_brain_advice(view):

@@ -39,12 +39,11 @@ def crash_looping(runtime, member):
                 and (not runtime.get('process') or not (member or {}).get('reachable')))
 
 
-def other_side(view, member):
-    """The cluster ID a member's endpoint answers with when it is on another side of a split brain than the
-    majority's (cluster_view's split_brain), else None."""
-    split = (view or {}).get('split_brain') or {}
-    for side in split.get('sides') or []:
-        if not side.get('majority') and (member or {}).get('endpoint') in (side.get('endpoints') or []):
+def split_brain_side(split, endpoint):
+    """The cluster ID `endpoint` answers with when it is on another side of a split brain than the majority's
+    (etcd_member_info's split_brain), else None."""
+    for side in (split or {}).get('sides') or []:
+        if not side.get('majority') and endpoint and endpoint in (side.get('endpoints') or []):
             return side.get('cluster_id') or 'unknown'
     return None
 
@@ -66,7 +65,7 @@ def etcd_runtime_state(report, view, member_name=None):
         answering = False
     else:
         answering = None
-    elsewhere = other_side(view, member)
+    elsewhere = split_brain_side((view or {}).get('split_brain'), (member or {}).get('endpoint'))
     return {'checked': True, 'member': name, 'in_place': bool(runtime.get('manifest_in_place')), 'running': bool(runtime.get('process')),
             'answering': answering, 'crash_loop': crash_looping(runtime, member) and elsewhere is None,
             'other_cluster': elsewhere,
