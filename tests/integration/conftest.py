@@ -17,7 +17,7 @@ from tests.lab import Lab, free_base_address
 STARTED = []
 
 
-def _start(directory, nodes, etcd_flags=(), bootstrap='all-at-once'):
+def _start(directory, nodes, etcd_flags=(), bootstrap='kubeadm'):
     lab = Lab(str(directory), nodes=nodes, base_address=free_base_address(nodes), etcd_flags=etcd_flags,
               bootstrap=bootstrap)
     lab.up(timeout=180)
@@ -107,8 +107,11 @@ def _stop(lab):
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory, request):
     """A started 3-node lab shared by the tests of one module, torn down after them. A test module's
-    LAB_ETCD_FLAGS (a list of flags) go into every etcd manifest of its lab."""
-    started = _start(tmp_path_factory.mktemp('lab'), 3, getattr(request.module, 'LAB_ETCD_FLAGS', ()))
+    LAB_ETCD_FLAGS (a list of flags) go into every etcd manifest of its lab; its LAB_BOOTSTRAP
+    ('all-at-once') replaces kubeadm's bootstrap, for a module that needs --initial-cluster-state=new in
+    every manifest."""
+    started = _start(tmp_path_factory.mktemp('lab'), 3, getattr(request.module, 'LAB_ETCD_FLAGS', ()),
+                     getattr(request.module, 'LAB_BOOTSTRAP', 'kubeadm'))
     try:
         yield started
     finally:
@@ -120,7 +123,7 @@ def lab_factory(tmp_path_factory):
     """lab_factory(nodes=N) starts a fresh lab; every lab it started is torn down after the test."""
     labs = []
 
-    def make(nodes=3, bootstrap='all-at-once'):
+    def make(nodes=3, bootstrap='kubeadm'):
         started = _start(tmp_path_factory.mktemp('lab%d-' % nodes), nodes, bootstrap=bootstrap)
         labs.append(started)
         return started

@@ -22,6 +22,10 @@ from tests.integration.helpers import wait_for
 from tests.integration.playbook_helpers import ContinuousWriter, describe, play, replace_manifest
 
 BAD_FLAG = '--bogus-flag=1'
+# Every manifest says --initial-cluster-state=new, as on a cluster restored from a snapshot on every node: a member
+# whose data directory is wiped then crash-loops instead of rejoining (the two-wiped incident), and the first node's
+# lone re-bootstrap gets a cluster ID of its own (the split brain).
+LAB_BOOTSTRAP = 'all-at-once'
 
 
 def write_manifest(node, text):

@@ -217,7 +217,7 @@ def mount_namespace(pid):
 
 class Lab:
     def __init__(self, directory, nodes=3, base_address=None, etcd_bin=None, key_type='rsa', connection=None,
-                 etcd_flags=(), bootstrap='all-at-once'):
+                 etcd_flags=(), bootstrap='kubeadm'):
         if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1 or nodes > MAX_NODES:
             raise LabError('--nodes must be a whole number from 1 to %d (odd sizes 1, 3, 5, 7 are the useful ones); '
                            'got %r' % (MAX_NODES, nodes))
@@ -225,8 +225,8 @@ class Lab:
             raise LabError('key type must be rsa or ecdsa, got %r' % key_type)
         if bootstrap not in lab_manifests.BOOTSTRAPS:
             raise LabError('bootstrap must be one of %s, got %r' % (', '.join(lab_manifests.BOOTSTRAPS), bootstrap))
-        # 'all-at-once': every member in every --initial-cluster, state new; 'kubeadm': kubeadm init on the
-        # first node, then kubeadm join on the others one at a time (see tests/lab/manifests.py)
+        # 'kubeadm' (the default): kubeadm init on the first node, then kubeadm join on the others one at a time;
+        # 'all-at-once': every member in every --initial-cluster, state new (see tests/lab/manifests.py)
         self.bootstrap = bootstrap
         connection = connection or os.environ.get('KUBEMAINT_LAB_CONNECTION') or 'auto'
         if connection not in CONNECTIONS:
@@ -426,27 +426,39 @@ class Lab:
             for node in self.nodes:
                 self._start_kubelet(node)
             return
-        # kubeadm init, then kubeadm join one node at a time: each joining member is added to the cluster
-        # (through the first node) before its etcd starts, and is healthy before the next one joins.
+        # kubeadm init, then kubeadm join one node at a time, as kubeadm's learner mode does (EtcdLearnerMode, on by
+        # default since Kubernetes 1.29): each joining member is added as a learner (through the first node) before
+        # its etcd starts, promoted to a voter once it caught up with the leader, and healthy before the next joins.
         deadline = time.monotonic() + timeout
         first = self.nodes[0]
         for node in self.nodes:
-            while node is not first:
-                added = self.etcdctl(first, 'member', 'add', node.name, '--peer-urls=https://%s:2380' % node.address)
-                if added.returncode == 0:
-                    break
-                reason = (added.stderr or added.stdout).strip()
-                # etcd refuses a member while the last one joined has been connected for less than 5 s
-                # (--strict-reconfig-check); kubeadm join retries the same way.
-                if 'unhealthy cluster' not in reason or time.monotonic() > deadline:
-                    raise LabError('%s: member add failed: %s' % (node.name, reason))
-                time.sleep(0.5)
+            member_id = None
+            if node is not first:
+                added = self._etcdctl_retried(node, deadline, 'member', 'add', node.name, '--learner',
+                                              '--peer-urls=https://%s:2380' % node.address, '-w', 'json')
+                member_id = '%x' % json.loads(added.stdout)['member']['ID']
             self._start_kubelet(node)
+            if member_id:
+                self._etcdctl_retried(node, deadline, 'member', 'promote', member_id)
             while not node.etcd_healthy():
                 if time.monotonic() > deadline:
                     raise LabError('%s: etcd not healthy after its join (%s)' % (
                         node.name, self._last_log_line(node, 'etcd.yaml')))
                 time.sleep(0.1)
+
+    def _etcdctl_retried(self, node, deadline, *args):
+        """etcdctl through the first node, retried while etcd refuses a member change for now: the members have been
+        connected to the last one joined for less than 5 s (--strict-reconfig-check), or the learner to promote has
+        not caught up with the leader yet. kubeadm join retries the same way."""
+        while True:
+            done = self.etcdctl(self.nodes[0], *args)
+            if done.returncode == 0:
+                return done
+            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ['no output']
+            if not any(why in reason[0] for why in ('unhealthy cluster', 'in sync with leader')) \
+                    or time.monotonic() > deadline:
+                raise LabError('%s: member %s failed: %s' % (node.name, args[1], reason[0]))
+            time.sleep(0.2)
 
     def _start_kubelet(self, node):
         if self.connection == 'ssh':

@@ -10,13 +10,13 @@ shares one machine and its loopback interface:
   `--bind-address=<node address>` (the real one binds 0.0.0.0).
 - kube-controller-manager and kube-scheduler bind their health ports to the node address
   instead of 127.0.0.1, and their probes follow.
-- By default (bootstrap "all-at-once") every node's etcd.yaml lists every member in
-  `--initial-cluster` with `--initial-cluster-state=new`: the lab bootstraps all members at once
-  instead of running `kubeadm init` and then `kubeadm join` on each node. With bootstrap "kubeadm"
-  the manifests are kubeadm's own: the first node bootstrapped alone (`new`, only itself in
-  `--initial-cluster`), every other node joined one at a time (`existing`, the members known at its
-  join, itself last), which is what leaves a kubeadm cluster open to split brain when the first
-  node's data directory is lost.
+- By default (bootstrap "kubeadm") the etcd manifests are kubeadm's own: the first node bootstrapped
+  alone (`new`, only itself in `--initial-cluster`), every other node joined one at a time
+  (`existing`, the members known at its join, itself last), which is what leaves a kubeadm cluster
+  open to split brain when the first node's data directory is lost. With bootstrap "all-at-once"
+  every node's etcd.yaml lists every member in `--initial-cluster` with `--initial-cluster-state=new`
+  and all members bootstrap together, as after a restore from a snapshot on every node; tests that
+  need `new` in every manifest name it.
 """
 import yaml
 
