@@ -30,6 +30,12 @@ options:
     description: The M(kubemaint.control_plane.static_pod_info) results of every control-plane host, by host.
     type: dict
     required: true
+  report:
+    description:
+      - When no host is named, return one line that says so (naming the hosts whose etcd manifest could not be read),
+        or why nothing could be checked (etcd could not be read), instead of an empty list.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
@@ -40,7 +46,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: The lines, a host each and the fix last; empty when there is no hazard.
+  description: The lines, a host each and the fix last; empty when there is no hazard (one line with O(report)).
   type: list
   elements: str
 '''

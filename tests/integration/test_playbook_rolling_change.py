@@ -167,14 +167,18 @@ def test_etcd_flag_moves_leadership_away_before_the_leaders_turn_and_the_bootstr
     """An etcd flag change rolled across the members (issue 23): the one cluster_info gives for the latent split brain
     of issue 21. The lab is bootstrapped as kubeadm does it: the first node's manifest still says
     --initial-cluster-state=new with only itself in --initial-cluster, the second lists the first two. cluster_info
-    names the first node and prints the fix, which rolling_change applies with leadership moved away before the
-    leader's turn and never two members down, restarting only the members whose manifest changes; then none is
-    named."""
+    and cert_check name the first node and print the fix, which rolling_change applies with leadership moved away
+    before the leader's turn and never two members down, restarting only the members whose manifest changes; then
+    neither names a node."""
     shown = play('cluster_info', lab)
     assert shown.returncode == 0, describe(shown)
     assert [line.split(':')[0] for line in hazard_lines(shown)] == [lab.nodes[0].name], describe(shown)
     fix = [line for line in shown.stdout.splitlines() if 'Fix, node by node behind the quorum guard' in line]
     assert len(fix) == 1, describe(shown)
+    # cert_check names the same node and the same fix, and only warns.
+    checked = play('cert_check', lab)
+    assert checked.returncode == 0 and hazard_lines(checked) == hazard_lines(shown), describe(checked)
+    assert [line for line in checked.stdout.splitlines() if 'Fix, node by node' in line] == fix, describe(checked)
     change = json.loads(re.search(r"kubemaint\.control_plane\.rolling_change -e '(.*)'", fix[0].replace('\\"', '"'))
                         .group(1))
     every = ','.join('%s=https://%s:2380' % (node.name, node.address) for node in sorted(lab.nodes, key=lambda n: n.name))
@@ -202,6 +206,9 @@ def test_etcd_flag_moves_leadership_away_before_the_leaders_turn_and_the_bootstr
     lab.wait_healthy(timeout=120)
     again = play('cluster_info', lab)
     assert again.returncode == 0 and hazard_lines(again) == [], describe(again)
+    checked = play('cert_check', lab)
+    assert checked.returncode == 0 and hazard_lines(checked) == [], describe(checked)
+    assert 'etcd bootstrap hazard: none: no etcd manifest says --initial-cluster-state=new' in checked.stdout
 
 
 def test_a_tasks_file_rewriting_manifests_like_kubeadm_upgrade_node_with_pre_and_post_node_hooks(lab, tmp_path):

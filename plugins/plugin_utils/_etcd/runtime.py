@@ -160,6 +160,17 @@ def bootstrap_hazards(view, pods):
     return {'hosts': hosts, 'lines': lines, 'fix': fix}
 
 
-def bootstrap_hazard_lines(view, pods):
-    """bootstrap_hazards' lines, for the filter."""
-    return bootstrap_hazards(view, pods)['lines']
+def bootstrap_hazard_lines(view, pods, report=False):
+    """bootstrap_hazards' lines, for the filter. With `report`, never empty: when no host is named, one line says that
+    none was found (and on which hosts the manifest could not be read) or why nothing could be checked."""
+    lines = bootstrap_hazards(view, pods)['lines']
+    if lines or not report:
+        return lines
+    view = view or {}
+    if not view.get('readable'):
+        return ['etcd bootstrap hazard: not checked: etcd could not be read (%s)'
+                % (view.get('read_error') or 'no endpoint answered')]
+    unread = sorted(host for host, found in (pods or {}).items()
+                    if not ((found or {}).get('etcd_runtime') or {}).get('initial_cluster_state'))
+    return ['etcd bootstrap hazard: none: no etcd manifest says --initial-cluster-state=new%s'
+            % ('; not read on %s (unreachable, or no etcd manifest in place)' % ', '.join(unread) if unread else '')]

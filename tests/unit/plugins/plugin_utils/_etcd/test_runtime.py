@@ -1,6 +1,7 @@
 """One line per node on whether its etcd really runs, from the node's own view and etcd's."""
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.etcd_runtime import data_dir_text
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.runtime import (
+    bootstrap_hazard_lines,
     bootstrap_hazards,
     etcd_runtime_line,
     etcd_runtime_state,
@@ -117,3 +118,19 @@ def test_bootstrap_hazards_name_every_node_whose_manifest_says_new_and_the_fix()
     unnamed = bootstrap_hazards({'readable': True, 'members': members + [{'name': '', 'peer_urls': ['https://x:2380']}]},
                                 pods)
     assert unnamed['fix'] is None and unnamed['lines'][-1].startswith('Fix, once every member has started')
+
+
+def test_bootstrap_hazard_report_says_none_or_why_nothing_was_checked():
+    members = [{'name': 'cp-01', 'peer_urls': ['https://10.0.0.1:2380'], 'is_learner': False}]
+    the_view = {'readable': True, 'members': members}
+    named = bootstrap_hazard_lines(the_view, {'cp-01': hazard_report('new')}, report=True)
+    assert named == bootstrap_hazard_lines(the_view, {'cp-01': hazard_report('new')}) and len(named) == 2
+    assert bootstrap_hazard_lines(the_view, {'cp-01': hazard_report('existing')}) == []
+    assert bootstrap_hazard_lines(the_view, {'cp-01': hazard_report('existing')}, report=True) == [
+        'etcd bootstrap hazard: none: no etcd manifest says --initial-cluster-state=new']
+    assert bootstrap_hazard_lines(the_view, {'cp-01': hazard_report('existing'), 'cp-02': {'unreachable': True}},
+                                  report=True) == [
+        'etcd bootstrap hazard: none: no etcd manifest says --initial-cluster-state=new; not read on cp-02 '
+        '(unreachable, or no etcd manifest in place)']
+    assert bootstrap_hazard_lines({'readable': False, 'read_error': 'no quorum'}, {'cp-01': hazard_report('new')},
+                                  report=True) == ['etcd bootstrap hazard: not checked: etcd could not be read (no quorum)']
