@@ -17,8 +17,8 @@ import re
 import shutil
 import signal
 
-from tests.integration.etcd_helpers import etcd_pid, etcdctl_json
-from tests.integration.helpers import wait_for
+from tests.integration.etcd_helpers import conn, etcd_pid, etcdctl_json
+from tests.integration.helpers import run_module, wait_for
 from tests.integration.playbook_helpers import ContinuousWriter, describe, play, replace_manifest
 
 BAD_FLAG = '--bogus-flag=1'
@@ -182,6 +182,21 @@ def test_split_brain_named_every_stop_refused_and_replace_member_rejoins_the_nod
             assert 'Quorum guard: refusing to stop the control plane of %s: SPLIT BRAIN: ' % node.name \
                 in refused.output, describe(refused)
         assert {node.name: sorted(os.listdir(node.manifests_dir)) for node in lab.nodes} == before
+
+        # The maintenance lock goes to the majority's side, even asked through the split node's endpoint first: a
+        # lock on the other side would bind no run that reaches the majority.
+        key, token = '/kubemaint.control_plane/test-split-lock', 'tok-split-0001'
+        through = conn(first, endpoints=[node.client_url for node in lab.nodes], key=key, token=token)
+        other_side = etcdctl_json(lab, first, 'get', key)['header']['revision']
+        taken = run_module('etcd_lock', dict(through, state='acquired', ttl=60, holder={'user': 'incident-test'}))
+        assert not taken['failed'] and taken['action'] == 'taken', taken.get('msg')
+        assert json.loads(lab.etcdctl(second, 'get', key, '--print-value-only').stdout)['user'] == \
+            'incident-test'
+        held = etcdctl_json(lab, first, 'get', key)
+        assert not held.get('kvs') and held['header']['revision'] == other_side, held
+        released = run_module('etcd_lock', dict(through, state='released'))
+        assert not released['failed'] and released['changed'], released.get('msg')
+        assert not etcdctl_json(lab, second, 'get', key).get('kvs')
 
         rejoined = play('replace_member', lab, extra_vars={'node': first.name})
         assert rejoined.returncode == 0, describe(rejoined)

@@ -195,6 +195,51 @@ def member_faults(status):
     return [error for error in status.get('errors') or [] if not NOSPACE_ERROR.search(error)]
 
 
+def _ask_endpoints(client, endpoints, timeout):
+    """Every endpoint's member list and Status, in parallel: (lists, statuses, latencies, errors), each by endpoint."""
+    asked = {}
+    for endpoint in endpoints:
+        asked[('members', endpoint)] = (lambda ep=endpoint: client.member_list(ep, timeout))
+        asked[('status', endpoint)] = (lambda ep=endpoint: client.status(ep, timeout))
+    answers = run_parallel(asked, timeout + THREAD_SLACK)
+    lists, statuses, latencies, errors = {}, {}, {}, {}
+    for endpoint in endpoints:
+        members, members_error, _seconds = answers[('members', endpoint)]
+        status, status_error, seconds = answers[('status', endpoint)]
+        if members is not None:
+            lists[endpoint] = members
+        if status is not None:
+            statuses[endpoint] = status
+            latencies[endpoint] = seconds
+        error = members_error or status_error
+        if error is not None:
+            errors[endpoint] = _with_endpoint(error, endpoint)
+    return lists, statuses, latencies, errors
+
+
+def majority_endpoints(client, endpoints, timeout=None):
+    """The endpoints to send a request to that must reach the cluster the roles read (the maintenance lock).
+
+    In a split brain an endpoint of another side answers for another cluster: a lock taken there is invisible to
+    every run that reaches the majority's side first. Every endpoint is asked (member list and Status, in
+    parallel); those of the majority's side (split_sides) come first in their given order, then those that did not
+    answer (they may be the majority's), and those of another side are left out. One endpoint, or answers from one
+    cluster only: the endpoints as given.
+    """
+    endpoints = list(endpoints)
+    if len(endpoints) < 2:
+        return endpoints
+    lists, statuses, _latencies, _errors = _ask_endpoints(
+        client, endpoints, client.timeout if timeout is None else timeout)
+    sides = split_sides(lists, statuses)
+    if len(sides) < 2:
+        return endpoints
+    majority = set(sides[0]['endpoints'])
+    other = set(endpoint for side in sides[1:] for endpoint in side['endpoints'])
+    return ([endpoint for endpoint in endpoints if endpoint in majority]
+            + [endpoint for endpoint in endpoints if endpoint not in majority and endpoint not in other])
+
+
 def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
     """State of the cluster and of every member, as etcd_member_info returns it.
 
@@ -206,26 +251,7 @@ def collect_cluster_state(client, endpoints, timeout=None, assume_stopped=()):
     """
     timeout = client.timeout if timeout is None else timeout
     started = time.monotonic()
-
-    round1 = {}
-    for endpoint in endpoints:
-        round1[('members', endpoint)] = (lambda ep=endpoint: client.member_list(ep, timeout))
-        round1[('status', endpoint)] = (lambda ep=endpoint: client.status(ep, timeout))
-    answers = run_parallel(round1, timeout + THREAD_SLACK)
-
-    lists, statuses_by_endpoint, endpoint_errors = {}, {}, {}
-    latency_by_endpoint = {}
-    for endpoint in endpoints:
-        members, members_error, _seconds = answers[('members', endpoint)]
-        status, status_error, seconds = answers[('status', endpoint)]
-        if members is not None:
-            lists[endpoint] = members
-        if status is not None:
-            statuses_by_endpoint[endpoint] = status
-            latency_by_endpoint[endpoint] = seconds
-        error = members_error or status_error
-        if error is not None:
-            endpoint_errors[endpoint] = _with_endpoint(error, endpoint)
+    lists, statuses_by_endpoint, latency_by_endpoint, endpoint_errors = _ask_endpoints(client, endpoints, timeout)
 
     # A split brain: only the majority's side is read as the cluster; an endpoint of another side answers for
     # another cluster (it may even carry the same member ID), so it counts as a member that cannot be reached.

@@ -32,6 +32,7 @@ import re
 import time
 import uuid
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.cluster import majority_endpoints
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._etcd.errors import (
     EtcdConnectionError,
     EtcdError,
@@ -590,7 +591,9 @@ def run_etcd_lock(module, client, connection, request, connection_fields):
     """The etcd_lock module's work after its options were checked; fail_json on any error."""
     result = dict(connection_fields)
     try:
-        outcome = run_lock(client, connection['endpoints'], request, check_mode=module.check_mode)
+        # In a split brain, only the majority's side: a lock taken on the other side would bind no other run.
+        outcome = run_lock(client, majority_endpoints(client, connection['endpoints']), request,
+                           check_mode=module.check_mode)
     except LockHeldError as exc:
         module.fail_json(msg=str(exc), lock=exc.lock, action='wait', waited=exc.waited, **result)
     except EtcdError as exc:

@@ -390,6 +390,34 @@ def test_a_split_brain_with_the_majoritys_quorum_lost_still_reads_the_majoritys_
     assert [side['members'] for side in result['split_brain']['sides']] == [['a', 'b', 'c'], ['a']]
 
 
+class CountingSplit(SplitCluster):
+    """SplitCluster that counts the requests it answers."""
+
+    def __init__(self, forced=False):
+        super().__init__(forced)
+        self.asked = []
+
+    def member_list(self, endpoint, timeout=None):
+        self.asked.append(endpoint)
+        return super().member_list(endpoint, timeout)
+
+
+def test_majority_endpoints_leave_out_the_other_side_and_keep_those_that_did_not_answer():
+    endpoints = ['https://a:2379', 'https://b:2379', 'https://c:2379']
+    assert _cluster.majority_endpoints(SplitCluster(), endpoints) == ['https://b:2379', 'https://c:2379']
+    assert _cluster.majority_endpoints(SplitCluster(forced=True), endpoints) == ['https://b:2379', 'https://c:2379']
+    # c is down: b's side holds the cluster's members, so it is the majority's; c may be of it, so it stays, last
+    lost = SplitCluster()
+    lost.down = {'https://c:2379'}
+    assert _cluster.majority_endpoints(lost, ['https://c:2379', 'https://a:2379', 'https://b:2379']) == [
+        'https://b:2379', 'https://c:2379']
+    # one cluster: the endpoints as given, in their order, even when one does not answer
+    assert _cluster.majority_endpoints(FakeCluster(down={'https://a:2379'}), endpoints) == endpoints
+    # a single endpoint is not even asked: there is nothing to choose
+    counting = CountingSplit()
+    assert _cluster.majority_endpoints(counting, ['https://a:2379']) == ['https://a:2379'] and counting.asked == []
+
+
 def test_split_sides_agreeing_endpoints_and_a_lagging_member_list_are_one_side():
     members = [{'id': i, 'name': n, 'is_learner': False} for i, n in ((1, 'a'), (2, 'b'), (3, 'c'))]
     lists = {'a': {'cluster_id': 9, 'members': members}, 'b': {'cluster_id': 9, 'members': members},
