@@ -113,7 +113,7 @@ def endpoint_status(lab, node):
     if result.returncode != 0:
         return None
     status = json.loads(result.stdout)[0]['Status']
-    return {'member_id': status['header']['member_id'], 'leader': status['leader'],
+    return {'member_id': status['header']['member_id'], 'leader': status.get('leader', 0),  # 0 or absent: none
             'raft_term': status.get('raft_term', status['header'].get('raft_term'))}
 
 

@@ -17,9 +17,9 @@ import re
 import shutil
 import signal
 
-from tests.integration.etcd_helpers import conn, etcd_pid, etcdctl_json
+from tests.integration.etcd_helpers import conn, etcd_frozen, etcd_pid, etcdctl_json
 from tests.integration.helpers import run_module, wait_for
-from tests.integration.playbook_helpers import ContinuousWriter, describe, play, replace_manifest
+from tests.integration.playbook_helpers import ContinuousWriter, describe, endpoint_status, play, replace_manifest
 
 BAD_FLAG = '--bogus-flag=1'
 # Every manifest says --initial-cluster-state=new, as on a cluster restored from a snapshot on every node: a member
@@ -139,7 +139,9 @@ def test_split_brain_named_every_stop_refused_and_replace_member_rejoins_the_nod
     """Must show 2: the first node's data directory lost while the other two keep quorum; its etcd, whose manifest
     says what kubeadm writes on the first node, bootstraps a one-member cluster of its own (a new cluster ID: the
     lab's cluster was bootstrapped all at once, as after a restore from a snapshot). cluster_info says SPLIT BRAIN
-    naming it and fails; stop_node is refused; replace_member brings it back as a voter of the majority's cluster
+    naming it and fails; stop_node is refused; the maintenance lock, asked through that node's endpoint first, is
+    taken on the majority's side; with the majority's quorum lost too, restore_quorum plans to rebuild from the
+    majority's member, never from the other side; replace_member brings it back as a voter of the majority's cluster
     with every key, its data directory moved aside; a writer through the majority loses nothing."""
     first, second, third = lab.nodes
     lab.wait_healthy(timeout=120)
@@ -197,6 +199,18 @@ def test_split_brain_named_every_stop_refused_and_replace_member_rejoins_the_nod
         released = run_module('etcd_lock', dict(through, state='released'))
         assert not released['failed'] and released['changed'], released.get('msg')
         assert not etcdctl_json(lab, second, 'get', key).get('kvs')
+
+        # The majority's quorum lost too (the third member hung): the split node's cluster of one answers, healthy,
+        # yet restore_quorum's plan rebuilds from the majority's member, never from the other side.
+        with etcd_frozen(third):
+            wait_for(lambda: not (endpoint_status(lab, second) or {}).get('leader'), 30,
+                     '%s without a leader' % second.name)
+            planned = play('restore_quorum', lab, extra_vars={'restore_quorum_discard_stopped_data': True})
+            assert planned.returncode == 0 and not re.search(r'changed=[1-9]', planned.stdout), describe(planned)
+            assert 'Rebuild from %s on %s' % (second.name, second.name) in planned.output, describe(planned)
+            assert 'Rebuild from %s' % first.name not in planned.output
+        wait_for(lambda: (endpoint_status(lab, second) or {}).get('leader'), 60,
+                 '%s with a leader again' % second.name)
 
         rejoined = play('replace_member', lab, extra_vars={'node': first.name})
         assert rejoined.returncode == 0, describe(rejoined)
