@@ -86,8 +86,9 @@ def toggle(node, state, wait=True):
 
 
 def test_lost_member_removed_added_back_as_learner_and_promoted(lab):
-    """Last in this file: it leaves the lab with lab-cp-03 rebuilt (new member id, new data)."""
-    node, lost = lab.nodes[0], lab.nodes[2]
+    """Last in this file: it leaves the lab with lab-cp-01 rebuilt (new member id, new data). The first node: its
+    manifest is kubeadm init's (only itself in --initial-cluster, state new), so both flags change for the rejoin."""
+    node, lost = lab.nodes[1], lab.nodes[0]
     lab.wait_healthy(timeout=120)
     before = members_by_id(lab, node)
     lost_id = next(member_id for member_id, m in before.items() if m['name'] == lost.name)
@@ -126,11 +127,13 @@ def test_lost_member_removed_added_back_as_learner_and_promoted(lab):
     flags = run_module('static_pod_flags', {'name': 'etcd', 'kubernetes_dir': lost.kubernetes_dir, 'flags': {
         'initial-cluster': added['etcd_initial_cluster'], 'initial-cluster-state': 'existing'}})
     assert not flags['failed'], flags.get('msg')
-    assert flags['location'] == 'stash' and [c['flag'] for c in flags['changes']] == ['initial-cluster-state']
+    assert flags['location'] == 'stash' and [c['flag'] for c in flags['changes']] == [
+        'initial-cluster', 'initial-cluster-state'], flags['changes']
     # a learner is not a voting member yet: static_pod_toggle's wait would wait for a voter
     toggle(lost, 'started', wait=False)
     assert open(os.path.join(lost.manifests_dir, 'etcd.yaml')).read() == manifest_before.replace(
-        '--initial-cluster-state=new', '--initial-cluster-state=existing')
+        '--initial-cluster-state=new', '--initial-cluster-state=existing').replace(
+        '--initial-cluster=%s=%s\n' % (lost.name, lost.peer_url), '--initial-cluster=%s\n' % initial)
     wait_for(lambda: members_by_id(lab, node)[added['id']].get('name') == lost.name, 90,
              'the new member started and published its name')
 
