@@ -54,7 +54,7 @@ def healthy_member(lab, node):
 
 
 def test_initial_cluster_state_existing_and_back(lab):
-    node = lab.nodes[1]
+    node = lab.nodes[0]  # kubeadm init's node: its manifest says new
     manifest = os.path.join(node.manifests_dir, 'etcd.yaml')
     backups = os.path.join(node.kubernetes_dir, 'manifests-backup')
     original = read(manifest)
