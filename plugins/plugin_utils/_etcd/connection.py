@@ -40,9 +40,12 @@ def _host_vars(hostvars, name):
 def _names(value, what):
     if value is None:
         return []
-    if isinstance(value, (str, bytes)) or not all(isinstance(name, str) for name in value):
+    if isinstance(value, (str, bytes)):
         raise TypeError('%s must be a list of strings, got %r' % (what, value))
-    return list(value)
+    names = list(value)  # Jinja's map() gives a generator
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError('%s must be a list of strings, got %r' % (what, names))
+    return names
 
 
 def _urls(value, what):

@@ -123,3 +123,9 @@ def test_input_that_is_no_list_of_names_is_refused(kwargs):
     arguments = dict({'group_hosts': GROUP}, **kwargs)
     with pytest.raises(TypeError):
         etcd_connection(inventory(), 'cp1', **arguments)
+
+
+def test_host_lists_may_be_generators_as_jinja_map_gives_them():
+    connection = etcd_connection(inventory(), 'cp1', iter(GROUP), answering=(name for name in ['cp3']))
+    assert connection['reader'] == 'cp3'
+    assert connection['endpoints'] == URLS
