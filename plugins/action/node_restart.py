@@ -28,7 +28,6 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guar
     member_caught_up,
 )
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
-    before_stop,
     bring_back_line,
     CHANGE_ORDER,
     change_request,
@@ -181,11 +180,10 @@ class _Restart(object):
         verdict, view = self.guard(pods)
         if verdict is None:
             return view
-        plan = before_stop(verdict, view, pods, self.args['snapshot'])
-        leader = self.move_leader(plan, view)
+        leader = self.move_leader(verdict, view)
         if leader and leader.get('failed'):
             return self.fail('%s Nothing was stopped.' % leader.get('msg'), False)
-        return self.restart(pods, view, verdict, plan, leader)
+        return self.restart(pods, view, verdict, leader)
 
     def read_pods(self):
         """The pods the caller read on every host at once right before, else read now."""
@@ -204,7 +202,7 @@ class _Restart(object):
                                 peer_pods=self.args['peer_pods'], pods_by_host=self.args['pods_by_host'],
                                 max_applied_lag=self.args['max_applied_lag'],
                                 allow_quorum_loss=self.args['allow_quorum_loss'],
-                                override_name=self.args['override_name'])
+                                override_name=self.args['override_name'], snapshot=self.args['snapshot'])
         if not verdict['proceed']:
             first, details = refusal(verdict)
             for line in details:
@@ -214,20 +212,21 @@ class _Restart(object):
         return verdict, view
 
     def move_leader(self, plan, view):
-        """etcd_leader's result when the plan moves leadership away from this node's member, else None."""
+        """etcd_leader's result when the plan (the guard's verdict) moves leadership away from this node's member,
+        else None."""
         if not plan['move_leader']:
             return None
         known = [member['name'] for member in view['members']]
         return self.module('leader move', 'etcd_leader', self.etcd_args(
             avoid=[self.args['member']], prefer=[name for name in self.args['leader_prefer'] if name in known]))
 
-    def restart(self, pods, view, verdict, plan, leader):
+    def restart(self, pods, view, verdict, leader):
         """Every pod stopped and started again in one module run, waited for in slices."""
         length, slices = wait_slices(self.args['wait_timeout'], self.args['wait_slice'])
         toggle = dict(name='all', kubernetes_dir=self.args['kubernetes_dir'], wait=True, wait_timeout=length,
                       reason=self.args['reason'])
         restarted = self.module('restart', 'static_pod_toggle', dict(
-            toggle, state='restarted', snapshot=plan['snapshot'], snapshot_dest=self.args['snapshot_dest'],
+            toggle, state='restarted', snapshot=verdict['snapshot'], snapshot_dest=self.args['snapshot_dest'],
             snapshot_endpoints=view['endpoints'], snapshot_keep=self.args['snapshot_keep'],
             allow_quorum_loss=self.args['allow_quorum_loss']))
         snapshot = restarted.get('snapshot')
@@ -327,8 +326,7 @@ class _Restart(object):
         verdict, view = self.guard(pods)
         if verdict is None:
             return view
-        plan = before_stop(verdict, view, pods, self.args['snapshot'])
-        plan = dict(move_leader=plan['move_leader'] and etcd_changes, snapshot=plan['snapshot'] and etcd_changes)
+        plan = dict(move_leader=verdict['move_leader'] and etcd_changes, snapshot=verdict['snapshot'] and etcd_changes)
         leader = self.move_leader(plan, view)
         if leader and leader.get('failed'):
             return self.fail('%s Nothing was changed.' % leader.get('msg'), False)

@@ -62,6 +62,11 @@ options:
     description: The variable that sets O(allow_quorum_loss) for the caller, named in RV(_value.advice).
     type: str
     default: allow_quorum_loss
+  snapshot:
+    description: The caller wants a snapshot of the member taken right before its etcd stops; RV(_value.snapshot)
+      says whether it is taken.
+    type: bool
+    default: false
   ignore_alarms:
     description: Alarm kinds (V(NOSPACE)) that do not refuse, for a caller that is there to clear them (the
       C(recover_nospace) playbook defragments every member under NOSPACE). Any other alarm still refuses.
@@ -109,8 +114,13 @@ _value:
       description: Its etcd member.
       type: str
     move_leader:
-      description: Leadership should be moved away before the stop - the node led, or no leader was seen. False when
-        another member led; should the node become leader after the read, its graceful stop hands leadership over.
+      description: Move leadership away before the stop - the node's etcd runs (or its pods are not known), etcd has
+        quorum and the read saw the node lead or saw no leader. False when another member led; should the node become
+        leader after the read, its graceful stop hands leadership over.
+      type: bool
+    snapshot:
+      description: Take the snapshot of the node's member in the stop's own module run - O(snapshot) asked for it
+        and etcd has quorum (without quorum, after an override, none can be taken).
       type: bool
     line:
       description: The one line that reports a verdict that lets the stop go ahead ("may stop", or the override's
@@ -128,11 +138,12 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node
 
 def quorum_guard(state, member, host=None, target_pods=None, peer_pods=None,
                  max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
-                 override_name='allow_quorum_loss', ignore_alarms=None):
+                 override_name='allow_quorum_loss', ignore_alarms=None, snapshot=False):
     verdict = guard_verdict(state, member, target_host=host, target_pods=target_pods,
                             peer_pods=peer_pods, max_applied_lag=max_applied_lag,
                             allow_quorum_loss=boolean(allow_quorum_loss, strict=False), pods_by_host=pods_by_host,
-                            override_name=override_name, ignore_alarms=ignore_alarms)
+                            override_name=override_name, ignore_alarms=ignore_alarms,
+                            snapshot=boolean(snapshot, strict=False))
     verdict['line'] = proceed_line(verdict, override_name) if verdict['proceed'] else ''
     return verdict
 

@@ -301,7 +301,7 @@ def alarm_kind(alarm):
 
 def guard_verdict(state, target_member, target_host=None, target_pods=None, peer_pods=None,
                   max_applied_lag=DEFAULT_MAX_APPLIED_LAG, allow_quorum_loss=False, pods_by_host=None,
-                  override_name='allow_quorum_loss', ignore_alarms=None):
+                  override_name='allow_quorum_loss', ignore_alarms=None, snapshot=False):
     """May the control plane of `target_host` (etcd member `target_member`) stop now?
 
     Refuses when etcd cannot be read, when the target is not a member, when etcd has no quorum
@@ -315,13 +315,12 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
     rolling_restart reads them). A report of the target host among them or among `peer_pods` serves
     as `target_pods` when that is not given; every other report counts as a peer's.
 
-    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'advice', 'host', 'member', 'move_leader'}:
-    `proceed` is true when safe or when `allow_quorum_loss` overrides the problems, which it never does
-    for a target that is no etcd member (a wrong node_name: the guard would judge another member);
+    Returns {'safe', 'proceed', 'overridden', 'problems', 'seen', 'advice', 'host', 'member', 'move_leader',
+    'snapshot'}: `proceed` is true when safe or when `allow_quorum_loss` overrides the problems, which it never
+    does for a target that is no etcd member (a wrong node_name: the guard would judge another member);
     `advice` is what to do about the problems, naming the override (`override_name`) only where it
-    applies; `move_leader` is
-    true unless the read saw another member lead (then the stop needs no leader move first; should the
-    target become leader after the read, its graceful stop hands leadership over by itself).
+    applies. The decisions taken before the stop, so that no caller takes them again (see before_stop):
+    `move_leader` and `snapshot` (asked for with `snapshot`).
     """
     view = _as_view(state, max_applied_lag)
     target_host = target_host or target_member
@@ -383,7 +382,7 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
             problems.extend(pod_problems(report))
     safe = not problems
     overridden = bool(problems) and bool(allow_quorum_loss) and not not_a_member and not split
-    return {
+    verdict = {
         'host': target_host,
         'member': target_member,
         'safe': safe,
@@ -393,7 +392,23 @@ def guard_verdict(state, target_member, target_host=None, target_pods=None, peer
         'seen': describe_view(view),
         'advice': (split_brain_advice(view) if split else
                    _guard_advice(target_host, not_a_member, override_name, view) if problems else ''),
-        'move_leader': not view['readable'] or view['leader'] in ('', target_member),
+    }
+    verdict.update(before_stop(view, target_member, target_pods, snapshot))
+    return verdict
+
+
+def before_stop(view, target_member, target_pods=None, snapshot=False):
+    """What is done before the target stops, once the guard lets it: move leadership away when its etcd runs,
+    etcd has quorum and the read saw the target lead or saw no leader (should the target become leader after
+    the read, its graceful stop hands leadership over by itself); take a snapshot of its member in the stop's
+    own module run when asked for and etcd has quorum. Without quorum (an overridden guard) neither is
+    possible. `target_pods` is the target's static_pod_info result; None: not known, its etcd counts as
+    running."""
+    has_quorum = bool(view.get('has_quorum'))
+    etcd_runs = target_pods is None or 'etcd' in (target_pods.get('running') or [])
+    return {
+        'move_leader': has_quorum and etcd_runs and view.get('leader', '') in ('', target_member),
+        'snapshot': bool(snapshot) and has_quorum,
     }
 
 

@@ -6,8 +6,8 @@
 """Private to the kubemaint.control_plane collection: not a public API. Runs on the controller only.
 
 The decisions and the words of a node's in-place restart (the node_restart action, which rolling_restart
-runs once per node): whether the node can restart in place, what the quorum guard's verdict says and
-what it decided before the stop (leadership move, snapshot), how a long wait is cut into slices, and
+runs once per node): whether the node can restart in place, what the quorum guard's verdict says (it
+carries the decisions taken before the stop: leadership move, snapshot), how a long wait is cut into slices, and
 the line that reports the node back. The action only runs the modules these name, on the node.
 """
 
@@ -42,19 +42,6 @@ def in_place(pods):
     if not running:
         return False, 'no control-plane pod runs'
     return True, ''
-
-
-def before_stop(verdict, view, pods, snapshot):
-    """What the guard's verdict leads to before the stop, once it lets the node stop: move leadership
-    away (the node's etcd runs, etcd has quorum and the read saw the node lead or saw no leader), and
-    take a snapshot in the stop's own module run (asked for, and etcd has quorum). Without quorum (an
-    overridden guard) neither is possible."""
-    has_quorum = bool((view or {}).get('has_quorum'))
-    etcd_runs = 'etcd' in ((pods or {}).get('running') or [])
-    return {
-        'move_leader': bool(verdict.get('move_leader')) and has_quorum and etcd_runs,
-        'snapshot': bool(snapshot) and has_quorum,
-    }
 
 
 def proceed_line(verdict, override_name):

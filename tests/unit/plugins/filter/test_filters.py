@@ -110,3 +110,12 @@ def test_status_table_recovery_columns_accept_the_strings_extra_vars_give():
                           'raft_term': 3, 'raft_applied_index': 9, 'endpoint': 'https://a:2379'}],
              'endpoints': ['https://a:2379'], 'cluster': {'alarms': []}}
     assert 'TERM' in table(state, recovery='true')[0] and 'BEHIND' in table(state, recovery='false')[0]
+
+
+def test_etcd_connection_filter_names_itself_on_bad_input():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.kubemaint.control_plane.plugins.filter.etcd_connection import FilterModule
+    resolve = FilterModule().filters()['etcd_connection']
+    assert resolve({'cp1': {}}, 'cp1', ['cp1'])['endpoints'] == ['https://cp1:2379']
+    with pytest.raises(AnsibleFilterError, match='^etcd_connection: '):
+        resolve({'cp1': {}}, 'cp1', 'cp1')

@@ -290,7 +290,37 @@ def test_guard_asks_for_a_leader_move_unless_another_member_was_seen_leading():
     assert guard_verdict(state, 'b')['move_leader'] is False
     no_leader = info(member('a', 100), member('b', 100), member('c', 100))
     assert guard_verdict(no_leader, 'b')['move_leader'] is True
-    assert guard_verdict({'members': [], 'endpoint_errors': {'x': 'refused'}}, 'b')['move_leader'] is True
+
+
+ETCD_RUNS = {'running': ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'], 'strays': []}
+ETCD_STOPPED = {'running': ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'], 'strays': []}
+
+
+@pytest.mark.parametrize('state, target_pods, snapshot, expected', [
+    # the node leads, its etcd runs, quorum: both
+    (info(member('a', leader=True), member('b'), member('c')), ETCD_RUNS, True, (True, True)),
+    # its pods not known: its etcd counts as running
+    (info(member('a', leader=True), member('b'), member('c')), None, True, (True, True)),
+    # no snapshot asked for
+    (info(member('a', leader=True), member('b'), member('c')), ETCD_RUNS, False, (True, False)),
+    # its etcd does not run: nothing to move leadership from; the snapshot still comes from the others
+    (info(member('a', leader=True), member('b'), member('c')), ETCD_STOPPED, True, (False, True)),
+    # without quorum (a stop only an override lets through) neither is possible
+    (info(member('a'), member('b', healthy=False), member('c', healthy=False)), ETCD_RUNS, True, (False, False)),
+    # nothing could be read
+    ({'members': [], 'endpoint_errors': {'x': 'refused'}}, ETCD_RUNS, True, (False, False)),
+])
+def test_the_verdict_carries_the_leader_move_and_the_snapshot(state, target_pods, snapshot, expected):
+    verdict = guard_verdict(state, 'a', target_host='a', target_pods=target_pods, allow_quorum_loss=True,
+                            snapshot=snapshot)
+    assert (verdict['move_leader'], verdict['snapshot']) == expected
+
+
+def test_the_quorum_guard_filter_takes_the_snapshot_wish_as_ansible_gives_it():
+    from ansible_collections.kubemaint.control_plane.plugins.filter.quorum_guard import quorum_guard
+    state = info(member('a', leader=True), member('b'), member('c'))
+    assert quorum_guard(state, 'a', snapshot='true')['snapshot'] is True
+    assert quorum_guard(state, 'a')['snapshot'] is False
 
 
 ALL_RUNNING = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']

@@ -5,7 +5,6 @@ import pytest
 from ansible_collections.kubemaint.control_plane.plugins.filter.rolling_restart_summary import rolling_restart_summary
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import cluster_view, guard_verdict
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node_restart import (
-    before_stop,
     bring_back_line,
     change_request,
     change_text,
@@ -58,16 +57,6 @@ ONE_DOWN = info(member('a', leader=True), member('b'), member('c', healthy=False
 def test_a_node_restarts_in_place_only_when_every_pod_runs_and_no_stray_lies_around(report, fits, why):
     answer = in_place(report)
     assert answer[0] is fits and why in answer[1]
-
-
-def test_before_stop_moves_leadership_and_snapshots_only_with_quorum_and_a_running_etcd():
-    verdict = {'move_leader': True}
-    view = cluster_view(HEALTHY)
-    assert before_stop(verdict, view, pods(), True) == {'move_leader': True, 'snapshot': True}
-    assert before_stop({'move_leader': False}, view, pods(), False) == {'move_leader': False, 'snapshot': False}
-    assert before_stop(verdict, view, pods(running=PODS[1:]), True) == {'move_leader': False, 'snapshot': True}
-    no_quorum = cluster_view(info(member('a', healthy=False), member('b', healthy=False), member('c')))
-    assert before_stop(verdict, no_quorum, pods(), True) == {'move_leader': False, 'snapshot': False}
 
 
 def test_the_verdict_lines_say_the_refusal_once_and_name_the_override_only_in_the_advice():
