@@ -18,7 +18,6 @@ __metaclass__ = type
 import posixpath
 import time
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
@@ -44,24 +43,20 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.node
     wait_slices,
 )
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._node_action import (
+    COLLECTION,
+    ETCD_ARGUMENT_SPEC,
+    NodeAction,
+    etcd_args,
+)
 
 display = Display()
-
-COLLECTION = 'kubemaint.control_plane.'
-
-ETCD_ARGS = ('endpoints', 'kubernetes_dir', 'ca_cert', 'client_cert', 'client_key', 'timeout')
 
 ARGUMENT_SPEC = dict(
     member=dict(type='str', required=True),
     pods=dict(type='dict'),
     pods_by_host=dict(type='dict', default={}),
     peer_pods=dict(type='list', elements='raw', default=[]),
-    endpoints=dict(type='list', elements='str'),
-    kubernetes_dir=dict(type='path', default='/etc/kubernetes'),
-    ca_cert=dict(type='path'),
-    client_cert=dict(type='path'),
-    client_key=dict(type='path', no_log=False),
-    timeout=dict(type='float', default=5.0),
     max_applied_lag=dict(type='int', default=DEFAULT_MAX_APPLIED_LAG),
     allow_quorum_loss=dict(type='bool', default=False),
     override_name=dict(type='str', default='allow_quorum_loss'),
@@ -81,30 +76,20 @@ ARGUMENT_SPEC = dict(
     change_prepare=dict(type='bool', default=False),
     change_backups=dict(type='dict'),
     change_failed=dict(type='str', default=''),
+    **ETCD_ARGUMENT_SPEC
 )
 
 MINIMUM = dict(wait_timeout=1, wait_slice=1, snapshot_keep=1, max_applied_lag=0, settle=0)
 
 
-class ActionModule(ActionBase):
+class ActionModule(NodeAction):
 
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
+    NAME = 'node_restart'
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    MINIMUM = MINIMUM
 
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        for name, least in MINIMUM.items():
-            if args[name] < least:
-                return dict(result, failed=True, changed=False,
-                            msg='node_restart: %s=%s must be at least %d. Nothing was changed.' % (name, args[name], least))
-        try:
-            result.update(_Restart(self, args, task_vars or {}).run())
-        finally:
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-        return result
+    def runner(self, args, task_vars):
+        return _Restart(self, args, task_vars)
 
 
 class _Restart(object):
@@ -138,9 +123,7 @@ class _Restart(object):
         return outcome
 
     def etcd_args(self, **extra):
-        args = dict((name, self.args[name]) for name in ETCD_ARGS if self.args[name] is not None)
-        args.update(extra)
-        return args
+        return etcd_args(self.args, **extra)
 
     def fail(self, msg, stop_began, **fields):
         """A failure: the lock this run holds is released (the run ends here), and a node that may be

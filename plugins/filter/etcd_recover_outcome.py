@@ -20,6 +20,9 @@ description:
     - Without quorum but with enough voters that can come back, the message names the nodes to start (not those
       whose data is lost) and, for a lost member, C(kubemaint.control_plane.replace_member) once quorum is back.
       With quorum, a lost member is re-added by C(kubemaint.control_plane.replace_member).
+    - With the hosts' M(kubemaint.control_plane.node_recover) results, the rest of what recover says at its end (the
+      hosts left stopped (an untrusted stash, certificates that cannot work), those where nothing was found to
+      restore, whether the run fails and the message it fails with).
 options:
   _input:
     description: The cluster as read after the restores, a view from P(kubemaint.control_plane.etcd_cluster_view#filter)
@@ -37,6 +40,13 @@ options:
         to name inventory hosts rather than etcd members; a host's member is its C(node_name), else its inventory name.
       - Or a dict from member name to host.
     type: raw
+  restored:
+    description: The hosts mapped to their M(kubemaint.control_plane.node_recover) results (skipped ones included).
+    type: dict
+  fail_without_quorum:
+    description: Whether the run fails when etcd has no quorum at its end.
+    type: bool
+    default: true
 '''
 
 EXAMPLES = r'''
@@ -70,16 +80,35 @@ _value:
     message:
       description: What to tell the operator; empty when etcd has quorum and no data is lost.
       type: str
+    refused:
+      description: The hosts left stopped, each with the reasons why.
+      type: list
+      elements: str
+    refused_hosts:
+      description: The hosts left stopped.
+      type: list
+      elements: str
+    unrestorable:
+      description: What was found on the hosts where something is stopped and nothing was found to restore it.
+      type: list
+      elements: str
+    failed:
+      description: Whether the run fails (a host stays down, etcd data is lost, or no quorum and O(fail_without_quorum)).
+      type: bool
+    failure:
+      description: The message the run fails with; empty when it does not fail.
+      type: str
 '''
 
-from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import (
-    member_host_map,
-    recover_outcome,
-)
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import member_host_map
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recover_plan import recover_summary
 
 
-def etcd_recover_outcome(state, reports, member_hosts=None):
-    return recover_outcome(state, dict(reports or {}), member_host_map(member_hosts))
+def etcd_recover_outcome(state, reports, member_hosts=None, restored=None, fail_without_quorum=True):
+    return recover_summary(state, dict(reports or {}), member_host_map(member_hosts), dict(restored or {}),
+                           boolean(fail_without_quorum, strict=False))
 
 
 class FilterModule(object):

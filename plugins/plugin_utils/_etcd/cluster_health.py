@@ -103,3 +103,36 @@ def cluster_health(view, pods=None):
     message = 'etcd is not healthy: %s. %s (-e %s reports without failing.)' % (
         '; '.join(problems), ' '.join(advice), REPORT_ONLY)
     return {'healthy': False, 'problems': problems, 'message': message}
+
+
+def apiserver_ready_hosts(readyz_by_host):
+    """The hosts whose apiserver answered /readyz with 200, in the order given; `readyz_by_host` maps hosts to
+    their registered uri results (a failed or skipped one counts as not ready)."""
+    return [host for host, result in (readyz_by_host or {}).items()
+            if isinstance(result, dict) and str(result.get('status')) == '200']
+
+
+def join_precheck(view, readyz_by_host):
+    """Whether a node can join (kubeadm join, or kubeadm init phase upload-certs): both write to etcd through the
+    apiserver, so etcd needs quorum and an apiserver must be ready. Returns {'ok', 'ready' (the hosts whose
+    apiserver is ready), 'message' (why the join is refused and what to do, or that it can go ahead)}."""
+    view = view or {}
+    ready = apiserver_ready_hosts(readyz_by_host)
+    if view.get('has_quorum') and ready:
+        return {'ok': True, 'ready': ready, 'message': (
+            'Join precheck passed: etcd has quorum (%s of %s voters healthy, leader %s); apiserver ready on %s.'
+            % (view.get('healthy_voters'), view.get('voters'), view.get('leader'), ', '.join(ready)))}
+    if not view.get('readable'):
+        etcd = 'etcd could not be read (%s)' % view.get('read_error')
+    elif not view.get('has_quorum'):
+        etcd = ('etcd has NO quorum (%s of %s voters healthy, %s needed, leader %s): nothing can be written to etcd, '
+                'so kubeadm cannot create the bootstrap token or upload the certificates and a join would hang until it '
+                'times out ("error creating token: timed out waiting for the condition")'
+                % (view.get('healthy_voters'), view.get('voters'), view.get('quorum_size'), view.get('leader') or 'none'))
+    else:
+        etcd = 'etcd has quorum'
+    apiserver = 'apiserver ready on %s' % ', '.join(ready) if ready else 'no apiserver is ready'
+    return {'ok': False, 'ready': ready, 'message': (
+        'Join precheck failed: %s; %s. What to do: bring the control plane back first (playbook '
+        'kubemaint.control_plane.recover), check kubemaint.control_plane.cluster_info shows quorum, then join.'
+        % (etcd, apiserver))}

@@ -3,7 +3,10 @@
 import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import cluster_view
-from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.cluster_health import cluster_health
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.cluster_health import (
+    cluster_health,
+    join_precheck,
+)
 
 
 def member(name, healthy=True, reachable=True, leader=False, learner=False, alarms=None):
@@ -114,3 +117,31 @@ def test_a_split_brain_is_named_with_the_member_to_rejoin_and_never_recover(spli
             "kubemaint.control_plane.replace_member -e node=cp1 (its etcd data directory is moved aside, never "
             "deleted;") in verdict['message']
     assert 'recover' not in verdict['message'] and 'start_node' not in verdict['message']
+
+
+READYZ = {'cp1': {'status': 200}, 'cp2': {'status': -1, 'msg': 'Status code was -1'}, 'cp3': {'status': 200}}
+
+
+def test_join_precheck_passes_with_quorum_and_a_ready_apiserver():
+    view = {'readable': True, 'has_quorum': True, 'healthy_voters': 3, 'voters': 3, 'quorum_size': 2, 'leader': 'a'}
+    verdict = join_precheck(view, READYZ)
+    assert verdict['ok'] and verdict['ready'] == ['cp1', 'cp3']
+    assert verdict['message'] == ('Join precheck passed: etcd has quorum (3 of 3 voters healthy, leader a); apiserver '
+                                  'ready on cp1, cp3.')
+
+
+def test_join_precheck_refuses_without_quorum_or_without_a_ready_apiserver():
+    no_quorum = {'readable': True, 'has_quorum': False, 'healthy_voters': 1, 'voters': 3, 'quorum_size': 2,
+                 'leader': None}
+    verdict = join_precheck(no_quorum, READYZ)
+    assert not verdict['ok']
+    assert verdict['message'].startswith('Join precheck failed: etcd has NO quorum (1 of 3 voters healthy, 2 needed, '
+                                         'leader none): nothing can be written to etcd')
+    assert 'apiserver ready on cp1, cp3. What to do: bring the control plane back first' in verdict['message']
+    quorum = dict(no_quorum, has_quorum=True, healthy_voters=3, leader='a')
+    skipped = {'cp1': {'skipped': True}, 'cp2': {'status': 503}}
+    verdict = join_precheck(quorum, skipped)
+    assert not verdict['ok'] and verdict['ready'] == []
+    assert verdict['message'].startswith('Join precheck failed: etcd has quorum; no apiserver is ready. What to do')
+    unread = join_precheck({'readable': False, 'read_error': 'connection refused'}, READYZ)
+    assert unread['message'].startswith('Join precheck failed: etcd could not be read (connection refused); apiserver')
