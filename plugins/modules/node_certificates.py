@@ -42,7 +42,8 @@ description:
     their peer URLs), and with O(other_nodes). A name or an address of another member, or a name that
     O(other_nodes) gives other addresses than this node's, is refused, naming that node, and nothing is
     changed. (etcd's live member list is not read: the module works with the node's files only, also while
-    etcd is down.)"
+    etcd is down. kubeadm init's node lists only itself in C(--initial-cluster): there only O(other_nodes) names
+    the other nodes.)"
   - The pods keep using the old certificates until they restart; restart them one node at a time
     (C(kubemaint.control_plane.start_node) after C(stop_node), or the C(rolling_restart) playbook).
 author:

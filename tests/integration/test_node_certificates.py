@@ -271,28 +271,34 @@ def test_bad_input_is_refused(node_copy, args, message):
 
 
 def test_reissue_for_another_nodes_name_or_address_is_refused_and_nothing_changes(lab):
-    """Issue 21: node 1 asked to reissue its certificates as node 2 (its name, or its address). Node 1's etcd
-    manifest lists node 2 as another member of --initial-cluster, with node 2's peer URL: refused, naming the
-    node the name or address belongs to; every file under node 1's kubernetes_dir stays byte-identical."""
-    node, other = lab.nodes[0], lab.nodes[1]
-    backups = os.path.join(node.kubernetes_dir, 'pki-backups')
-    backups_before = sorted(os.listdir(backups)) if os.path.isdir(backups) else None
-    before = digests(node.kubernetes_dir)
-    kubelet_pki = os.path.join(node.root, 'var', 'lib', 'kubelet', 'pki')
-    kubelet_before = digests(kubelet_pki)
+    """Issue 21: node 3 asked to reissue its certificates as node 2 (its name, or its address). Node 3's etcd
+    manifest lists node 2 as another member of --initial-cluster, with node 2's peer URL (kubeadm join writes every
+    member known at the join): refused, naming the node the name or address belongs to. Node 1's manifest lists only
+    itself (kubeadm init's): there the other nodes come from other_nodes (the inventory), and the same request is
+    refused. Every file under either node's kubernetes_dir stays byte-identical."""
+    other = lab.nodes[1]
+    joined, first = lab.nodes[2], lab.nodes[0]
+    told = {'other_nodes': [{'name': other.name, 'addresses': [other.address]}]}
     cases = (
-        ({'node_name': other.name}, 'node_name %s belongs to another node' % other.name),
-        ({'advertise_addresses': [other.address]}, 'address %s belongs to %s' % (other.address, other.name)),
-        ({'node_name': other.name, 'advertise_addresses': [other.address]},
+        (joined, {'node_name': other.name}, 'node_name %s belongs to another node' % other.name),
+        (joined, {'advertise_addresses': [other.address]}, 'address %s belongs to %s' % (other.address, other.name)),
+        (joined, {'node_name': other.name, 'advertise_addresses': [other.address]},
          'node_name %s belongs to another node' % other.name),
+        (first, dict(told, node_name=other.name), 'node_name %s belongs to another node' % other.name),
     )
-    for args, words in cases:
-        for state in ('reissued', 'renewed'):
-            for check_mode in (True, False):
-                result = certs(node, check_mode=check_mode, state=state, force=True, **args)
-                assert result['failed'] and not result['changed'], result
-                assert 'refusing an identity that belongs to another node' in result['msg'], result['msg']
-                assert words in result['msg'] and 'nothing was changed' in result['msg'], result['msg']
-                assert 'Traceback' not in result['_stdout'] + result['_stderr']
-    assert digests(node.kubernetes_dir) == before and digests(kubelet_pki) == kubelet_before
-    assert (sorted(os.listdir(backups)) if os.path.isdir(backups) else None) == backups_before
+    for node in (joined, first):
+        backups = os.path.join(node.kubernetes_dir, 'pki-backups')
+        backups_before = sorted(os.listdir(backups)) if os.path.isdir(backups) else None
+        before = digests(node.kubernetes_dir)
+        kubelet_pki = os.path.join(node.root, 'var', 'lib', 'kubelet', 'pki')
+        kubelet_before = digests(kubelet_pki)
+        for args, words in [(args, words) for target, args, words in cases if target is node]:
+            for state in ('reissued', 'renewed'):
+                for check_mode in (True, False):
+                    result = certs(node, check_mode=check_mode, state=state, force=True, **args)
+                    assert result['failed'] and not result['changed'], result
+                    assert 'refusing an identity that belongs to another node' in result['msg'], result['msg']
+                    assert words in result['msg'] and 'nothing was changed' in result['msg'], result['msg']
+                    assert 'Traceback' not in result['_stdout'] + result['_stderr']
+        assert digests(node.kubernetes_dir) == before and digests(kubelet_pki) == kubelet_before
+        assert (sorted(os.listdir(backups)) if os.path.isdir(backups) else None) == backups_before
