@@ -31,7 +31,7 @@ options:
       - The other control-plane nodes. A SAN naming one of them (and not this node) is foreign,
         the signature of certificates copied from that node.
       - The other members of etcd's C(--initial-cluster) are added to this list. kubeadm writes only the members
-        known at a node's join there (kubeadm init's node lists only itself), so give every other node here: the
+        known at a node's join there (kubeadm init's node lists only itself), so give every other node here; the
         cert_check role passes the inventory's.
     type: list
     elements: dict
