@@ -38,7 +38,7 @@ MODULE_SECONDS = {
     'test_etcd_member_info.py': 240, 'test_etcd_snapshot.py': 200, 'test_playbook_replace_member.py': 220,
     'test_etcd_leader.py': 150, 'test_demo.py': 150, 'test_playbook_runner.py': 150, 'test_lab.py': 140,
     'test_cert_san_check.py': 140, 'test_etcd_member.py': 140, 'test_playbook_inventory.py': 120,
-    'test_etcd_maintenance.py': 110, 'test_playbook_incidents.py': 430, 'test_playbook_rolling_change.py': 760,
+    'test_etcd_maintenance.py': 110, 'test_ansible_core_versions.py': 190, 'test_playbook_incidents.py': 430, 'test_playbook_rolling_change.py': 760,
 }
 
 
