@@ -66,6 +66,12 @@ options:
   timeout:
     description: Seconds each etcd request may take, added to RV(_value.args).
     type: float
+  answered:
+    description:
+      - A registered result and one of its keys, C(<variable>.<key>), for example C(_ping.ping). The hosts of
+        O(play_hosts) whose result holds that key are the hosts that answered, O(answering) (a host unreachable or
+        failed in that task, even with C(ignore_unreachable) or C(failed_when), has a result without it).
+    type: str
 '''
 
 EXAMPLES = r'''

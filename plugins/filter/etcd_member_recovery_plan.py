@@ -41,6 +41,18 @@ options:
     description: Whether the node can be reached and rejoin (V(false) removes its member only).
     type: bool
     default: true
+  check_mode:
+    description: Whether the run is in check mode (C(ansible_check_mode)), for RV(_value.steps).
+    type: bool
+    default: false
+  host:
+    description: The node's inventory host, named by RV(_value.line) and RV(_value.refusal) on a rejoin.
+    type: str
+  stop:
+    description: The pods running on the node that the rejoin stops first (C(stop) of
+        P(kubemaint.control_plane.etcd_rejoin_manifests#filter)); none leaves the step C(stop) out.
+    type: list
+    elements: str
 '''
 
 EXAMPLES = r'''
@@ -53,13 +65,31 @@ RETURN = r'''
 _value:
   description: The plan, with action, remove_id, found, peer_urls, data_dir, refused, seen and reason.
   type: dict
+  contains:
+    steps:
+      description:
+        - The steps of the role that run, in order; empty when the plan is refused or there is nothing to do.
+        - A rejoin's among V(stop), V(move_data), V(remove), V(add), V(flags), V(start_etcd), V(wait), V(promote),
+          V(start_rest); a removal's V(remove).
+      type: list
+      elements: str
+    line:
+      description: What was seen and what will be done (or why not).
+      type: str
+    refusal:
+      description: The message a refused plan fails with; empty when it is not refused.
+      type: str
 '''
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import recovery_plan
 
 
-def etcd_member_recovery_plan(info, member, etcd_flags=None, kubernetes_dir='/etc/kubernetes', rejoin=True):
-    return recovery_plan(info, member, etcd_flags=etcd_flags, kubernetes_dir=kubernetes_dir, rejoin=rejoin)
+def etcd_member_recovery_plan(info, member, etcd_flags=None, kubernetes_dir='/etc/kubernetes', rejoin=True,
+                              check_mode=False, host=None, stop=None):
+    return recovery_plan(info, member, etcd_flags=etcd_flags, kubernetes_dir=kubernetes_dir,
+                         rejoin=boolean(rejoin, strict=False), check_mode=boolean(check_mode, strict=False),
+                         host=host, stop=list(stop or []))
 
 
 class FilterModule(object):

@@ -71,11 +71,16 @@ _value:
     failure:
       description: The message the run fails with (with O(failed_task)); else empty.
       type: str
+    moved:
+      description: The line that says where the old etcd data directory went (would go, in check mode), from the
+        plan's C(data_dir) to O(moved_to); empty when it stayed.
+      type: str
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.rejoin import (
+    moved_line,
     rejoin_failure,
     rejoin_line,
     rejoin_result,
@@ -86,12 +91,13 @@ def etcd_rejoin_result(plan, host, check_mode, results=None, moved_to=None, memb
                        retry_command=''):
     plan = dict(plan or {})
     check_mode = boolean(check_mode, strict=False)
+    moved = moved_line(host, plan.get('data_dir'), moved_to, check_mode)
     if failed_task:
         result, failure = rejoin_failure(plan, host, plan.get('member') or member, check_mode, failed_task, moved_to,
                                          retry_command)
-        return {'result': result, 'line': '', 'failure': failure}
+        return {'result': result, 'line': '', 'failure': failure, 'moved': moved}
     result = rejoin_result(plan, host, check_mode, dict(results or {}), moved_to)
-    return {'result': result, 'line': rejoin_line(result), 'failure': ''}
+    return {'result': result, 'line': rejoin_line(result), 'failure': '', 'moved': moved}
 
 
 class FilterModule(object):

@@ -70,11 +70,23 @@ def choose_reader(this_host, group_hosts, reader='', readers=None, avoid='', pla
     return (ordered + [this_host])[0]
 
 
+def answered_hosts(hostvars, hosts, answered):
+    """The hosts of `hosts` that answered a task: those whose result registered under `answered`'s variable holds
+    its key (`answered` is '<variable>.<key>'; an unreachable or failed host's result lacks the key)."""
+    variable, _sep, key = (answered or '').partition('.')
+    if not variable or not key:
+        raise ValueError('answered must be <registered variable>.<key>, got %r' % (answered,))
+    return [name for name in hosts if key in (_host_vars(hostvars, name).get(variable) or {})]
+
+
 def etcd_connection(hostvars, this_host, group_hosts, port=2379, endpoints=None, reader='', readers=None, avoid='',
-                    play_hosts=None, answering=None, timeout=None):
+                    play_hosts=None, answering=None, timeout=None, answered=None):
     """The reader, its endpoints and its client files, and `args` for the etcd modules' module_defaults.
 
-    `hostvars` maps every inventory host to its variables (Ansible's hostvars)."""
+    `hostvars` maps every inventory host to its variables (Ansible's hostvars). `answered` ('<variable>.<key>')
+    gives `answering` as the hosts of `play_hosts` that answered (answered_hosts)."""
+    if answered:
+        answering = answered_hosts(hostvars, _names(play_hosts, 'the play hosts'), answered)
     group_hosts = _names(group_hosts, 'the group')
     endpoints = _urls(endpoints, 'endpoints')
     reader = choose_reader(this_host, group_hosts, reader or '', _names(readers, 'readers'), avoid or '',

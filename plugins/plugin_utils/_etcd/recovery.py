@@ -15,6 +15,9 @@ Refused before anything changes: etcd unreadable or without quorum; a removal af
 healthy voters left would not be a majority; a rejoin while another voter is down (etcd adds no
 member then) or another learner exists (etcd keeps one at a time); the node's peer URL held by
 another member; removing, for an unreachable node, a member whose etcd still answers.
+
+The plan also names the steps of the role's task files that run (REJOIN_STEPS, or 'remove'), check mode taken
+into account, and the lines the role prints about it: the YAML runs the steps the plan names and nothing else.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,6 +43,11 @@ ACTION_REJOIN = 'rejoin'
 ACTION_REMOVE = 'remove'
 
 DEFAULT_DATA_DIR = '/var/lib/etcd'
+
+# member_recovery's rejoin (tasks/rejoin.yml) in the order its steps run: stop the pods still running, move the old
+# data aside (when there is any), remove the stale member, add it back as a learner, give the manifest
+# --initial-cluster-state=existing, start etcd, wait until it caught up, promote it, start the other pods.
+REJOIN_STEPS = ('stop', 'move_data', 'remove', 'add', 'flags', 'start_etcd', 'wait', 'promote', 'start_rest')
 
 
 def _urls(values):
@@ -83,14 +91,59 @@ def _seen(members, own, name):
         _label(own) if own else 'not in the member list')
 
 
-def recovery_plan(info, member, etcd_flags=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR, rejoin=True):
+def recovery_plan(info, member, etcd_flags=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR, rejoin=True, check_mode=False,
+                  host=None, stop=None):
     """What to do for `member` (a node's etcd member name). `info`: etcd_member_info's result.
 
-    rejoin=True (the node is reachable, `etcd_flags` its etcd manifest's flags): action none,
-    promote or rejoin. rejoin=False (the node cannot be reached): action remove or none.
-    Returns {'member', 'action', 'remove_id', 'found', 'peer_urls', 'data_dir', 'refused' (list of
-    reasons; empty when the plan may proceed), 'seen', 'reason'}.
+    rejoin=True (the node is reachable, `etcd_flags` its etcd manifest's flags, `stop` the pods running on it that
+    the rejoin stops): action none, promote or rejoin. rejoin=False (the node cannot be reached): action remove or
+    none. Returns {'member', 'action', 'remove_id', 'found', 'peer_urls', 'data_dir', 'refused' (list of reasons;
+    empty when the plan may proceed), 'seen', 'reason', 'steps' (plan_steps), 'line' (what was seen and what will
+    be done, said for `host`), 'refusal' (the message a refused plan fails with; '' when not refused)}.
     """
+    plan = _decide(info, member, etcd_flags, kubernetes_dir, rejoin)
+    plan['steps'] = plan_steps(plan, check_mode, stop)
+    plan.update(plan_lines(plan, host, rejoin))
+    return plan
+
+
+def plan_steps(plan, check_mode=False, stop=None):
+    """The steps of the rejoin (REJOIN_STEPS, in order) or the removal (['remove']) that `plan` runs; [] when it is
+    refused or there is nothing to do. `stop`: the pods running on the node ('stop' only when there are some).
+    In check mode a rejoin starts nothing (no member was added to start as); after the removal of its stale member
+    (still listed in check mode) the add cannot be predicted either, nor the flags it gives; a promotion does not
+    wait for the learner to catch up."""
+    action = plan.get('action')
+    if plan.get('refused') or action not in (ACTION_REJOIN, ACTION_PROMOTE, ACTION_REMOVE):
+        return []
+    if action == ACTION_REMOVE:
+        return ['remove']
+    steps = []
+    if action == ACTION_REJOIN:
+        steps = (['stop'] if stop else []) + ['move_data'] + (['remove'] if plan.get('remove_id') else [])
+        if not (check_mode and plan.get('remove_id')):
+            steps += ['add', 'flags']
+        if check_mode:
+            return steps
+    return steps + ['start_etcd'] + ([] if check_mode else ['wait']) + ['promote', 'start_rest']
+
+
+def plan_lines(plan, host=None, rejoin=True):
+    """{'line': what was seen and what will be done, 'refusal': the message a refused plan fails with ('' when it
+    is not refused)}; said for `host` (the node) on a rejoin, for the member on a removal."""
+    member = plan.get('member')
+    refused = '; '.join(plan.get('refused') or [])
+    line = '%s: %s %s' % (host if rejoin else 'member %s' % member, plan.get('seen'),
+                          'Refused: %s. Nothing was changed.' % refused if refused else 'Plan: %s.' % plan.get('reason'))
+    refusal = ''
+    if refused:
+        refusal = 'Refusing to %s: %s. %s Nothing was changed.' % (
+            'rejoin %s (etcd member %s)' % (host, member) if rejoin else 'remove etcd member %s' % member,
+            refused, plan.get('seen'))
+    return {'line': line, 'refusal': refusal}
+
+
+def _decide(info, member, etcd_flags, kubernetes_dir, rejoin):
     info = info or {}
     members = list(info.get('members') or [])
     settings = node_etcd_settings(etcd_flags, kubernetes_dir) if rejoin else {'peer_urls': [], 'data_dir': None}

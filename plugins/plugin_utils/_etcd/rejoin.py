@@ -7,7 +7,8 @@
 
 What member_recovery's rejoin says it did, free of I/O: member_recovery_result (the actions its steps took, where
 the old data went) from the steps' registered results, the line that reports it, and after a failure, the
-result and the message naming the failed step and the command that brings the node back.
+result and the message naming the failed step and the command that brings the node back. The same for its
+removal of a lost node's member (removal_result, removal_failure).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -77,6 +78,14 @@ def rejoin_line(result):
     return '%s: %s.' % (result.get('host'), what)
 
 
+def moved_line(host, data_dir, moved_to, check_mode):
+    """The line that says where the old data directory went (would go, in check mode); '' when it stayed."""
+    if not moved_to:
+        return ''
+    return '%s: old etcd data %s from %s to %s (kept; delete it once the member is back and healthy).' % (
+        host, 'would be moved' if check_mode else 'moved', data_dir, moved_to)
+
+
 def rejoin_failure(plan, host, member, check_mode, failed_task, moved_to=None, retry_command=''):
     """After a failed rejoin: (member_recovery_result, the message the run fails with). The message names the
     failed task, where the old data went and the command that brings the node back (each step is skipped when
@@ -93,3 +102,18 @@ def rejoin_failure(plan, host, member, check_mode, failed_task, moved_to=None, r
         message += ' Its control plane may be stopped.'
     message += ' Once the cause is fixed, run again (each step is skipped when done): %s' % retry_command
     return result, message
+
+
+def removal_result(plan, check_mode, removed=None):
+    """member_recovery_result after the removal of a lost node's member: {member, plan, check_mode, actions,
+    data_dir_moved_to (always None)}; `removed` is the removal's registered result."""
+    plan = plan or {}
+    return {'member': plan.get('member'), 'plan': plan.get('action') or '', 'check_mode': bool(check_mode),
+            'actions': ['member %s removed' % plan.get('remove_id')] if _changed(removed) else [],
+            'data_dir_moved_to': None}
+
+
+def removal_failure(member, failed_task, retry_command=''):
+    """The message a failed removal fails with: the member, the failed task and the command that runs it again."""
+    return ('etcd member %s was not removed: the task "%s" failed (its error is above). Once the cause is fixed, run '
+            'again: %s' % (member, failed_task, retry_command))

@@ -119,3 +119,11 @@ def test_etcd_connection_filter_names_itself_on_bad_input():
     assert resolve({'cp1': {}}, 'cp1', ['cp1'])['endpoints'] == ['https://cp1:2379']
     with pytest.raises(AnsibleFilterError, match='^etcd_connection: '):
         resolve({'cp1': {}}, 'cp1', 'cp1')
+
+
+def test_replace_lines_joined_for_the_yaml_result_format():
+    lines = load('etcd_replace_lines').FilterModule().filters()['etcd_replace_lines']
+    view = {'members': [], 'endpoints': [], 'cluster': {'alarms': []}}
+    listed = lines(view, 'cp2', 'b', 'true', 'false', done={'actions': ['promoted']})
+    assert listed[-1] == 'replace_member cp2: done: promoted'
+    assert lines(view, 'cp2', 'b', True, False, joined=True) == '\n'.join(lines(view, 'cp2', 'b', True, False))

@@ -3,6 +3,7 @@ and the client files it presents (filter etcd_connection)."""
 import pytest
 
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.connection import (
+    answered_hosts,
     choose_reader,
     etcd_connection,
 )
@@ -48,6 +49,18 @@ def test_reading_host(kwargs, expected):
     this_host = kwargs.pop('this_host', 'cp1')
     assert choose_reader(this_host, GROUP, **kwargs) == expected
     assert etcd_connection(inventory(), this_host, GROUP, **kwargs)['reader'] == expected
+
+
+def test_the_hosts_that_answered_a_task_by_its_registered_result():
+    # cp1 answered; cp2 was unreachable under ignore_unreachable (a result without the key); cp3 never ran it
+    hosts = inventory(cp1={'_found': {'running': [], 'changed': False}},
+                      cp2={'_found': {'unreachable': True, 'msg': 'no route'}})
+    assert answered_hosts(hosts, ['cp1', 'cp2', 'cp3', 'elsewhere'], '_found.running') == ['cp1']
+    # the reader is the first host of the group, other than the avoided one, that answered; none answers: none
+    assert etcd_connection(hosts, 'cp3', GROUP, play_hosts=GROUP, answered='_found.running')['reader'] == 'cp1'
+    assert etcd_connection(hosts, 'cp1', GROUP, avoid='cp1', play_hosts=GROUP, answered='_found.running')['reader'] == ''
+    with pytest.raises(ValueError, match='answered must be'):
+        answered_hosts(hosts, GROUP, '_found')
 
 
 def test_an_unreachable_reader_is_passed_over_for_one_that_runs():

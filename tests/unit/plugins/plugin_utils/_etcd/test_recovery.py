@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import (
     find_own_member,
     node_etcd_settings,
+    plan_steps,
     recovery_plan,
     rejoin_manifests,
 )
@@ -91,6 +92,66 @@ def test_remove_matrix(case, members, action, text):
     else:
         assert plan['refused'] == [], case
     assert plan['data_dir'] is None and 'member b' in plan['seen']
+
+
+# --------------------------------------------------------------------------- the steps the plan runs
+
+REJOIN_ALL = ['stop', 'move_data', 'remove', 'add', 'flags', 'start_etcd', 'wait', 'promote', 'start_rest']
+STALE = [member('a', leader=True), member('b', healthy=False), member('c')]
+NOT_A_MEMBER = [member('a', leader=True), member('c')]
+LEARNER = [member('a', leader=True), member('b', learner=True), member('c')]
+HEALTHY = [member('a', leader=True), member('b'), member('c')]
+
+
+@pytest.mark.parametrize('case,members,check_mode,stop,steps', [
+    # a stale member: every step, the pods still running stopped first
+    ('stale', STALE, False, ['kube-apiserver', 'etcd'], REJOIN_ALL),
+    ('stale_nothing_running', STALE, False, [], REJOIN_ALL[1:]),
+    # no member to remove: the rest of the rejoin
+    ('not_a_member', NOT_A_MEMBER, False, ['etcd'], [s for s in REJOIN_ALL if s != 'remove']),
+    # check mode: the stale member is still listed after its removal, so nothing is predicted past it
+    ('stale_check', STALE, True, ['etcd'], ['stop', 'move_data', 'remove']),
+    # check mode without a member to remove: the add and the flags, nothing started
+    ('not_a_member_check', NOT_A_MEMBER, True, [], ['move_data', 'add', 'flags']),
+    # a running learner: started (nothing changes when it runs), caught up, promoted, the rest started
+    ('learner', LEARNER, False, [], ['start_etcd', 'wait', 'promote', 'start_rest']),
+    ('learner_check', LEARNER, True, [], ['start_etcd', 'promote', 'start_rest']),
+    # a healthy voter: nothing
+    ('healthy', HEALTHY, False, ['etcd'], []),
+    ('healthy_check', HEALTHY, True, [], []),
+    # refused: nothing
+    ('refused', [member('a'), member('b', healthy=False), member('c', healthy=False)], False, ['etcd'], []),
+])
+def test_rejoin_steps(case, members, check_mode, stop, steps):
+    plan = recovery_plan(info(*members), 'b', FLAGS, check_mode=check_mode, host='cp-b', stop=stop)
+    assert plan['steps'] == steps, case
+    assert plan_steps(plan, check_mode, stop) == steps, case
+
+
+@pytest.mark.parametrize('case,members,steps', [
+    ('lost_voter', STALE, ['remove']),
+    ('already_gone', NOT_A_MEMBER, []),
+    ('still_running', HEALTHY, []),
+])
+def test_remove_steps(case, members, steps):
+    for check_mode in (False, True):
+        assert recovery_plan(info(*members), 'b', rejoin=False, check_mode=check_mode)['steps'] == steps, case
+
+
+def test_the_lines_name_the_node_on_a_rejoin_and_the_member_on_a_removal():
+    plan = recovery_plan(info(*STALE), 'b', FLAGS, host='cp-b')
+    assert plan['line'] == 'cp-b: %s Plan: %s.' % (plan['seen'], plan['reason']) and plan['refusal'] == ''
+    removal = recovery_plan(info(*STALE), 'b', rejoin=False, host='cp-a')
+    assert removal['line'].startswith('member b: etcd: 2 of 3 voters healthy') and removal['line'].endswith(
+        ' Plan: %s.' % removal['reason'])
+    refused = recovery_plan(info(*HEALTHY), 'b', rejoin=False)
+    reasons = '; '.join(refused['refused'])
+    assert refused['line'] == 'member b: %s Refused: %s. Nothing was changed.' % (refused['seen'], reasons)
+    assert refused['refusal'] == 'Refusing to remove etcd member b: %s. %s Nothing was changed.' % (
+        reasons, refused['seen'])
+    no_quorum = recovery_plan(info(member('a'), member('b', healthy=False), member('c', healthy=False)), 'b', FLAGS,
+                              host='cp-b')
+    assert no_quorum['refusal'].startswith('Refusing to rejoin cp-b (etcd member b): etcd has no quorum (1 of 3')
 
 
 # --------------------------------------------------------------------------- rejoin_manifests

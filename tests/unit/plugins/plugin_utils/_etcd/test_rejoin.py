@@ -1,6 +1,9 @@
 """What member_recovery's rejoin says it did: its actions from the steps' registered results, the report line,
 and after a failure, its result and the message naming the failed step."""
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.rejoin import (
+    moved_line,
+    removal_failure,
+    removal_result,
     rejoin_actions,
     rejoin_failure,
     rejoin_line,
@@ -55,3 +58,23 @@ def test_a_failure_names_the_task_the_old_data_and_the_command():
     assert result['actions'] == ['FAILED at "Refuse"'] and result['data_dir_moved_to'] is None and result['check_mode']
     assert 'may be stopped' not in message and message.endswith('(its error is above). Once the cause is fixed, run '
                                                                 'again (each step is skipped when done): retry')
+
+
+def test_the_line_that_says_where_the_old_data_went():
+    assert moved_line('cp-b', '/var/lib/etcd', '/var/lib/etcd.replaced-20260101T000000Z', False) == (
+        'cp-b: old etcd data moved from /var/lib/etcd to /var/lib/etcd.replaced-20260101T000000Z (kept; delete it '
+        'once the member is back and healthy).')
+    assert 'old etcd data would be moved from /var/lib/etcd' in moved_line('cp-b', '/var/lib/etcd', '/x', True)
+    assert moved_line('cp-b', '/var/lib/etcd', '', False) == ''
+
+
+def test_a_removal_says_the_member_it_removed_and_a_failure_the_command():
+    plan = {'member': 'b', 'action': 'remove', 'remove_id': 'ff01'}
+    assert removal_result(plan, False, {'changed': True}) == {
+        'member': 'b', 'plan': 'remove', 'check_mode': False, 'actions': ['member ff01 removed'],
+        'data_dir_moved_to': None}
+    assert removal_result({'member': 'b', 'action': 'none'}, True, {'changed': False, 'skipped': True})['actions'] == []
+    assert removal_result(plan, True, None)['check_mode'] is True
+    assert removal_failure('b', 'Remove member b', 'ansible-playbook x') == (
+        'etcd member b was not removed: the task "Remove member b" failed (its error is above). Once the cause is '
+        'fixed, run again: ansible-playbook x')
