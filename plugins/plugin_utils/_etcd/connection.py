@@ -30,7 +30,7 @@ DEFAULT_KUBERNETES_DIR = '/etc/kubernetes'
 CLIENT_FILES = (('ca_cert', 'etcd_ca_cert'), ('client_cert', 'etcd_client_cert'), ('client_key', 'etcd_client_key'))
 
 
-def _host_vars(hostvars, name):
+def host_vars(hostvars, name):
     """A host's variables, {} for a name the inventory does not hold."""
     if not name or name not in hostvars:
         return {}
@@ -76,7 +76,7 @@ def answered_hosts(hostvars, hosts, answered):
     variable, _sep, key = (answered or '').partition('.')
     if not variable or not key:
         raise ValueError('answered must be <registered variable>.<key>, got %r' % (answered,))
-    return [name for name in hosts if key in (_host_vars(hostvars, name).get(variable) or {})]
+    return [name for name in hosts if key in (host_vars(hostvars, name).get(variable) or {})]
 
 
 def etcd_connection(hostvars, this_host, group_hosts, port=2379, endpoints=None, reader='', readers=None, avoid='',
@@ -92,13 +92,13 @@ def etcd_connection(hostvars, this_host, group_hosts, port=2379, endpoints=None,
     reader = choose_reader(this_host, group_hosts, reader or '', _names(readers, 'readers'), avoid or '',
                            _names(play_hosts, 'the play hosts'),
                            None if answering is None else _names(answering, 'the answering hosts'))
-    reader_vars = _host_vars(hostvars, reader)
+    reader_vars = host_vars(hostvars, reader)
     if not endpoints:
         endpoints = _urls(reader_vars.get('etcd_endpoints'), 'the etcd_endpoints of %s' % reader)
     if not endpoints:
         endpoints = inventory_endpoints(
-            [{'name': name, 'node_address': _host_vars(hostvars, name).get('node_address'),
-              'ansible_host': _host_vars(hostvars, name).get('ansible_host')} for name in group_hosts], int(port))
+            [{'name': name, 'node_address': host_vars(hostvars, name).get('node_address'),
+              'ansible_host': host_vars(hostvars, name).get('ansible_host')} for name in group_hosts], int(port))
     args = {'endpoints': endpoints, 'kubernetes_dir': reader_vars.get('kubernetes_dir') or DEFAULT_KUBERNETES_DIR}
     for option, variable in CLIENT_FILES:
         if reader_vars.get(variable):

@@ -127,3 +127,13 @@ def test_replace_lines_joined_for_the_yaml_result_format():
     listed = lines(view, 'cp2', 'b', 'true', 'false', done={'actions': ['promoted']})
     assert listed[-1] == 'replace_member cp2: done: promoted'
     assert lines(view, 'cp2', 'b', True, False, joined=True) == '\n'.join(lines(view, 'cp2', 'b', True, False))
+
+
+def test_replace_case_filter_takes_data_lost_as_ansible_gives_it_and_names_itself_on_bad_input():
+    from ansible.errors import AnsibleFilterError
+    choose = load('etcd_replace_case').FilterModule().filters()['etcd_replace_case']
+    hostvars = {'cp1': {'_ping': {'ping': 'pong'}}, 'cp2': {'_ping': {'ping': 'pong'}}}
+    chosen = choose(hostvars, 'cp2', 'control_plane', ['cp1', 'cp2'], ['cp1', 'cp2'], '_ping.ping', data_lost='false')
+    assert chosen == {'reachable': True, 'member': 'cp2', 'reader': 'cp1', 'refusal': ''}
+    with pytest.raises(AnsibleFilterError, match='^etcd_replace_case: answered must be'):
+        choose(hostvars, 'cp2', 'control_plane', ['cp1', 'cp2'], ['cp1', 'cp2'], 'ping')
