@@ -53,6 +53,9 @@ options:
         P(kubemaint.control_plane.etcd_rejoin_manifests#filter)); none leaves the step C(stop) out.
     type: list
     elements: str
+  now:
+    description: The time of the decision (UTC, for example C(20260101T000000Z)), for RV(_value.moved_to).
+    type: str
 '''
 
 EXAMPLES = r'''
@@ -79,6 +82,10 @@ _value:
     refusal:
       description: The message a refused plan fails with; empty when it is not refused.
       type: str
+    moved_to:
+      description: Where a rejoin moves the node's old data directory, a sibling of it named
+        C(<data-dir>.replaced-<now>); null without O(now) or when the plan is no rejoin.
+      type: str
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -86,10 +93,10 @@ from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.reco
 
 
 def etcd_member_recovery_plan(info, member, etcd_flags=None, kubernetes_dir='/etc/kubernetes', rejoin=True,
-                              check_mode=False, host=None, stop=None):
+                              check_mode=False, host=None, stop=None, now=None):
     return recovery_plan(info, member, etcd_flags=etcd_flags, kubernetes_dir=kubernetes_dir,
                          rejoin=boolean(rejoin, strict=False), check_mode=boolean(check_mode, strict=False),
-                         host=host, stop=list(stop or []))
+                         host=host, stop=list(stop or []), now=now)
 
 
 class FilterModule(object):

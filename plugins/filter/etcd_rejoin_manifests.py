@@ -32,6 +32,15 @@ options:
     description: The operator said the node's etcd data is lost for good (C(replace_member_data_lost)).
     type: bool
     default: false
+  manifest:
+    description: The registered result of reading the etcd manifest's flags on the node
+      (M(kubemaint.control_plane.static_pod_flags) in check mode), once it was read; a result without
+      C(flags_before) (skipped, failed) means the manifest could not be read, which refuses the rejoin too.
+    type: dict
+  kubernetes_dir:
+    description: The node's kubernetes directory, for the refusal's advice.
+    type: str
+    default: /etc/kubernetes
 '''
 
 EXAMPLES = r'''
@@ -48,16 +57,21 @@ _value:
     etcd_read_dir (where it lies until the relocation is done), start (groups of
     stash_dir and names, in start order, etcd left out), relocate (directories to move out of the manifests
     directory first, each from and to) and manifests_dir (path, mode, uid and gid of the manifests directory to
-    create again, or null).
+    create again, or null), and refusal (the message a rejoin is refused with, naming the node, the reasons and what
+    a rebuilt or a new machine does instead; empty when it is not refused).
   type: dict
 '''
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import rejoin_manifests
+from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.recovery import (
+    DEFAULT_KUBERNETES_DIR,
+    rejoin_manifests,
+)
 
 
-def etcd_rejoin_manifests(found, host, data_lost=False):
-    return rejoin_manifests(found, host, data_lost=boolean(data_lost, strict=False))
+def etcd_rejoin_manifests(found, host, data_lost=False, manifest=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
+    return rejoin_manifests(found, host, data_lost=boolean(data_lost, strict=False),
+                            manifest=None if manifest is None else dict(manifest), kubernetes_dir=kubernetes_dir)
 
 
 class FilterModule(object):

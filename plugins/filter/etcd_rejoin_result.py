@@ -33,11 +33,12 @@ options:
     type: bool
     required: true
   results:
-    description: The steps' registered results by step (C(stopped), C(removed), C(added), C(flags),
+    description: The steps' registered results by step (C(stopped), C(moved), C(removed), C(added), C(flags),
         C(etcd_started), C(promoted), C(pods_started), C(rest_started)); a missing or skipped one did nothing.
+        When C(moved) changed, the old data directory went to the plan's C(moved_to).
     type: dict
   moved_to:
-    description: Where the old etcd data directory was moved; empty when it stayed.
+    description: Where the old etcd data directory was moved; empty when it stayed (or when O(results) says it).
     type: str
   member:
     description: The etcd member, when the plan was not made.
@@ -91,12 +92,15 @@ def etcd_rejoin_result(plan, host, check_mode, results=None, moved_to=None, memb
                        retry_command=''):
     plan = dict(plan or {})
     check_mode = boolean(check_mode, strict=False)
+    results = dict(results or {})
+    if not moved_to and (results.get('moved') or {}).get('changed'):
+        moved_to = plan.get('moved_to')
     moved = moved_line(host, plan.get('data_dir'), moved_to, check_mode)
     if failed_task:
         result, failure = rejoin_failure(plan, host, plan.get('member') or member, check_mode, failed_task, moved_to,
                                          retry_command)
         return {'result': result, 'line': '', 'failure': failure, 'moved': moved}
-    result = rejoin_result(plan, host, check_mode, dict(results or {}), moved_to)
+    result = rejoin_result(plan, host, check_mode, results, moved_to)
     return {'result': result, 'line': rejoin_line(result), 'failure': '', 'moved': moved}
 
 

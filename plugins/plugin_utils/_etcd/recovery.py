@@ -92,17 +92,21 @@ def _seen(members, own, name):
 
 
 def recovery_plan(info, member, etcd_flags=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR, rejoin=True, check_mode=False,
-                  host=None, stop=None):
+                  host=None, stop=None, now=None):
     """What to do for `member` (a node's etcd member name). `info`: etcd_member_info's result.
 
     rejoin=True (the node is reachable, `etcd_flags` its etcd manifest's flags, `stop` the pods running on it that
     the rejoin stops): action none, promote or rejoin. rejoin=False (the node cannot be reached): action remove or
     none. Returns {'member', 'action', 'remove_id', 'found', 'peer_urls', 'data_dir', 'refused' (list of reasons;
     empty when the plan may proceed), 'seen', 'reason', 'steps' (plan_steps), 'line' (what was seen and what will
-    be done, said for `host`), 'refusal' (the message a refused plan fails with; '' when not refused)}.
+    be done, said for `host`), 'refusal' (the message a refused plan fails with; '' when not refused), 'moved_to'
+    (where a rejoin moves the old data directory: `<data_dir>.replaced-<now>`, `now` the time of the decision;
+    None without `now` or when the plan is no rejoin)}.
     """
     plan = _decide(info, member, etcd_flags, kubernetes_dir, rejoin)
     plan['steps'] = plan_steps(plan, check_mode, stop)
+    plan['moved_to'] = ('%s.replaced-%s' % (plan['data_dir'], now)
+                        if now and plan.get('data_dir') and 'move_data' in plan['steps'] else None)
     plan.update(plan_lines(plan, host, rejoin))
     return plan
 
@@ -242,7 +246,26 @@ def _check_removal_keeps_quorum(plan, members, own):
             % (_label(own), len(healthy_after), len(voters_after), quorum_size(len(voters_after))))
 
 
-def rejoin_manifests(found, host, data_lost=False):
+REBUILT_OR_NEW = ('A rebuilt node rejoins with its kubeadm files in place (pki and manifests under %s, or stopped '
+                  'manifests where recover finds them); a new machine joins with kubeadm join instead: remove the old '
+                  'member first (kubemaint.control_plane.replace_member while the node is out of the inventory or '
+                  'unreachable), check with kubemaint.control_plane.join_precheck, then join.')
+
+
+def rejoin_manifests(found, host, data_lost=False, manifest=None, kubernetes_dir=DEFAULT_KUBERNETES_DIR):
+    """_where_to_rejoin_from's answer and 'refusal': the message the rejoin of `host` is refused with ('' when it
+    is not): its manifests cannot be brought back, or once `manifest` (the registered read of its etcd manifest's
+    flags) is given, that read holds no flags_before (skipped or failed: the manifest could not be read)."""
+    plan = _where_to_rejoin_from(found, host, data_lost)
+    why = '; '.join(plan['refused'])
+    if not why and manifest is not None and 'flags_before' not in manifest:
+        why = 'its etcd manifest could not be read (%s)' % (manifest.get('msg') or 'no answer')
+    plan['refusal'] = ('Cannot rejoin %s: %s. Nothing was changed. %s' % (host, why, REBUILT_OR_NEW % (
+        kubernetes_dir or DEFAULT_KUBERNETES_DIR))) if why else ''
+    return plan
+
+
+def _where_to_rejoin_from(found, host, data_lost=False):
     """Where the manifests of `host` are, for a rejoin, and whether it may be rejoined; pure.
 
     `found` is the host's static_pod_info result. A stopped component is brought back from where

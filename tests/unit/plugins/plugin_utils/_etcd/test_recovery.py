@@ -246,3 +246,23 @@ def test_a_node_only_stopped_with_its_data_needs_starting_not_replacing(stash, c
 ])
 def test_a_node_that_is_not_only_stopped_is_not_sent_to_start_node(found):
     assert rejoin_manifests(found, 'cp-2')['only_stopped'] is None
+
+
+def test_the_refusal_names_the_node_the_reasons_and_what_a_rebuilt_or_new_machine_does():
+    stash = KDIR + '/manifests-stash'
+    bare = pods(copies=[(c, stash, 'stash') for c in ALL[1:]])
+    refusal = rejoin_manifests(bare, 'cp-2', data_lost=True, kubernetes_dir='/srv/k8s')['refusal']
+    assert refusal.startswith('Cannot rejoin cp-2: no copy of its etcd manifest was found (looked in %s). '
+                              'Nothing was changed. A rebuilt node rejoins with its kubeadm files in place (pki and '
+                              'manifests under /srv/k8s, ' % stash), refusal
+    assert refusal.endswith('check with kubemaint.control_plane.join_precheck, then join.')
+    running = pods(running=ALL)
+    # before the etcd manifest was read, and after a read that returned its flags: not refused
+    assert rejoin_manifests(running, 'cp-2', data_lost=True)['refusal'] == ''
+    assert rejoin_manifests(running, 'cp-2', manifest={'flags_before': {}, 'changed': False})['refusal'] == ''
+    # a read that failed (or was skipped) refuses, with its error
+    unread = rejoin_manifests(running, 'cp-2', manifest={'failed': True, 'msg': 'etcd.yaml: not valid YAML'})
+    assert unread['refusal'].startswith('Cannot rejoin cp-2: its etcd manifest could not be read (etcd.yaml: not valid '
+                                        'YAML). Nothing was changed. A rebuilt node rejoins with its kubeadm files in '
+                                        'place (pki and manifests under /etc/kubernetes, ')
+    assert 'could not be read (no answer)' in rejoin_manifests(running, 'cp-2', manifest={'skipped': True})['refusal']
