@@ -137,3 +137,17 @@ def test_replace_case_filter_takes_data_lost_as_ansible_gives_it_and_names_itsel
     assert chosen == {'reachable': True, 'member': 'cp2', 'reader': 'cp1', 'refusal': ''}
     with pytest.raises(AnsibleFilterError, match='^etcd_replace_case: answered must be'):
         choose(hostvars, 'cp2', 'control_plane', ['cp1', 'cp2'], ['cp1', 'cp2'], 'ping')
+
+
+def test_rejoin_result_takes_where_the_old_data_went_from_the_plan_when_the_move_changed():
+    result = load('etcd_rejoin_result').FilterModule().filters()['etcd_rejoin_result']
+    plan = {'member': 'b', 'action': 'rejoin', 'data_dir': '/var/lib/etcd', 'moved_to': '/var/lib/etcd.replaced-x',
+            'remove_id': 'ff', 'refused': []}
+    moved = result(plan, 'cp-b', False, {'moved': {'changed': True}})
+    assert moved['result']['data_dir_moved_to'] == '/var/lib/etcd.replaced-x'
+    assert moved['moved'].startswith('cp-b: old etcd data moved from /var/lib/etcd to /var/lib/etcd.replaced-x')
+    # nothing to move (no member directory): the move did not change anything, nothing is said
+    stayed = result(plan, 'cp-b', False, {'moved': {'changed': False}})
+    assert stayed['result']['data_dir_moved_to'] is None and stayed['moved'] == ''
+    failed = result(plan, 'cp-b', False, {'moved': {'changed': True}}, member='b', failed_task='Add', retry_command='x')
+    assert 'Its old etcd data is in /var/lib/etcd.replaced-x.' in failed['failure']

@@ -266,3 +266,14 @@ def test_the_refusal_names_the_node_the_reasons_and_what_a_rebuilt_or_new_machin
                                         'YAML). Nothing was changed. A rebuilt node rejoins with its kubeadm files in '
                                         'place (pki and manifests under /etc/kubernetes, ')
     assert 'could not be read (no answer)' in rejoin_manifests(running, 'cp-2', manifest={'skipped': True})['refusal']
+
+
+def test_the_old_data_goes_beside_the_data_directory_named_by_the_time_of_the_decision():
+    now = '20260101T000000Z'
+    assert recovery_plan(info(*STALE), 'b', FLAGS, host='cp-b', now=now)['moved_to'] == \
+        '/var/lib/etcd.replaced-20260101T000000Z'
+    # only a rejoin moves data, and only with the time to name it by
+    assert recovery_plan(info(*STALE), 'b', FLAGS, host='cp-b')['moved_to'] is None
+    for members in (LEARNER, HEALTHY):
+        assert recovery_plan(info(*members), 'b', FLAGS, host='cp-b', now=now)['moved_to'] is None
+    assert recovery_plan(info(*STALE), 'b', rejoin=False, now=now)['moved_to'] is None
