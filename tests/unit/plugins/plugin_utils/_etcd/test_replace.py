@@ -46,7 +46,7 @@ def test_the_lines_follow_the_member_table():
 
 # --------------------------------------------------------------------------- replace_case
 
-GROUP = ['cp1', 'cp2', 'cp3']
+GROUP = ('cp1', 'cp2', 'cp3')
 PONG = {'_ping': {'ping': 'pong', 'changed': False}}
 UNREACHABLE = {'_ping': {'unreachable': True, 'msg': 'ssh: no route', 'changed': False}}
 ONLY_STOPPED = {'kubernetes_dir': '/etc/kubernetes', 'manifests_dir': '/etc/kubernetes/manifests',
