@@ -24,9 +24,9 @@ options nobody set, so that the modules' own defaults apply.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import DEFAULT_KUBERNETES_DIR
 from ansible_collections.kubemaint.control_plane.plugins.plugin_utils._etcd.guard import inventory_endpoints
 
-DEFAULT_KUBERNETES_DIR = '/etc/kubernetes'
 CLIENT_FILES = (('ca_cert', 'etcd_ca_cert'), ('client_cert', 'etcd_client_cert'), ('client_key', 'etcd_client_key'))
 
 

@@ -14,8 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.kubemaint.control_plane.plugins.module_utils._commands import playbook_command
-
-DEFAULT_KUBERNETES_DIR = '/etc/kubernetes'
+from ansible_collections.kubemaint.control_plane.plugins.module_utils._node.manifests import DEFAULT_KUBERNETES_DIR
 
 
 def _result(results, name):

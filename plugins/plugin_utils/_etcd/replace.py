@@ -72,7 +72,6 @@ def replace_case(hostvars, node, group, group_hosts, play_hosts, reader='', answ
 
     `pods`, the node's static_pod_info result once it was read: a node whose etcd is only stopped, its data kept
     (unless `data_lost`), is refused first; then a run where no other host answers."""
-    group_hosts = list(group_hosts or [])
     reachable = node in answered_hosts(hostvars, [node], answered)
     member = host_vars(hostvars, node).get('node_name') or node
     reader = etcd_connection(hostvars, node, group_hosts, reader=reader or '', avoid=node, play_hosts=play_hosts,
