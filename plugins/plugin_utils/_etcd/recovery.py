@@ -16,7 +16,8 @@ healthy voters left would not be a majority; a rejoin while another voter is dow
 member then) or another learner exists (etcd keeps one at a time); the node's peer URL held by
 another member; removing, for an unreachable node, a member whose etcd still answers.
 
-The plan also names the steps of the role's task files that run (plan_steps), check mode taken into account, and the lines the role prints about it: the YAML runs the steps the plan names and nothing else.
+The plan also names the steps of the role's task files that run (plan_steps), check mode taken into account, and
+the lines the role prints about it: the YAML runs the steps the plan names and nothing else.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -109,10 +110,10 @@ def plan_steps(plan, check_mode=False, stop=None):
     """The steps of the rejoin or the removal (['remove']) that `plan` runs; [] when it is refused or there is
     nothing to do. A rejoin's, in the order member_recovery's rejoin.yml runs them: stop (the pods still running),
     move_data (aside, when there is any), remove (the stale member), add (back as a learner), flags
-    (--initial-cluster-state=existing), start_etcd, wait (until it caught up), promote, start_rest (the other pods). `stop`: the pods running on the node ('stop' only when there are some).
-    In check mode a rejoin starts nothing (no member was added to start as); after the removal of its stale member
-    (still listed in check mode) the add cannot be predicted either, nor the flags it gives; a promotion does not
-    wait for the learner to catch up."""
+    (--initial-cluster-state=existing), start_etcd, wait (until it caught up), promote, start_rest (the other pods).
+    `stop`: the pods running on the node ('stop' only when there are some). In check mode a rejoin starts nothing
+    (no member was added to start as); after the removal of its stale member (still listed in check mode) the add
+    cannot be predicted either, nor the flags it gives; a promotion does not wait for the learner to catch up."""
     action = plan.get('action')
     if plan.get('refused') or action not in (ACTION_REJOIN, ACTION_PROMOTE, ACTION_REMOVE):
         return []
